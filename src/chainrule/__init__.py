@@ -1,0 +1,126 @@
+"""chainrule: reverse-mode automatic differentiation over NumPy, made readable.
+
+    import chainrule as cr
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+from __future__ import annotations
+
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .checks import detect_anomaly, gradcheck
+from .creation import (
+    arange,
+    as_tensor,
+    bool,
+    empty,
+    eye,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    full_like,
+    int32,
+    int64,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
+)
+from .errors import (
+    AutogradError,
+    ChainruleError,
+    DataError,
+    DTypeError,
+    GradcheckError,
+    IndexOutOfRange,
+    ShapeError,
+)
+from .function import Function, FunctionCtx
+from .ops import (
+    abs,
+    add,
+    argmax,
+    argmin,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    cos,
+    div,
+    exp,
+    expand,
+    flatten,
+    gelu,
+    linear,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pad,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .random import manual_seed
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+concatenate = cat
+
+
+def __getattr__(name: str):
+    """Optional parts load on first use, so ``import chainrule`` stays light."""
+    import importlib
+
+    if name in ("nn", "optim", "data", "explain", "distributed"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".io", __name__), name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+__all__ = [
+    "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
+    "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "arange", "argmax",
+    "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",
+    "detect_anomaly", "div", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
+    "float32", "float64", "from_numpy", "full", "full_like", "gelu", "grad", "gradcheck", "int32",
+    "int64", "is_grad_enabled", "linear", "linspace", "log", "log_softmax", "logsumexp",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones",
+    "ones_like", "pad", "permute", "pow", "rand", "randint", "randn", "randperm", "relu", "reshape",
+    "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
+    "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]

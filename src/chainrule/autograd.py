@@ -1,0 +1,446 @@
+"""The graph and the backward engine.
+
+A Tensor made by an op points at a ``Node``; the node points at the nodes (or
+leaf tensors) of its inputs and keeps what its VJP rule needs.  Nothing points
+back from a node to its own output, so the graph has no reference cycles and
+is freed by reference counting alone.
+
+``backward`` walks the graph once to count, for every node, how many of its
+consumers will send it a gradient; it then runs the nodes in an order where a
+node runs only after all its consumers did (no recursion, any depth).  In the
+ordinary first-order case the VJP rules run on raw arrays; with
+``create_graph=True`` the same rules run on Tensors, so the backward pass is
+itself recorded and can be differentiated.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any, Callable, Iterable, Sequence
+
+from .errors import AutogradError
+
+_grad_enabled = True
+anomaly_enabled = False  # set by checks.detect_anomaly
+anomaly_where: dict = {}  # node -> the user's line that created it, while anomaly mode is on
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _set(mode: bool) -> None:
+    global _grad_enabled
+    _grad_enabled = mode
+
+
+class _GradMode:
+    """Shared body of ``no_grad`` and ``enable_grad``: a context and a decorator."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = _grad_enabled
+        _set(self.mode)
+
+    def __exit__(self, *exc) -> None:
+        _set(self.prev)
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Ops inside do not record the graph (evaluation, optimizer updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``with set_grad_enabled(False):`` - recording on or off by a flag."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+# ----------------------------------------------------------------- the graph
+class Node:
+    """One recorded op application: the op, its parents, what its VJP needs.
+
+    ``next``  parents, one per input: a Node, a leaf Tensor that wants a
+              gradient, or None (constant input).
+    ``need``  one bool per input: does that input want a gradient?
+    ``xd``    the inputs' raw values (arrays or Python scalars), if the rule needs them.
+    ``xt``    the inputs as Tensors, for a differentiable (create_graph) backward.
+    ``y``     the output array, if the rule needs it.
+    """
+
+    __slots__ = ("op", "next", "need", "xd", "xt", "y", "kw", "hooks", "retained", "freed")
+
+    def __init__(self, op, next, need, xd, xt, y, kw):
+        self.op = op
+        self.next = next
+        self.need = need
+        self.xd = xd
+        self.xt = xt
+        self.y = y
+        self.kw = kw
+        self.hooks = None
+        self.retained = None
+        self.freed = False
+
+    def name(self) -> str:
+        return self.op.name.title().replace("_", "") + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((n, 0) for n in self.next)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def make_node(op, inputs: Sequence[Any], xd: tuple, y, kw) -> Node | None:
+    """Record ``op`` if grad mode is on and some Tensor input wants a gradient."""
+    if not _grad_enabled:
+        return None
+    need = tuple(isinstance(x, _Tensor) and x._rg for x in inputs)
+    if True not in need:
+        return None
+    nxt = tuple((x.grad_fn or x) if n else None for x, n in zip(inputs, need))
+    saves = op.saves
+    return Node(
+        op,
+        nxt,
+        need,
+        xd if saves else None,
+        tuple(inputs) if saves else None,
+        y if op.saves_y else None,
+        kw,
+    )
+
+
+# ----------------------------------------------------------------- backward
+def _wrap_grad(g):
+    return g if isinstance(g, _Tensor) else _Tensor._make(g, None)
+
+
+def _run_hooks(hooks, g, create_graph: bool):
+    for hook in hooks:
+        out = hook(_wrap_grad(g))
+        if out is not None:
+            g = out if create_graph else out.data
+    return g
+
+
+def _accumulate_into(t, g, create_graph: bool, stored: set) -> None:
+    """Add ``g`` to ``t.grad`` without ever sharing one array between two .grad."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if g.shape != t.data.shape:
+        raise AutogradError(
+            f"internal: gradient of shape {g.shape} for a tensor of shape {t.data.shape}"
+        )
+    if t.grad is None:
+        if id(g) in stored or not g.flags.writeable:
+            g = g.copy()
+        stored.add(id(g))
+        t.grad = _Tensor._make(g, None)
+    else:
+        t.grad.data = t.grad.data + g
+
+
+def run_backward(
+    roots: Sequence,
+    root_grads: Sequence,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence | None = None,
+    allow_unused: bool = False,
+):
+    """Backpropagate ``root_grads`` from the tensors ``roots``.
+
+    With ``capture`` (a list of tensors) the gradients reaching those tensors
+    are returned and no ``.grad`` is touched (this is ``cr.grad``); without it
+    the leaves' ``.grad`` accumulate (this is ``Tensor.backward``).
+    """
+    if create_graph:
+        from . import ops as F  # differentiable rules: the public ops on Tensors
+    else:
+        from .ops.arraymath import ArrayMath as F
+
+    grads: dict = {}  # node or leaf tensor -> gradient flowing into it
+    start: list = []
+    for r, g in zip(roots, root_grads):
+        key = r.grad_fn if r.grad_fn is not None else r
+        grads[key] = g if key not in grads else grads[key] + g
+        if key is r.grad_fn:
+            start.append(key)
+
+    # count consumers of each node, iteratively
+    deps: dict = {}
+    stack = list(dict.fromkeys(start))
+    for n in stack:
+        deps.setdefault(n, 0)
+    while stack:
+        n = stack.pop()
+        for p in n.next:
+            if p.__class__ is Node:
+                if p in deps:
+                    deps[p] += 1
+                else:
+                    deps[p] = 1
+                    stack.append(p)
+
+    wanted: dict = {}
+    if capture is not None:
+        for i, t in enumerate(capture):
+            wanted[t.grad_fn if t.grad_fn is not None else t] = i
+        results: list = [None] * len(capture)
+        for key, i in wanted.items():
+            if key.__class__ is not Node and key in grads:
+                results[i] = grads[key]
+
+    ready = [n for n in dict.fromkeys(start) if deps[n] == 0]
+    leaf_grads: dict = {}
+    for key, g in grads.items():
+        if key.__class__ is not Node:
+            leaf_grads[key] = g
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is None:
+            g_in = None
+        else:
+            if node.hooks:
+                g = _run_hooks(node.hooks, g, create_graph)
+            if node.retained is not None:
+                t = node.retained()
+                if t is not None and capture is None:
+                    _accumulate_into(t, g, create_graph, set())
+            if capture is not None and node in wanted:
+                results[wanted[node]] = g
+            g_in = _call_rule(node, g, F, create_graph, retain_graph)
+            if anomaly_enabled:
+                _check_finite(node, g_in)
+        for i, p in enumerate(node.next):
+            if p is None:
+                continue
+            gi = g_in[i] if g_in is not None else None
+            if p.__class__ is Node:
+                if gi is not None:
+                    grads[p] = gi if p not in grads else grads[p] + gi
+                deps[p] -= 1
+                if deps[p] == 0:
+                    ready.append(p)
+            elif gi is not None:
+                leaf_grads[p] = gi if p not in leaf_grads else leaf_grads[p] + gi
+
+    if capture is not None:
+        for key, i in wanted.items():
+            if key.__class__ is not Node and key in leaf_grads:
+                results[i] = leaf_grads[key]
+        return results
+
+    stored: set = set()
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if leaf._rg:
+            _accumulate_into(leaf, g, create_graph, stored)
+    return None
+
+
+def _call_rule(node: Node, g, F, create_graph: bool, retain_graph: bool):
+    op = node.op
+    if node.freed and op.saves:
+        raise AutogradError(
+            f"Trying to backward through the graph a second time (through {node.name()}): "
+            "its saved values were freed after the first backward. "
+            "Pass retain_graph=True to the first backward() if you need to call it twice."
+        )
+    if create_graph:
+        xs = node.xt
+        y = None
+        if op.saves_y:
+            y = _Tensor._make(node.y, node)
+        g_in = op.vjp(F, g, xs, y, node.kw, node.need)
+    else:
+        g_in = op.vjp(F, g, node.xd, node.y, node.kw, node.need)
+    if not retain_graph:
+        node.xd = node.xt = node.y = None
+        node.freed = True
+    return g_in
+
+
+def _check_finite(node: Node, g_in) -> None:
+    from .backend import xp
+
+    for i, gi in enumerate(g_in):
+        if gi is None:
+            continue
+        arr = gi.data if isinstance(gi, _Tensor) else gi
+        if arr.dtype.kind == "f" and not xp.isfinite(arr).all():
+            raise FloatingPointError(
+                f"detect_anomaly: {node.name()} returned NaN or inf as the gradient of its input {i}; "
+                f"the {node.op.name} was created at {anomaly_where.get(node, '<before detect_anomaly>')}"
+            )
+
+
+# ------------------------------------------------------------ user-facing API
+def _as_tuple(x) -> tuple:
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def _root_grad(t, g, create_graph: bool):
+    if g is None:
+        if t.data.size != 1:
+            raise AutogradError(
+                f"grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {tuple(t.data.shape)}. Pass gradient= (a tensor of that shape)."
+            )
+        arr = t.data.dtype.type(1) * _ones_like(t.data)
+        return _Tensor._make(arr, None) if create_graph else arr
+    if not isinstance(g, _Tensor):
+        g = _Tensor(g, dtype=t.data.dtype)
+    if g.data.shape != t.data.shape:
+        raise AutogradError(
+            f"gradient has shape {tuple(g.data.shape)} but the output has shape {tuple(t.data.shape)}"
+        )
+    return g if create_graph else g.data
+
+
+def _ones_like(a):
+    from .backend import xp
+
+    return xp.ones_like(a)
+
+
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in tensors:
+        if not t._rg:
+            raise AutogradError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "nothing to differentiate (did you create it under no_grad, or forget requires_grad=True?)"
+            )
+    roots = [_root_grad(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
+    with set_grad_enabled(create_graph):
+        run_backward(tensors, roots, retain_graph, create_graph)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple.
+
+    Leaves' ``.grad`` are left alone.  With ``create_graph=True`` the returned
+    gradients are part of a graph themselves (gradients of gradients).
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not isinstance(t, _Tensor) or not t._rg:
+            raise AutogradError(f"inputs[{i}] does not require grad: set requires_grad=True on it")
+    for t in outputs:
+        if not t._rg:
+            raise AutogradError("an output does not require grad: nothing connects it to the inputs")
+    roots = [_root_grad(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
+    with set_grad_enabled(create_graph):
+        res = run_backward(outputs, roots, retain_graph, create_graph, capture=inputs)
+    out = []
+    for i, (t, g) in enumerate(zip(inputs, res)):
+        if g is None:
+            if not allow_unused:
+                raise AutogradError(
+                    f"inputs[{i}] (shape {tuple(t.data.shape)}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            out.append(None)
+        elif create_graph:
+            out.append(_wrap_grad(g))
+        else:
+            if isinstance(g, _Tensor):
+                g = g.data
+            out.append(_Tensor._make(g if g.flags.writeable else g.copy(), None))
+    return tuple(out)
+
+
+def register_node_hook(node: Node, fn: Callable):
+    if node.hooks is None:
+        node.hooks = []
+    node.hooks.append(fn)
+    return _RemovableHandle(node.hooks, fn)
+
+
+def retain_on_node(node: Node, tensor) -> None:
+    node.retained = weakref.ref(tensor)
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self) -> None:
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+def iter_graph(root_node: Node) -> Iterable[Node]:
+    """Every node reachable from ``root_node``, each once (for tools, not the engine)."""
+    seen = {root_node}
+    stack = [root_node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for p in n.next:
+            if p.__class__ is Node and p not in seen:
+                seen.add(p)
+                stack.append(p)
+
+
+_Tensor: Any = None  # set by tensor.py, which imports this module first

@@ -1,0 +1,125 @@
+"""Checking gradients: ``gradcheck`` against central differences, and ``detect_anomaly``."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Sequence
+
+from . import autograd as _ag
+from .backend import xp
+from .errors import GradcheckError
+from .tensor import Tensor
+
+
+def _outputs(fn: Callable, inputs: Sequence) -> list:
+    out = fn(*inputs)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Compare the full Jacobian from backward with central differences.
+
+    Returns True, or raises ``GradcheckError`` naming the output, the input,
+    the element index and both values.  Use float64 inputs: float32 is too
+    coarse for a finite difference.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck: no input requires grad")
+    outs = _outputs(fn, inputs)
+    for k, out in enumerate(outs):
+        if not out.requires_grad:
+            continue
+        flat_out = out.data.reshape(-1)
+        for j in range(flat_out.size):
+            seed = xp.zeros_like(out.data)
+            seed.reshape(-1)[j] = 1
+            analytic = _ag.grad(out, [inputs[i] for i in wrt], grad_outputs=Tensor._make(seed, None),
+                                retain_graph=True, allow_unused=True)
+            for i, a in zip(wrt, analytic):
+                x = inputs[i]
+                a_flat = xp.zeros(x.data.size) if a is None else a.data.reshape(-1)
+                num = _numeric_column(fn, inputs, i, k, j, eps)
+                bad = xp.abs(a_flat - num) > atol + rtol * xp.abs(num)
+                if bad.any():
+                    e = int(xp.argmax(bad))
+                    idx = tuple(int(v) for v in xp.unravel_index(e, x.data.shape))
+                    raise GradcheckError(
+                        f"gradcheck: d output[{k}]{_fmt(out, j)} / d input[{i}]{list(idx)} "
+                        f"(input shape {x.data.shape}): analytic {a_flat[e]:.8g}, numeric {num[e]:.8g}, "
+                        f"difference {abs(a_flat[e] - num[e]):.3g} > atol {atol} + rtol {rtol}·|numeric|"
+                    )
+    return True
+
+
+def _fmt(out, j: int) -> str:
+    if out.data.ndim == 0:
+        return ""
+    return str(list(int(v) for v in xp.unravel_index(j, out.data.shape)))
+
+
+def _numeric_column(fn, inputs, i: int, k: int, j: int, eps: float):
+    """d out[k].flat[j] / d inputs[i], every element, by central differences."""
+    x = inputs[i].data
+    flat = x.reshape(-1)
+    res = xp.empty(flat.size)
+    with _ag.no_grad():
+        for e in range(flat.size):
+            old = flat[e]
+            flat[e] = old + eps
+            plus = _outputs(fn, inputs)[k].data.reshape(-1)[j]
+            flat[e] = old - eps
+            minus = _outputs(fn, inputs)[k].data.reshape(-1)[j]
+            flat[e] = old
+            res[e] = (float(plus) - float(minus)) / (2 * eps)
+    return res
+
+
+# ------------------------------------------------------------------ anomaly
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_line() -> str:
+    """The first stack frame outside chainrule: where the user wrote the op."""
+    f = sys._getframe(1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE_DIR):
+        f = f.f_back
+    if f is None:
+        return "<unknown>"
+    return f"{f.f_code.co_filename}:{f.f_lineno}"
+
+
+class detect_anomaly:
+    """Inside, the first NaN or inf in a forward or backward op raises, naming the op and your line.
+
+    Off by default because it inspects every array; the patched constructor
+    is restored on exit, so normal runs pay nothing.
+    """
+
+    def __enter__(self) -> "detect_anomaly":
+        self._old_make = Tensor.__dict__["_make"]
+        old = self._old_make.__func__
+
+        def checked_make(data, node):
+            t = old(data, node)
+            if node is not None:
+                node_where[node] = user_line()
+                if data.dtype.kind == "f" and not xp.isfinite(data).all():
+                    raise FloatingPointError(
+                        f"detect_anomaly: {node.op.name} produced NaN or inf in the forward pass, "
+                        f"at {node_where[node]}"
+                    )
+            return t
+
+        node_where = _ag.anomaly_where
+        Tensor._make = staticmethod(checked_make)
+        self._prev = _ag.anomaly_enabled
+        _ag.anomaly_enabled = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Tensor._make = self._old_make
+        _ag.anomaly_enabled = self._prev
+        if not self._prev:
+            _ag.anomaly_where.clear()

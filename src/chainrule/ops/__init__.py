@@ -1,0 +1,63 @@
+"""Primitive ops (forward + VJP, one registry) and the public functions on Tensors.
+
+This package is also the namespace ``F`` that VJP rules use when
+``create_graph=True``: every name in ``arraymath.ArrayMath`` exists here too.
+"""
+from .elementwise import (
+    abs,
+    add,
+    clamp,
+    clip,
+    cos,
+    div,
+    eq,
+    exp,
+    ge,
+    gelu,
+    gelu_cdf,
+    gt,
+    le,
+    log,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .index import getitem, index_add_zeros
+from .linalg import linear, matmul
+from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, sum_to, var
+from .registry import REGISTRY
+from .shape import (
+    broadcast_to,
+    cat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .softmax import log_softmax, softmax, softmax_cross_entropy
+
+__all__ = [
+    "REGISTRY", "abs", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
+    "eq", "exp", "expand", "flatten", "ge", "gelu", "gelu_cdf", "getitem", "gt", "index_add_zeros", "le",
+    "linear", "log", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin",
+    "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
+    "transpose", "unsqueeze", "var", "where",
+]

@@ -1,0 +1,99 @@
+"""The namespace VJP rules use on the fast path: plain functions on raw arrays.
+
+Every name here also exists among the public ops (on Tensors), so a rule
+written once runs on either; see ``registry.py``.
+"""
+from __future__ import annotations
+
+from ..backend import xp
+
+
+def sum_to(g, shape: tuple):
+    """Undo broadcasting: sum ``g`` down to ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    out = g.sum(axis=axes, keepdims=True) if axes else g
+    if lead:
+        out = out.reshape(out.shape[lead:])
+    return out
+
+
+def index_add_zeros(g, shape: tuple, index):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        xp.add.at(out, index, g)
+    return out
+
+
+def _is_basic(index) -> bool:
+    """Slices, ints, None and Ellipsis never repeat a position."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class ArrayMath:
+    sum_to = staticmethod(sum_to)
+    index_add_zeros = staticmethod(index_add_zeros)
+    exp = staticmethod(xp.exp)
+    tanh = staticmethod(xp.tanh)
+    log = staticmethod(xp.log)
+    sin = staticmethod(xp.sin)
+    cos = staticmethod(xp.cos)
+    sign = staticmethod(xp.sign)
+    where = staticmethod(xp.where)
+    matmul = staticmethod(xp.matmul)
+    broadcast_to = staticmethod(xp.broadcast_to)
+    reshape = staticmethod(xp.reshape)
+
+    @staticmethod
+    def permute(x, axes):
+        return x.transpose(axes)
+
+    @staticmethod
+    def transpose(x, a: int, b: int):
+        return x.swapaxes(a, b)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims: bool = False):
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def softmax(x, axis):
+        from .softmax import _softmax_fwd
+
+        return _softmax_fwd(x, axis)
+
+    @staticmethod
+    def log_softmax(x, axis):
+        from .softmax import _log_softmax_fwd
+
+        return _log_softmax_fwd(x, axis)
+
+    @staticmethod
+    def gelu_cdf(x):
+        from .elementwise import GELU_CDF
+
+        return GELU_CDF.fwd(x)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def pad(x, pad, value=0.0):
+        return xp.pad(x, _pad_width(x.ndim, pad), constant_values=value)
+
+
+def _pad_width(ndim: int, pad) -> list:
+    """PyTorch's flat pad tuple (last axis first) as NumPy's per-axis pairs."""
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise ValueError(f"pad: {tuple(pad)} must hold a (before, after) pair per axis, at most {ndim} pairs")
+    width = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        width[ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return width

@@ -1,0 +1,336 @@
+"""Elementwise ops with NumPy broadcasting; each VJP sits under its forward.
+
+Binary rules end in ``F.sum_to(..., x.shape)``: a broadcast input receives the
+sum of the gradients of every position it was copied to.
+"""
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from . import registry
+from .registry import apply1, apply2, defop
+
+# ------------------------------------------------------------------ binary
+ADD = defop("add", xp.add, lambda F, g, x, y, kw, need: (
+    F.sum_to(g, x[0].shape) if need[0] else None,
+    F.sum_to(g, x[1].shape) if need[1] else None,
+))
+SUB = defop("sub", xp.subtract, lambda F, g, x, y, kw, need: (
+    F.sum_to(g, x[0].shape) if need[0] else None,
+    F.sum_to(-g, x[1].shape) if need[1] else None,
+))
+MUL = defop("mul", xp.multiply, lambda F, g, x, y, kw, need: (
+    F.sum_to(g * x[1], x[0].shape) if need[0] else None,
+    F.sum_to(g * x[0], x[1].shape) if need[1] else None,
+), saves="x")
+DIV = defop("div", xp.true_divide, lambda F, g, x, y, kw, need: (
+    F.sum_to(g / x[1], x[0].shape) if need[0] else None,
+    F.sum_to(-g * x[0] / (x[1] * x[1]), x[1].shape) if need[1] else None,
+), saves="x")
+
+
+def _pow_vjp(F, g, x, y, kw, need):
+    a, b = x
+    ga = gb = None
+    if need[0]:
+        ga = F.sum_to(g * b * a ** (b - 1), a.shape)
+    if need[1]:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch)
+        safe_log = F.log(F.where(a == 0, 1.0, a))
+        gb = F.sum_to(F.where(a == 0, 0.0, g * y * safe_log), b.shape)
+    return ga, gb
+
+
+POW = defop("pow", xp.power, _pow_vjp)
+
+
+def _pow_scalar_vjp(F, g, x, y, kw, need):
+    p = kw["exponent"]
+    if p == 0:
+        return (g * 0.0,)
+    return (g * p * x[0] ** (p - 1),)
+
+
+POW_SCALAR = defop("pow_scalar", lambda a, exponent: xp.power(a, exponent), _pow_scalar_vjp, saves="x")
+
+
+def _extreme_vjp(first_wins):
+    """maximum/minimum: the winner takes g, ties split it in half (as PyTorch)."""
+
+    def vjp(F, g, x, y, kw, need):
+        a, b = x
+        win_a = first_wins(a, b)
+        tie = a == b
+        ga = gb = None
+        if need[0]:
+            ga = F.sum_to(F.where(tie, g * 0.5, F.where(win_a, g, 0.0)), a.shape)
+        if need[1]:
+            gb = F.sum_to(F.where(tie, g * 0.5, F.where(win_a, 0.0, g)), b.shape)
+        return ga, gb
+
+    return vjp
+
+
+MAXIMUM = defop("maximum", xp.maximum, _extreme_vjp(lambda a, b: a > b), saves="x")
+MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="x")
+
+
+def add(a, b):
+    return apply2(ADD, a, b)
+
+
+def sub(a, b):
+    return apply2(SUB, a, b)
+
+
+def mul(a, b):
+    return apply2(MUL, a, b)
+
+
+def div(a, b):
+    return apply2(DIV, a, b)
+
+
+def pow(a, b):
+    """``a ** b``; a number exponent uses the cheaper one-input rule."""
+    if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, _Tensor()):
+        if a.data.dtype.kind in "biu" and isinstance(b, float):
+            a = a.float()
+        return apply1(POW_SCALAR, a, {"exponent": b})
+    return apply2(POW, a, b)
+
+
+def maximum(a, b):
+    return apply2(MAXIMUM, a, b)
+
+
+def minimum(a, b):
+    return apply2(MINIMUM, a, b)
+
+
+# ------------------------------------------------------------------- unary
+NEG = defop("neg", xp.negative, lambda F, g, x, y, kw, need: (-g,), saves="")
+EXP = defop("exp", xp.exp, lambda F, g, x, y, kw, need: (g * y,), saves="y")
+LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), saves="x")
+SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), saves="y")
+ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (g * F.sign(x[0]),), saves="x")
+SIN = defop("sin", xp.sin, lambda F, g, x, y, kw, need: (g * F.cos(x[0]),), saves="x")
+COS = defop("cos", xp.cos, lambda F, g, x, y, kw, need: (-g * F.sin(x[0]),), saves="x")
+TANH = defop("tanh", xp.tanh, lambda F, g, x, y, kw, need: (g * (1.0 - y * y),), saves="y")
+
+
+def _sigmoid_fwd(x):
+    """1 / (1 + e^-x), computed without overflow for large |x|."""
+    if x.dtype.kind != "f":
+        x = x.astype(xp.float32)
+    out = xp.exp(-xp.abs(x))  # in (0, 1]
+    pos = x >= 0
+    den = 1.0 + out
+    return xp.where(pos, 1.0 / den, out / den).astype(x.dtype, copy=False)
+
+
+SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y")
+RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (F.where(y > 0, g, 0.0),), saves="y")
+
+
+def _clip_vjp(F, g, x, y, kw, need):
+    lo, hi = kw["min"], kw["max"]
+    inside = None
+    if lo is not None:
+        inside = x[0] >= lo
+    if hi is not None:
+        inside = (x[0] <= hi) if inside is None else inside & (x[0] <= hi)
+    return (g if inside is None else F.where(inside, g, 0.0),)
+
+
+CLIP = defop("clip", lambda x, min, max: xp.clip(x, min, max), _clip_vjp, saves="x")
+
+
+def neg(x):
+    return apply1(NEG, x)
+
+
+def exp(x):
+    return apply1(EXP, _float(x))
+
+
+def log(x):
+    return apply1(LOG, _float(x))
+
+
+def sqrt(x):
+    return apply1(SQRT, _float(x))
+
+
+def abs(x):
+    return apply1(ABS, x)
+
+
+def sin(x):
+    return apply1(SIN, _float(x))
+
+
+def cos(x):
+    return apply1(COS, _float(x))
+
+
+def tanh(x):
+    return apply1(TANH, _float(x))
+
+
+def sigmoid(x):
+    return apply1(SIGMOID, _float(x))
+
+
+def relu(x):
+    return apply1(RELU, x)
+
+
+def clip(x, min=None, max=None):
+    """Limit values to [min, max]; the gradient passes where x was inside."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    return apply1(CLIP, x, {"min": _scalar(min), "max": _scalar(max)})
+
+
+clamp = clip
+
+
+def _scalar(v):
+    return v.item() if hasattr(v, "item") and not isinstance(v, (int, float)) else v
+
+
+def _float(x):
+    """Functions such as exp of an integer tensor give float32 (PyTorch), not float64."""
+    x = _as_tensor(x)
+    if x.data.dtype.kind in "biu":
+        return x.float()
+    return x
+
+
+# ------------------------------------------------------------------ select
+def _where_vjp(F, g, x, y, kw, need):
+    """Select, never multiply: the untaken branch gets exact zeros even if g is inf/NaN."""
+    cond, a, b = x
+    return (
+        None,
+        F.sum_to(F.where(cond, g, 0.0), a.shape) if need[1] else None,
+        F.sum_to(F.where(cond, 0.0, g), b.shape) if need[2] else None,
+    )
+
+
+WHERE = defop("where", xp.where, _where_vjp, saves="x")
+
+
+def where(cond, a, b):
+    """Elementwise ``a if cond else b`` with broadcasting."""
+    from .registry import apply, as_value, check_dtypes
+
+    T = _Tensor()
+    cond = cond if isinstance(cond, T) else T(xp.asarray(cond, dtype=bool))
+    if cond.data.dtype != xp.bool_:
+        cond = T._make(cond.data.astype(bool), None)
+    a = a if isinstance(a, T) else as_value(a)
+    b = b if isinstance(b, T) else as_value(b)
+    if isinstance(a, T) and isinstance(b, T) and a.data.dtype != b.data.dtype:
+        ad, bd = check_dtypes("where", a.data, b.data)
+        if ad is not a.data:
+            a = a.to(ad.dtype)
+        if bd is not b.data:
+            b = b.to(bd.dtype)
+    return apply(WHERE, (cond, a, b))
+
+
+# ------------------------------------------------------- comparisons (no grad)
+def _compare(ufunc):
+    def cmp(a, b):
+        T = _Tensor()
+        ad = a.data if isinstance(a, T) else a
+        bd = b.data if isinstance(b, T) else b
+        try:
+            return T._make(xp.asarray(ufunc(ad, bd)), None)
+        except ValueError as e:
+            from .registry import op_error
+
+            raise op_error(_CmpOp(ufunc.__name__), e, (ad, bd), None) from None
+
+    cmp.__name__ = ufunc.__name__
+    return cmp
+
+
+class _CmpOp:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+eq = _compare(xp.equal)
+ne = _compare(xp.not_equal)
+lt = _compare(xp.less)
+le = _compare(xp.less_equal)
+gt = _compare(xp.greater)
+ge = _compare(xp.greater_equal)
+
+
+def sign(x):
+    """-1, 0 or 1 (no gradient: it is zero almost everywhere)."""
+    T = _Tensor()
+    return T._make(xp.sign(x.data if isinstance(x, T) else x), None)
+
+
+def _erf(x):
+    """erf to ~1.2e-7 relative error (Numerical Recipes' erfc), NumPy having none."""
+    z = xp.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    r = 1.0 - t * xp.exp(poly)
+    return xp.where(x >= 0, r, -r)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu_fwd(x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+    return (0.5 * x * (1.0 + _erf(x * 0.7071067811865476))).astype(x.dtype, copy=False)
+
+
+def _gelu_vjp(F, g, x, y, kw, need):
+    x = x[0]
+    if kw["approximate"] == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+        t = F.tanh(inner)
+        d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        return (g * d,)
+    cdf = F.gelu_cdf(x)
+    pdf = F.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf),)
+
+
+GELU = defop("gelu", _gelu_fwd, _gelu_vjp, saves="x")
+GELU_CDF = defop("gelu_cdf", lambda x: (0.5 * (1.0 + _erf(x * 0.7071067811865476))).astype(x.dtype, copy=False),
+                 lambda F, g, x, y, kw, need: (g * F.exp(-0.5 * x[0] * x[0]) * _INV_SQRT_2PI,), saves="x")
+
+
+def gelu(x, approximate: str = "none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    return apply1(GELU, _float(x), {"approximate": approximate})
+
+
+def gelu_cdf(x):
+    """Φ(x), the standard normal CDF (GELU's gate)."""
+    return apply1(GELU_CDF, x)
+
+
+def _Tensor():
+    return registry._Tensor
+
+
+def _as_tensor(x):
+    T = _Tensor()
+    return x if isinstance(x, T) else T(x)
+

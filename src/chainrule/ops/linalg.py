@@ -1,0 +1,82 @@
+"""Matrix products: ``matmul`` with NumPy's 1-D and batch rules, and the fused ``linear``."""
+from __future__ import annotations
+
+from ..backend import xp
+from ..errors import ShapeError
+from .registry import apply, apply2, defop
+
+
+def _matmul_vjp(F, g, x, y, kw, need):
+    a, b = x
+    na, nb = len(a.shape), len(b.shape)
+    if na == 1 and nb == 1:  # a dot product: g is a scalar
+        return (g * b if need[0] else None, g * a if need[1] else None)
+    a2 = F.reshape(a, (1,) + tuple(a.shape)) if na == 1 else a
+    b2 = F.reshape(b, tuple(b.shape) + (1,)) if nb == 1 else b
+    g2 = g
+    if na == 1:
+        g2 = F.reshape(g2, tuple(g.shape[:-1]) + (1, g.shape[-1]))
+    if nb == 1:
+        g2 = F.reshape(g2, tuple(g2.shape) + (1,))
+    ga = gb = None
+    if need[0]:
+        ga = F.reshape(F.sum_to(F.matmul(g2, F.transpose(b2, -1, -2)), tuple(a2.shape)), tuple(a.shape))
+    if need[1]:
+        gb = F.reshape(F.sum_to(F.matmul(F.transpose(a2, -1, -2), g2), tuple(b2.shape)), tuple(b.shape))
+    return ga, gb
+
+
+MATMUL = defop("matmul", xp.matmul, _matmul_vjp, saves="x")
+
+
+def _linear_fwd(x, w, b=None):
+    y = x @ w.T
+    if b is not None:
+        y += b
+    return y
+
+
+def _linear_vjp(F, g, x, y, kw, need):
+    """y = x Wᵀ + b:  dx = g W,  dW = gᵀ x,  db = Σ g over the batch."""
+    xin, w = x[0], x[1]
+    gx = F.matmul(g, w) if need[0] else None
+    gw = gb = None
+    if need[1] or (len(need) > 2 and need[2]):
+        g2 = g if len(g.shape) == 2 else F.reshape(g, (-1, g.shape[-1]))
+        if need[1]:
+            x2 = xin if len(xin.shape) == 2 else F.reshape(xin, (-1, xin.shape[-1]))
+            gw = F.matmul(F.transpose(g2, 0, 1), x2)
+        if len(need) > 2 and need[2]:
+            gb = F.sum(g2, axis=0)
+    return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+
+
+LINEAR = defop("linear", _linear_fwd, _linear_vjp, saves="x")
+
+
+def matmul(a, b):
+    from . import registry
+
+    T = registry._Tensor
+    for v, side in ((a, "first"), (b, "second")):
+        if isinstance(v, T) and v.data.ndim == 0:
+            raise ShapeError(f"matmul: the {side} operand is a 0-d tensor; matmul needs at least 1 dimension")
+    return apply2(MATMUL, a, b)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias in one op (one node, one fewer temporary)."""
+    xs, ws = x.data.shape, weight.data.shape
+    if weight.data.ndim != 2 or xs[-1:] != ws[1:]:
+        raise ShapeError(
+            f"linear: input of shape {xs} does not fit weight of shape {ws} "
+            f"(expects the input's last axis to be {ws[-1] if ws else '?'})"
+        )
+    if bias is not None and bias.data.shape != ws[:1]:
+        raise ShapeError(f"linear: bias of shape {bias.data.shape} does not fit weight of shape {ws}")
+    if x.data.dtype != weight.data.dtype:
+        from .registry import check_dtypes
+
+        check_dtypes("linear", x.data, weight.data)
+        x = x.to(weight.data.dtype)
+    return apply(LINEAR, (x, weight) if bias is None else (x, weight, bias))

@@ -1,0 +1,170 @@
+"""Reductions: sum, mean, max/min (values only), var/std, logsumexp, argmax/argmin."""
+from __future__ import annotations
+
+import builtins
+
+from ..backend import xp
+from . import registry
+from .axes import kept_shape, normalize, pick_axis
+from .registry import apply1, defop
+
+
+def _spread(F, g, shape, kw):
+    """Send a reduced gradient back to every position that was reduced."""
+    if not kw["keepdims"]:
+        g = F.reshape(g, kept_shape(shape, kw["axis"]))
+    return F.broadcast_to(g, shape)
+
+
+SUM = defop("sum", lambda x, axis, keepdims, **_: xp.sum(x, axis=axis, keepdims=keepdims),
+            lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="")
+MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="")
+
+
+def _extreme_vjp(F, g, x, y, kw, need):
+    """Tied maxima share the gradient equally."""
+    x = x[0]
+    if not kw["keepdims"]:
+        y = F.reshape(y, kept_shape(x.shape, kw["axis"]))
+        g = F.reshape(g, kept_shape(x.shape, kw["axis"]))
+    hit = x == y
+    count = F.sum(F.where(hit, 1.0, 0.0), axis=kw["axis"], keepdims=True)
+    return (F.where(hit, g / count, 0.0),)
+
+
+MAX = defop("max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+
+
+def _lse_fwd(x, axis, keepdims):
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return out.reshape(()) if axis is None else xp.squeeze(out, axis=axis)
+
+
+def _lse_vjp(F, g, x, y, kw, need):
+    x = x[0]
+    if not kw["keepdims"]:
+        shape = kept_shape(x.shape, kw["axis"])
+        y, g = F.reshape(y, shape), F.reshape(g, shape)
+    return (g * F.exp(x - y),)
+
+
+LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp)
+
+
+def _reduction_kw(x, axis, keepdims, op):
+    axis = normalize(axis, x.data.ndim, op)
+    return {"axis": axis, "keepdims": bool(keepdims), "shape": x.data.shape}
+
+
+def sum(x, axis=None, keepdims: bool = False, *, dim=None):
+    x = _tensor(x)
+    return apply1(SUM, x, _reduction_kw(x, pick_axis(axis, dim, "sum"), keepdims, "sum"))
+
+
+def mean(x, axis=None, keepdims: bool = False, *, dim=None):
+    x = _tensor(x)
+    if x.data.dtype.kind in "biu":
+        raise TypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
+    kw = _reduction_kw(x, pick_axis(axis, dim, "mean"), keepdims, "mean")
+    kw["count"] = _count(x.data.shape, kw["axis"])
+    return apply1(MEAN, x, kw)
+
+
+def _count(shape: tuple, axis) -> int:
+    """How many values each output of a reduction over ``axis`` summarises."""
+    return _prod(shape if axis is None else (shape[i] for i in axis))
+
+
+def max(x, axis=None, keepdims: bool = False, *, dim=None):
+    """Largest values (PyTorch's amax): values only; use argmax for indices."""
+    x = _tensor(x)
+    kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
+    _nonempty(x, kw, "max")
+    return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+
+
+def min(x, axis=None, keepdims: bool = False, *, dim=None):
+    x = _tensor(x)
+    kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
+    _nonempty(x, kw, "min")
+    return apply1(MIN, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+
+
+def _nonempty(x, kw, op):
+    if x.data.size == 0:
+        raise ValueError(f"{op}: the tensor of shape {x.data.shape} is empty")
+
+
+def logsumexp(x, axis=None, keepdims: bool = False, *, dim=None):
+    """log Σ exp(x), shifted by the maximum so it never overflows."""
+    x = _tensor(x)
+    kw = _reduction_kw(x, pick_axis(axis, dim, "logsumexp"), keepdims, "logsumexp")
+    return apply1(LOGSUMEXP, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+
+
+def var(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
+    """Σ(x - mean)² / (N - correction); composite, so it is twice differentiable."""
+    x = _tensor(x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axis = pick_axis(axis, dim, "var")
+    ax = normalize(axis, x.data.ndim, "var")
+    d = x - mean(x, axis=ax, keepdims=True)
+    return sum(d * d, axis=ax, keepdims=keepdims) / builtins.max(_count(x.data.shape, ax) - correction, 0)
+
+
+def std(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
+    from .elementwise import sqrt
+
+    return sqrt(var(x, axis, keepdims, correction=correction, dim=dim, unbiased=unbiased))
+
+
+def _prod(it) -> int:
+    out = 1
+    for s in it:
+        out *= s
+    return out
+
+
+def argmax(x, axis=None, keepdims: bool = False, *, dim=None):
+    return _arg(xp.argmax, x, axis, keepdims, dim, "argmax")
+
+
+def argmin(x, axis=None, keepdims: bool = False, *, dim=None):
+    return _arg(xp.argmin, x, axis, keepdims, dim, "argmin")
+
+
+def _arg(fn, x, axis, keepdims, dim, op):
+    x = _tensor(x)
+    axis = pick_axis(axis, dim, op)
+    if axis is not None:
+        from .axes import one
+
+        axis = one(axis, x.data.ndim, op)
+    out = fn(x.data, axis=axis, keepdims=keepdims)
+    return registry._Tensor._make(xp.asarray(out, dtype=xp.int64), None)
+
+
+def sum_to(x, shape: tuple):
+    """Sum a broadcast tensor back down to ``shape`` (differentiable)."""
+    from .shape import reshape
+
+    shape = tuple(shape)
+    xs = x.data.shape
+    if xs == shape:
+        return x
+    lead = len(xs) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and xs[i + lead] != 1)
+    out = sum(x, axis=axes, keepdims=True) if axes else x
+    return reshape(out, shape) if lead else out
+
+
+def _tensor(x):
+    T = registry._Tensor
+    return x if isinstance(x, T) else T(x)

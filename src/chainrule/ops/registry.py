@@ -1,0 +1,159 @@
+"""The single table of primitive ops and the functions that apply them.
+
+An op is a forward on raw arrays and a vector-Jacobian product beside it.  The
+VJP rule is written once, against a small namespace ``F`` of array functions:
+``ArrayMath`` (raw NumPy arrays, the fast first-order path) or the public ops
+themselves (Tensors, when ``create_graph=True`` records the backward pass).
+
+    vjp(F, g, xs, y, kw, need) -> one gradient (or None) per input
+
+``xs`` are the inputs, ``y`` the output, ``kw`` the op's keyword arguments and
+``need[i]`` says whether input ``i`` wants a gradient.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import autograd as _ag
+from ..backend import xp
+from ..errors import DTypeError, ShapeError
+
+REGISTRY: dict[str, "Op"] = {}
+
+
+class Op:
+    __slots__ = ("name", "fwd", "vjp", "saves", "saves_y")
+
+    def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: bool, saves_y: bool):
+        self.name, self.fwd, self.vjp, self.saves, self.saves_y = name, fwd, vjp, saves, saves_y
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy") -> Op:
+    """Register a primitive.  ``saves`` says what the VJP reads: "x" inputs, "y" output."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is defined twice")
+    op = Op(name, fwd, vjp, "x" in saves, "y" in saves)
+    REGISTRY[name] = op
+    return op
+
+
+_Tensor: Any = None  # bound by tensor.py
+_ndarray = xp.ndarray
+_float64 = xp.dtype("float64")
+
+
+def _shape_of(v) -> str:
+    s = getattr(v, "shape", None)
+    return str(tuple(s)) if s is not None else repr(v)
+
+
+def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
+    """Rephrase a NumPy failure inside ``op`` in the user's terms."""
+    shapes = " and ".join(_shape_of(v) for v in xd)
+    msg = str(exc)
+    if isinstance(exc, ValueError) and ("broadcast" in msg or "shape" in msg or "mismatch" in msg
+                                        or "dimension" in msg or "size" in msg):
+        return ShapeError(f"{op.name}: incompatible shapes {shapes}" + (f" ({kw})" if kw else "") + f": {msg}")
+    if isinstance(exc, IndexError):
+        from ..errors import IndexOutOfRange
+
+        return IndexOutOfRange(f"{op.name}: {msg} (tensor shape {_shape_of(xd[0])})")
+    return type(exc)(f"{op.name} on shapes {shapes}: {msg}")
+
+
+def as_value(x, like=None):
+    """A non-Tensor operand: Python scalars stay weak (they never upcast float32)."""
+    if isinstance(x, (bool, int, float)):
+        return x
+    if isinstance(x, xp.generic):  # a NumPy scalar such as np.float64(2.0): treat it as a Python number
+        return x.item()
+    return _Tensor(x)
+
+
+def check_dtypes(name: str, ad, bd):
+    """Refuse float32 (or float16) meeting float64; cast integers and bools to the float side."""
+    ka, kb = ad.dtype.kind, bd.dtype.kind
+    if ka == "f" and kb == "f":
+        if ad.dtype == _float64 or bd.dtype == _float64:
+            raise DTypeError(
+                f"{name}: mixing {ad.dtype} and {bd.dtype} would silently compute in float64; "
+                "convert one side first (.float() or .double())"
+            )
+        return ad, bd
+    if ka == "f" and kb in "biu":
+        return ad, bd.astype(ad.dtype)
+    if kb == "f" and ka in "biu":
+        return ad.astype(bd.dtype), bd
+    return ad, bd
+
+
+def apply1(op: Op, x, kw: dict | None = None):
+    """Apply a one-input op to a Tensor ``x``."""
+    d = x.data
+    try:
+        y = op.fwd(d, **kw) if kw else op.fwd(d)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, (d,), kw) from None
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    if _ag._grad_enabled and x._rg:
+        node = _ag.Node(op, (x.grad_fn or x,), (True,),
+                        (d,) if op.saves else None, (x,) if op.saves else None,
+                        y if op.saves_y else None, kw)
+        return _Tensor._make(y, node)
+    return _Tensor._make(y, None)
+
+
+def apply2(op: Op, a, b, kw: dict | None = None):
+    """Apply a two-input op; either side may be a Python number."""
+    T = _Tensor
+    if not isinstance(a, T):
+        a = as_value(a)
+    if not isinstance(b, T):
+        b = as_value(b)
+    ta, tb = isinstance(a, T), isinstance(b, T)
+    ad = a.data if ta else a
+    bd = b.data if tb else b
+    if ta and tb and ad.dtype is not bd.dtype:
+        ad, bd = check_dtypes(op.name, ad, bd)
+    elif ta and not tb and ad.dtype.kind in "biu" and isinstance(bd, float):
+        ad = ad.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
+    elif tb and not ta and bd.dtype.kind in "biu" and isinstance(ad, float):
+        bd = bd.astype(xp.float32)
+    try:
+        y = op.fwd(ad, bd, **kw) if kw else op.fwd(ad, bd)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, (ad, bd), kw) from None
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    if _ag._grad_enabled:
+        ra = ta and a._rg
+        rb = tb and b._rg
+        if ra or rb:
+            node = _ag.Node(
+                op,
+                ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
+                (ra, rb),
+                (ad, bd) if op.saves else None,
+                (a, b) if op.saves else None,
+                y if op.saves_y else None,
+                kw,
+            )
+            return T._make(y, node)
+    return T._make(y, None)
+
+
+def apply(op: Op, inputs: tuple, kw: dict | None = None):
+    """Apply an op with any number of inputs (Tensors or constants)."""
+    T = _Tensor
+    xd = tuple(x.data if isinstance(x, T) else x for x in inputs)
+    try:
+        y = op.fwd(*xd, **kw) if kw else op.fwd(*xd)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, xd, kw) from None
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    return T._make(y, _ag.make_node(op, inputs, xd, y, kw))

@@ -1,0 +1,205 @@
+"""Shape ops: they move values around, so their VJPs move gradients back."""
+from __future__ import annotations
+
+from ..backend import xp
+from ..errors import ShapeError
+from . import registry
+from .arraymath import _pad_width
+from .axes import normalize, one, pick_axis
+from .registry import apply, apply1, defop
+
+RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
+                lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="")
+PERMUTE = defop("permute", lambda x, axes, inverse: x.transpose(axes),
+                lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="")
+BROADCAST = defop("broadcast_to", lambda x, shape, old: xp.broadcast_to(x, shape),
+                  lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="")
+
+
+def _cat_vjp(F, g, x, y, kw, need):
+    axis, bounds = kw["axis"], kw["bounds"]
+    lead = (slice(None),) * axis
+    return tuple(
+        F.getitem(g, lead + (slice(bounds[i], bounds[i + 1]),)) if need[i] else None
+        for i in range(len(bounds) - 1)
+    )
+
+
+CAT = defop("cat", lambda *xs, axis, bounds: xp.concatenate(xs, axis=axis), _cat_vjp, saves="")
+
+
+def _pad_vjp(F, g, x, y, kw, need):
+    width = _pad_width(len(kw["old"]), kw["pad"])
+    return (F.getitem(g, tuple(slice(b, b + s) for (b, _), s in zip(width, kw["old"]))),)
+
+
+PAD = defop("pad", lambda x, pad, value, old: xp.pad(x, _pad_width(x.ndim, pad), constant_values=value),
+            _pad_vjp, saves="")
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape):
+    shape = _shape_arg(shape)
+    x = _tensor(x)
+    old = x.data.shape
+    if shape == old:
+        return x
+    n = x.data.size
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
+        raise ShapeError(f"reshape: cannot view a tensor of shape {old} ({n} values) as {shape}")
+    return apply1(RESHAPE, x, {"shape": shape, "old": old})
+
+
+def permute(x, *axes):
+    x = _tensor(x)
+    axes = _shape_arg(axes)
+    nd = x.data.ndim
+    if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
+        raise ShapeError(f"permute: {axes} is not an ordering of the {nd} axes of shape {x.data.shape}")
+    axes = tuple(a % nd for a in axes)
+    inverse = tuple(sorted(range(nd), key=axes.__getitem__))
+    return apply1(PERMUTE, x, {"axes": axes, "inverse": inverse})
+
+
+def transpose(x, axis0: int = -2, axis1: int = -1):
+    """Swap two axes (PyTorch's transpose, not NumPy's)."""
+    x = _tensor(x)
+    nd = x.data.ndim
+    if nd < 2:
+        return x
+    a, b = one(axis0, nd, "transpose"), one(axis1, nd, "transpose")
+    axes = list(range(nd))
+    axes[a], axes[b] = axes[b], axes[a]
+    return permute(x, axes)
+
+
+def broadcast_to(x, *shape):
+    x = _tensor(x)
+    shape = _shape_arg(shape)
+    if shape == x.data.shape:
+        return x
+    try:
+        xp.broadcast_shapes(x.data.shape, shape)
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.data.shape} to {shape}") from None
+    if len(shape) < x.data.ndim or xp.broadcast_shapes(x.data.shape, shape) != shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.data.shape} to {shape}")
+    return apply1(BROADCAST, x, {"shape": shape, "old": x.data.shape})
+
+
+def expand(x, *shape):
+    """broadcast_to where -1 keeps that axis' size (PyTorch's expand)."""
+    x = _tensor(x)
+    shape = list(_shape_arg(shape))
+    off = len(shape) - x.data.ndim
+    for i, s in enumerate(shape):
+        if s == -1:
+            if i < off:
+                raise ShapeError(f"expand: -1 is not allowed for a new leading axis (shape {tuple(shape)})")
+            shape[i] = x.data.shape[i - off]
+    return broadcast_to(x, tuple(shape))
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """Drop size-1 axes; an axis whose size is not 1 is left alone (PyTorch)."""
+    x = _tensor(x)
+    axis = pick_axis(axis, dim, "squeeze")
+    shape = x.data.shape
+    if axis is None:
+        keep = [s for s in shape if s != 1]
+    else:
+        ax = normalize(axis, x.data.ndim, "squeeze") or ()
+        keep = [s for i, s in enumerate(shape) if not (i in ax and s == 1)]
+    return reshape(x, tuple(keep))
+
+
+def unsqueeze(x, axis=None, *, dim=None):
+    x = _tensor(x)
+    axis = pick_axis(axis, dim, "unsqueeze")
+    a = one(axis, x.data.ndim, "unsqueeze", extra=1)
+    shape = list(x.data.shape)
+    shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    x = _tensor(x)
+    nd = x.data.ndim
+    if nd == 0:
+        return reshape(x, (1,))
+    s, e = one(start_dim, nd, "flatten"), one(end_dim, nd, "flatten")
+    if s > e:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.data.shape
+    n = 1
+    for v in shape[s:e + 1]:
+        n *= v
+    return reshape(x, shape[:s] + (n,) + shape[e + 1:])
+
+
+def cat(tensors, axis: int = 0, *, dim=None):
+    axis = pick_axis(axis if dim is None else None, dim, "cat")
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: needs at least one tensor")
+    first = tensors[0].data
+    a = one(axis, first.ndim, "cat")
+    for i, t in enumerate(tensors[1:], 1):
+        d = t.data
+        if d.ndim != first.ndim or any(p != q for j, (p, q) in enumerate(zip(d.shape, first.shape)) if j != a):
+            raise ShapeError(
+                f"cat: tensor 0 has shape {first.shape} and tensor {i} has shape {d.shape}; "
+                f"all sizes except axis {a} must match"
+            )
+    _same_dtype([t.data for t in tensors], "cat")
+    bounds = [0]
+    for t in tensors:
+        bounds.append(bounds[-1] + t.data.shape[a])
+    return apply(CAT, tuple(tensors), {"axis": a, "bounds": tuple(bounds)})
+
+
+def stack(tensors, axis: int = 0, *, dim=None):
+    axis = pick_axis(axis if dim is None else None, dim, "stack")
+    tensors = [_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.data.shape != tensors[0].data.shape:
+            raise ShapeError(
+                f"stack: tensor 0 has shape {tensors[0].data.shape} and tensor {i} has shape "
+                f"{t.data.shape}; stack needs equal shapes"
+            )
+    a = one(axis, tensors[0].data.ndim, "stack", extra=1)
+    return cat([unsqueeze(t, a) for t in tensors], a)
+
+
+def pad(x, pad, value: float = 0.0, mode: str = "constant"):
+    """Constant padding with PyTorch's flat tuple, last axis first."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, not {mode!r}")
+    x = _tensor(x)
+    pad = tuple(int(p) for p in pad)
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    _pad_width(x.data.ndim, pad)
+    return apply1(PAD, x, {"pad": pad, "value": value, "old": x.data.shape})
+
+
+def _same_dtype(arrays, op: str) -> None:
+    dts = {a.dtype for a in arrays}
+    if len(dts) > 1:
+        raise TypeError(f"{op}: tensors have different dtypes {sorted(str(d) for d in dts)}; convert them first")
+
+
+def _tensor(x):
+    T = registry._Tensor
+    return x if isinstance(x, T) else T(x)

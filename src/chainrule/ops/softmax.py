@@ -1,0 +1,117 @@
+"""Softmax, log-softmax and the fused softmax cross-entropy.
+
+The cross-entropy is one op whose VJP is (softmax − one-hot) · g: the
+textbook result, and a single node instead of five.
+"""
+from __future__ import annotations
+
+from ..backend import xp
+from ..errors import ShapeError
+from . import registry
+from .axes import one, pick_axis
+from .registry import apply, apply1, defop
+
+
+def _softmax_fwd(x, axis):
+    e = x - x.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax_fwd(x, axis):
+    s = x - x.max(axis=axis, keepdims=True)
+    s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+    return s
+
+
+SOFTMAX = defop("softmax", _softmax_fwd, lambda F, g, x, y, kw, need: (
+    y * (g - F.sum(g * y, axis=kw["axis"], keepdims=True)),), saves="y")
+LOG_SOFTMAX = defop("log_softmax", _log_softmax_fwd, lambda F, g, x, y, kw, need: (
+    g - F.exp(y) * F.sum(g, axis=kw["axis"], keepdims=True),), saves="y")
+
+
+def _ce_fwd(logits, target, reduction, classes):
+    logp = _log_softmax_fwd(logits, 1)
+    if classes:
+        per = -logp[xp.arange(len(target)), target]
+    else:
+        per = -(target * logp).sum(axis=1)
+    if reduction == "mean":
+        return per.mean()
+    if reduction == "sum":
+        return per.sum()
+    return per
+
+
+def _ce_vjp(F, g, x, y, kw, need):
+    """∂l/∂z = softmax(z) − target, scaled by the incoming gradient."""
+    logits, target = x
+    n = logits.shape[0]
+    p = F.softmax(logits, axis=1)
+    if kw["classes"]:
+        hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
+        hot[xp.arange(n), _raw(target)] = 1
+        diff = p - hot
+    else:
+        diff = p - target
+    red = kw["reduction"]
+    if red == "mean":
+        scale = g / n
+    elif red == "sum":
+        scale = g
+    else:
+        scale = F.reshape(g, (n, 1))
+    gt = None
+    if need[1]:  # probabilities as targets can be differentiated too
+        gt = -F.log_softmax(logits, axis=1) * scale
+    return diff * scale, gt
+
+
+CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x")
+
+
+def _raw(t):
+    return t.data if isinstance(t, registry._Tensor) else t
+
+
+def softmax(x, axis: int = -1, *, dim=None):
+    x = _tensor(x)
+    a = one(pick_axis(axis if dim is None else None, dim, "softmax"), x.data.ndim, "softmax")
+    return apply1(SOFTMAX, x, {"axis": a})
+
+
+def log_softmax(x, axis: int = -1, *, dim=None):
+    x = _tensor(x)
+    a = one(pick_axis(axis if dim is None else None, dim, "log_softmax"), x.data.ndim, "log_softmax")
+    return apply1(LOG_SOFTMAX, x, {"axis": a})
+
+
+def softmax_cross_entropy(logits, target, reduction: str = "mean"):
+    """Cross-entropy of (N, C) logits against class indices (N,) or probabilities (N, C)."""
+    T = registry._Tensor
+    target = target if isinstance(target, T) else T(xp.asarray(target))
+    ls, ts = logits.data.shape, target.data.shape
+    classes = target.data.dtype.kind in "iu"
+    if logits.data.ndim != 2:
+        raise ShapeError(f"cross_entropy: logits must be (N, C), got {ls}")
+    if classes:
+        if ts != ls[:1]:
+            raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")
+        t = target.data
+        if t.size and (t.min() < 0 or t.max() >= ls[1]):
+            raise ValueError(
+                f"cross_entropy: target classes must lie in [0, {ls[1] - 1}]; got values from {t.min()} to {t.max()}"
+            )
+    elif ts != ls:
+        raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {ls}, got {ts}")
+    elif target.data.dtype != logits.data.dtype:
+        target = target.to(logits.data.dtype)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    return apply(CROSS_ENTROPY, (logits, target), {"reduction": reduction, "classes": classes})
+
+
+def _tensor(x):
+    T = registry._Tensor
+    return x if isinstance(x, T) else T(x)

@@ -1,0 +1,387 @@
+"""Tensor: an array, its gradient, and a link to the node that made it.
+
+The operators and methods at the bottom are sugar over the functions in
+``chainrule.ops``; the Tensor itself knows nothing about differentiation
+beyond holding ``grad_fn`` and ``grad``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import autograd as _ag
+from .backend import xp
+from .errors import AutogradError, DTypeError
+
+_new = object.__new__
+
+
+def to_array(data: Any, dtype=None):
+    """Python data -> array: Python floats become float32, arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, xp.ndarray):
+        arr = data
+    else:
+        arr = xp.asarray(data)
+        if dtype is None and arr.dtype == xp.float64 and not isinstance(data, xp.generic):
+            arr = arr.astype(xp.float32)
+        elif dtype is None and arr.dtype == xp.float64 and isinstance(data, xp.generic):
+            pass  # an explicit np.float64(...) keeps its dtype
+    if dtype is not None:
+        arr = arr.astype(xp.dtype(dtype), copy=False)
+    if arr.dtype.kind not in "fiub":
+        raise DTypeError(f"tensor: cannot hold values of dtype {arr.dtype} (only numbers and bools)")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it."""
+
+    __slots__ = ("data", "grad", "grad_fn", "_rg", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+        arr = to_array(data, dtype)
+        if isinstance(data, (Tensor, xp.ndarray)) and arr is getattr(data, "data", data):
+            arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._rg = False
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, node) -> "Tensor":
+        """Wrap an array without checks or copies (used by every op)."""
+        t = _new(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = node
+        t._rg = node is not None
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    @property
+    def T(self) -> "Tensor":
+        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        return _ops.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ------------------------------------------------------------ conversion
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a one-element tensor can be a Python number, this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.data.dtype}")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
+        """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
+        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
+            return self
+        dtype = xp.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return _cast(self, dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(xp.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(xp.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(xp.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(xp.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(xp.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(xp.bool_)
+
+    def type(self, dtype=None):
+        return str(self.data.dtype) if dtype is None else self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    # ------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None and not requires_grad:
+            raise AutogradError(
+                "requires_grad=False on a non-leaf tensor: use .detach() to get a tensor without history"
+            )
+        if requires_grad and self.data.dtype.kind != "f":
+            raise DTypeError(
+                f"only floating-point tensors can require gradients, this one is {self.data.dtype}"
+            )
+        self._rg = bool(requires_grad) or self.grad_fn is not None
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the graph (shares memory, as in PyTorch)."""
+        return Tensor._make(self.data, None)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def clone(self) -> "Tensor":
+        return _ops.add(self, 0) if self._rg else Tensor._make(self.data.copy(), None)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on a non-leaf tensor after backward."""
+        if not self._rg:
+            raise AutogradError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            _ag.retain_on_node(self.grad_fn, self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn.retained is not None
+
+    def register_hook(self, hook: Callable):
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
+        if not self._rg:
+            raise AutogradError("cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            return _ag.register_node_hook(self.grad_fn, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _ag._RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        if inputs is not None:
+            inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+            grads = _ag.grad(self, inputs, gradient, retain_graph, create_graph, allow_unused=True)
+            for t, g in zip(inputs, grads):
+                if g is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            return
+        _ag.backward(self, gradient, retain_graph, create_graph)
+
+    # ------------------------------------------------------------ in place (no history)
+    def _check_inplace(self, what: str) -> None:
+        if _ag._grad_enabled and self._rg:
+            raise AutogradError(
+                f"{what}: in-place change of a tensor that requires grad; do it under "
+                "cr.no_grad() (as an optimizer does) or use an out-of-place op"
+            )
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("item assignment")
+        from .ops.index import _raw_index
+
+        self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def zero_(self) -> "Tensor":
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        self._check_inplace("copy_")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        return self
+
+    def add_(self, other, alpha: float = 1.0) -> "Tensor":
+        self._check_inplace("add_")
+        o = other.data if isinstance(other, Tensor) else other
+        self.data += o if alpha == 1 else alpha * o
+        return self
+
+    def sub_(self, other, alpha: float = 1.0) -> "Tensor":
+        return self.add_(other, -alpha)
+
+    def mul_(self, other) -> "Tensor":
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other) -> "Tensor":
+        self._check_inplace("div_")
+        self.data /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        self._check_inplace("clamp_")
+        xp.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+        from . import random
+
+        self._check_inplace("uniform_")
+        self.data[...] = random.generator().uniform(a, b, self.data.shape)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        from . import random
+
+        self._check_inplace("normal_")
+        self.data[...] = random.generator().normal(mean, std, self.data.shape)
+        return self
+
+    # ------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        body = xp.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extra = ""
+        if self.data.dtype != xp.float32 and self.data.dtype != xp.int64 and self.data.dtype != xp.bool_:
+            extra += f", dtype={self.data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
+        elif self._rg:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+
+def _cast(t: Tensor, dtype) -> Tensor:
+    y = t.data.astype(dtype)
+    if t._rg and dtype.kind == "f" and _ag._grad_enabled:
+        return _ops.registry.apply1(_CAST, t, {"dtype": dtype, "old": t.data.dtype})
+    return Tensor._make(y, None)
+
+
+from . import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)
+from .ops import registry as _registry  # noqa: E402
+
+_registry._Tensor = Tensor
+_ag._Tensor = Tensor
+_CAST = _registry.defop(
+    "cast", lambda x, dtype, old: x.astype(dtype),
+    lambda F, g, x, y, kw, need: (g.astype(kw["old"]) if hasattr(g, "astype") else g.to(kw["old"]),),
+    saves="",
+)
+
+
+def _install_operators() -> None:
+    """The operator sugar: each entry is just the public function of that name."""
+    o = _ops
+
+    def rev(fn):
+        return lambda self, other: fn(other, self)
+
+    table = {
+        "__add__": o.add, "__radd__": rev(o.add), "__sub__": o.sub, "__rsub__": rev(o.sub),
+        "__mul__": o.mul, "__rmul__": rev(o.mul), "__truediv__": o.div, "__rtruediv__": rev(o.div),
+        "__pow__": o.pow, "__rpow__": rev(o.pow), "__matmul__": o.matmul, "__rmatmul__": rev(o.matmul),
+        "__neg__": o.neg, "__pos__": lambda self: self, "__abs__": o.abs,
+        "__eq__": o.eq, "__ne__": o.ne, "__lt__": o.lt, "__le__": o.le, "__gt__": o.gt, "__ge__": o.ge,
+        "__getitem__": o.getitem,
+        "__and__": lambda a, b: Tensor._make(a.data & _raw(b), None),
+        "__or__": lambda a, b: Tensor._make(a.data | _raw(b), None),
+        "__invert__": lambda a: Tensor._make(~a.data, None),
+    }
+    methods = (
+        "exp log sqrt abs sin cos tanh sigmoid relu clip clamp maximum minimum pow matmul sum mean max min "
+        "var std logsumexp argmax argmin reshape transpose permute flatten squeeze unsqueeze expand "
+        "broadcast_to softmax log_softmax sign add sub mul div neg"
+    ).split()
+    for name, fn in table.items():
+        setattr(Tensor, name, fn)
+    for name in methods:
+        setattr(Tensor, name, getattr(o, name))
+    Tensor.view = o.reshape
+    Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self.data.any(axis=axis)), None)
+    Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self.data.all(axis=axis)), None)
+    Tensor.amax = o.max
+    Tensor.amin = o.min
+    Tensor.pad = o.pad
+
+
+def _raw(v):
+    return v.data if isinstance(v, Tensor) else v
+
+
+_install_operators()
