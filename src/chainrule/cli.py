@@ -1,0 +1,62 @@
+"""The ``chainrule`` command: a thin dispatcher to one module per subcommand.
+
+Each subcommand module exposes ``configure(parser)`` and ``run(args) -> int``
+and imports its heavy libraries inside ``run``, so ``chainrule --help`` is fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help)
+COMMANDS = {
+    "train": ("chainrule.train", "train a network (default: a fully connected net on the bundled digits)"),
+    "evaluate": ("chainrule.evaluate", "accuracy, per-class precision/recall and a confusion matrix of a run"),
+    "explain": ("chainrule.explain.command", "the backpropagation derivation, computed for a real network"),
+    "bench": ("chainrule.bench", "time training steps against PyTorch side by side"),
+}
+
+
+class UsageError(Exception):
+    """A bad option: reported in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Reverse-mode automatic differentiation over NumPy: train, explain, benchmark.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue  # a subcommand whose module is not there yet (or lacks an optional library)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.configure(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except UsageError as e:
+        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
