@@ -1,0 +1,58 @@
+"""TensorDataset: examples stored as rows of tensors that share their first axis."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+class Dataset:
+    """Anything with ``__len__`` and ``__getitem__(i)`` works with DataLoader; this base is optional."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError
+
+
+class TensorDataset(Dataset):
+    """Example ``i`` is ``tuple(t[i] for t in tensors)``, e.g. an (input, label) pair.
+
+    Arrays are accepted and wrapped as tensors without copying. DataLoader
+    takes whole batches from ``arrays`` at once instead of item by item.
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        ts = tuple(t if isinstance(t, Tensor) else Tensor._make(_as_array(t), None) for t in tensors)
+        for i, t in enumerate(ts):
+            if t.ndim == 0:
+                raise ShapeError(f"TensorDataset: tensor {i} is 0-d; every tensor needs a first axis of examples")
+        sizes = [t.shape[0] for t in ts]
+        if len(set(sizes)) != 1:
+            shapes = ", ".join(str(t.shape) for t in ts)
+            raise ShapeError(f"TensorDataset: tensors must have the same first dimension, got shapes {shapes}")
+        self.tensors = ts
+
+    @property
+    def arrays(self) -> tuple:
+        return tuple(t.data for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(Tensor._make(a[index], None) for a in self.arrays)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(t.shape) for t in self.tensors)
+        return f"TensorDataset({len(self)} examples: {shapes})"
+
+
+def _as_array(data: Any):
+    from ..tensor import to_array
+
+    return to_array(data)
