@@ -35,7 +35,7 @@ class FunctionCtx:
 
 
 def _user_vjp(F, g, xs, y, kw, need):
-    fn, ctx = kw["fn"], kw["ctx"]
+    fn, ctx = kw["fn"], xs[0]  # the node's saved values are just the ctx, freed with them
     tensor_mode = isinstance(g, Tensor)  # create_graph=True: backward is recorded too
     grad_out = g if tensor_mode else Tensor._make(g, None)
     with _ag.set_grad_enabled(tensor_mode):
@@ -49,11 +49,11 @@ def _user_vjp(F, g, xs, y, kw, need):
             continue
         if not isinstance(gi, Tensor):
             gi = Tensor(gi)
-        x = kw["inputs"][i]
-        if gi.data.shape != x.data.shape:
+        shape = kw["shapes"][i]
+        if gi.data.shape != shape:
             raise AutogradError(
                 f"{fn.__name__}.backward returned a gradient of shape {gi.data.shape} for input {i} "
-                f"of shape {x.data.shape}"
+                f"of shape {shape}"
             )
         out.append(gi if tensor_mode else gi.data)
     if len(grads) < len(need):
@@ -83,8 +83,12 @@ class Function:
         if not isinstance(out, Tensor):
             raise AutogradError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
         op = _ops_for(cls)
-        node = _ag.make_node(op, args, tuple(a.data if isinstance(a, Tensor) else a for a in args), None,
-                             {"fn": cls, "ctx": ctx, "inputs": args})
+        shapes = tuple(a.data.shape if isinstance(a, Tensor) else None for a in args)
+        node = _ag.make_node(op, args, (ctx,), None, {"fn": cls, "shapes": shapes})
+        if node is not None:
+            # The ctx (and what forward saved in it) hangs only off the node's saved-values slots,
+            # so the engine frees it after backward like any op's residuals.
+            node.xd = node.xt = (ctx,)
         return Tensor._make(out.data, node)
 
 
@@ -94,6 +98,6 @@ _OPS: dict = {}
 def _ops_for(cls) -> Op:
     op = _OPS.get(cls)
     if op is None:
-        op = Op(cls.__name__, None, _user_vjp, saves=False, saves_y=False)
+        op = Op(cls.__name__, None, _user_vjp, saves=True, saves_y=False)
         _OPS[cls] = op
     return op

@@ -35,7 +35,10 @@ def _pow_vjp(F, g, x, y, kw, need):
     ga = gb = None
     if need[0]:
         ga = F.sum_to(g * b * a ** (b - 1), a.shape)
-    if need[1]:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch)
+    if need[1] and isinstance(a, (int, float)):  # a number base: log a is a constant, kept weakly typed
+        log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+        gb = F.sum_to(g * y * log_a, b.shape)
+    elif need[1]:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch)
         safe_log = F.log(F.where(a == 0, 1.0, a))
         gb = F.sum_to(F.where(a == 0, 0.0, g * y * safe_log), b.shape)
     return ga, gb
@@ -93,6 +96,8 @@ def div(a, b):
 
 def pow(a, b):
     """``a ** b``; a number exponent uses the cheaper one-input rule."""
+    if isinstance(b, xp.generic):  # np.float64(2) must not turn a float32 tensor into float64
+        b = b.item()
     if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, _Tensor()):
         if a.data.dtype.kind in "biu" and isinstance(b, float):
             a = a.float()
@@ -197,13 +202,15 @@ clamp = clip
 
 
 def _scalar(v):
-    return v.item() if hasattr(v, "item") and not isinstance(v, (int, float)) else v
+    """A bound as a Python number (NumPy and 0-d Tensor bounds too), so it never upcasts."""
+    return v.item() if hasattr(v, "item") else v
 
 
 def _float(x):
     """Functions such as exp of an integer tensor give float32 (PyTorch), not float64."""
-    x = _as_tensor(x)
-    if x.data.dtype.kind in "biu":
+    if x.__class__ is not registry._Tensor:
+        x = _as_tensor(x)
+    if x.data.dtype.kind != "f":
         return x.float()
     return x
 

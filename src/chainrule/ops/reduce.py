@@ -11,12 +11,12 @@ from .registry import apply1, defop
 
 def _spread(F, g, shape, kw):
     """Send a reduced gradient back to every position that was reduced."""
-    if not kw["keepdims"]:
+    if not kw["keepdims"] and kw["axis"] is not None:
         g = F.reshape(g, kept_shape(shape, kw["axis"]))
     return F.broadcast_to(g, shape)
 
 
-SUM = defop("sum", lambda x, axis, keepdims, **_: xp.sum(x, axis=axis, keepdims=keepdims),
+SUM = defop("sum", lambda x, axis, keepdims, **_: x.sum(axis=axis, keepdims=keepdims),
             lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="")
 MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
              lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="")
@@ -29,7 +29,8 @@ def _extreme_vjp(F, g, x, y, kw, need):
         y = F.reshape(y, kept_shape(x.shape, kw["axis"]))
         g = F.reshape(g, kept_shape(x.shape, kw["axis"]))
     hit = x == y
-    count = F.sum(F.where(hit, 1.0, 0.0), axis=kw["axis"], keepdims=True)
+    one = xp.ones((), dtype=x.dtype)  # a 0-d array keeps the input's dtype (1.0 would make float64)
+    count = F.sum(F.where(hit, one, 0.0), axis=kw["axis"], keepdims=True)
     return (F.where(hit, g / count, 0.0),)
 
 
@@ -64,6 +65,8 @@ def _reduction_kw(x, axis, keepdims, op):
 
 def sum(x, axis=None, keepdims: bool = False, *, dim=None):
     x = _tensor(x)
+    if axis is None and dim is None and not keepdims:  # the common loss.sum(): skip axis parsing
+        return apply1(SUM, x, {"axis": None, "keepdims": False, "shape": x.data.shape})
     return apply1(SUM, x, _reduction_kw(x, pick_axis(axis, dim, "sum"), keepdims, "sum"))
 
 
@@ -167,4 +170,4 @@ def sum_to(x, shape: tuple):
 
 def _tensor(x):
     T = registry._Tensor
-    return x if isinstance(x, T) else T(x)
+    return x if x.__class__ is T or isinstance(x, T) else T(x)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import _pad_width
 from .axes import normalize, one, pick_axis
@@ -197,7 +197,7 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
 def _same_dtype(arrays, op: str) -> None:
     dts = {a.dtype for a in arrays}
     if len(dts) > 1:
-        raise TypeError(f"{op}: tensors have different dtypes {sorted(str(d) for d in dts)}; convert them first")
+        raise DTypeError(f"{op}: tensors have different dtypes {sorted(str(d) for d in dts)}; convert them first")
 
 
 def _tensor(x):
