@@ -26,6 +26,8 @@ def normalize(axis, ndim: int, op: str):
         out.append(a % max(ndim, 1) if ndim else 0)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {items} repeats an axis")
+    if ndim == 0:
+        return ()  # PyTorch accepts axis 0 / -1 on a 0-d tensor: there is nothing to reduce
     return tuple(sorted(out))
 
 

@@ -122,10 +122,18 @@ def var(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, 
     return sum(d * d, axis=ax, keepdims=keepdims) / builtins.max(_count(x.data.shape, ax) - correction, 0)
 
 
-def std(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
-    from .elementwise import sqrt
+def _std_sqrt_vjp(F, g, x, y, kw, need):
+    """d sqrt(v) = g / 2 sqrt(v), taken as 0 where v == 0 (as PyTorch's std), not inf·0 = NaN."""
+    zero = y == 0
+    return (F.where(zero, 0.0, g / (2.0 * F.where(zero, 1.0, y))),)
 
-    return sqrt(var(x, axis, keepdims, correction=correction, dim=dim, unbiased=unbiased))
+
+STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, saves="y")
+
+
+def std(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
+    """sqrt(var); a constant slice has std 0 and gradient 0 there (PyTorch), not NaN."""
+    return apply1(STD_SQRT, var(x, axis, keepdims, correction=correction, dim=dim, unbiased=unbiased))
 
 
 def _prod(it) -> int:
