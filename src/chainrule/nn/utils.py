@@ -1,0 +1,61 @@
+"""Gradient utilities: ``clip_grad_norm_``."""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all gradients so their joint norm is at most ``max_norm``; return the norm before clipping.
+
+    The gradients are replaced, not scaled in place: two parameters' ``.grad``
+    may share one array, which an in-place scale would shrink twice.
+    """
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads = [p for p in params if p.grad is not None]
+    if not grads:
+        return Tensor._make(xp.asarray(0.0, dtype=xp.float32), None)
+    norm_type = float(norm_type)
+    dtype = grads[0].grad.data.dtype
+    if math.isinf(norm_type):
+        total = max(float(xp.abs(p.grad.data).max()) if p.grad.data.size else 0.0 for p in grads)
+    else:
+        acc = 0.0
+        for p in grads:
+            g = p.grad.data.reshape(-1)
+            acc += float(xp.dot(g, g)) if norm_type == 2.0 else float((xp.abs(g) ** norm_type).sum())
+        total = acc ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite ({total}), "
+            "so it cannot be clipped; pass error_if_nonfinite=False to clip anyway"
+        )
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)
+    for p in grads:
+        g = p.grad.data
+        p.grad = Tensor._make(g * coef, None) if g.dtype.kind == "f" else p.grad
+    return Tensor._make(xp.asarray(total, dtype=dtype), None)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clamp every gradient value into [−clip_value, clip_value] (out of place, as above)."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for p in params:
+        if p.grad is not None:
+            p.grad = Tensor._make(xp.clip(p.grad.data, -clip_value, clip_value), None)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    return Tensor._make(xp.concatenate([p.data.reshape(-1) for p in parameters]), None)
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    i = 0
+    for p in parameters:
+        n = p.data.size
+        p.data[...] = vec.data[i:i + n].reshape(p.data.shape)
+        i += n

@@ -1,0 +1,10 @@
+"""``cr.optim``: optimizers with PyTorch's update rules and state-dict layout, and LR schedules."""
+from __future__ import annotations
+
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .optimizer import Optimizer, OptimizerStateError
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "OptimizerStateError", "RMSprop", "lr_scheduler"]

@@ -1,0 +1,86 @@
+"""Adam (Kingma and Ba, 2015) with optional AMSGrad, and AdamW's decoupled weight decay."""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from ..backend import xp
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − η/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)."""
+
+    decoupled = False
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"{type(self).__name__}: invalid epsilon value {eps}")
+        for i, b in enumerate(betas):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{type(self).__name__}: invalid beta parameter at index {i}: {b}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"{type(self).__name__}: invalid weight_decay value {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=self.decoupled))
+
+    def _update(self, group: dict, params: list) -> None:
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        for p in params:
+            theta = p.data
+            g = p.grad.data
+            if maximize:
+                g = -g
+            st = self.state.get(p)
+            if st is None:
+                st = self.state[p] = {
+                    "step": Tensor._make(xp.zeros((), dtype=xp.float32), None),
+                    "exp_avg": Tensor._make(xp.zeros_like(theta), None),
+                    "exp_avg_sq": Tensor._make(xp.zeros_like(theta), None),
+                }
+                if amsgrad:
+                    st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(theta), None)
+            st["step"].data += 1
+            step = float(st["step"].data)
+            if wd:
+                if decoupled:
+                    theta *= 1.0 - lr * wd
+                else:
+                    g = g + wd * theta
+            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            tmp = self._scratch(p)
+            xp.subtract(g, m, out=tmp)  # m.lerp_(g, 1 − β₁)
+            tmp *= 1.0 - beta1
+            m += tmp
+            v *= beta2
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - beta2
+            v += tmp
+            if amsgrad:
+                vmax = st["max_exp_avg_sq"].data
+                xp.maximum(vmax, v, out=vmax)
+                v = vmax
+            step_size = lr / (1.0 - beta1 ** step)
+            xp.sqrt(v, out=tmp)
+            tmp /= math.sqrt(1.0 - beta2 ** step)
+            tmp += eps
+            xp.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            theta -= tmp
+
+
+class AdamW(Adam):
+    """Adam whose weight decay shrinks θ directly (θ ← θ(1 − ηλ)) instead of adding λθ to the gradient."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

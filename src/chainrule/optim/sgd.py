@@ -1,0 +1,59 @@
+"""SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's rule)."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..backend import xp
+from ..tensor import Tensor
+from .optimizer import Optimizer, required
+
+
+class SGD(Optimizer):
+    """g ← ∇ + λθ;  b ← μb + (1 − τ)g (b = g at first);  g ← g + μb (Nesterov) or b;  θ ← θ − ηg."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum value {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay value {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def _update(self, group: dict, params: list) -> None:
+        lr, mu = float(group["lr"]), float(group["momentum"])
+        wd, damp = float(group["weight_decay"]), float(group["dampening"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        for p in params:
+            theta = p.data
+            g = p.grad.data
+            if maximize:
+                g = -g
+            if wd:
+                g = g + wd * theta
+            if mu:
+                st = self.state.setdefault(p, {})
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    st["momentum_buffer"] = buf = Tensor._make(xp.array(g, dtype=theta.dtype), None)
+                else:
+                    b = buf.data
+                    b *= mu
+                    if damp:
+                        b += (1.0 - damp) * g
+                    else:
+                        b += g
+                if nesterov:
+                    g = g + mu * buf.data
+                else:
+                    g = buf.data
+            if lr == 1.0:
+                theta -= g
+            else:
+                tmp = self._scratch(p)
+                xp.multiply(g, lr, out=tmp)
+                theta -= tmp
