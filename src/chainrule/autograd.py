@@ -15,12 +15,16 @@ itself recorded and can be differentiated.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import weakref
 from typing import Any, Callable, Iterable, Sequence
 
+from .backend import xp as _xp
 from .errors import AutogradError
 
 _grad_enabled = True
+_next_seq = itertools.count().__next__
 anomaly_enabled = False  # set by checks.detect_anomaly
 anomaly_where: dict = {}  # node -> the user's line that created it, while anomaly mode is on
 
@@ -94,11 +98,13 @@ class Node:
     ``xd``    the inputs' raw values (arrays or Python scalars), if the rule needs them.
     ``xt``    the inputs as Tensors, for a differentiable (create_graph) backward.
     ``y``     the output array, if the rule needs it.
+    ``seq``   creation order; backward runs nodes from the newest to the oldest.
     """
 
-    __slots__ = ("op", "next", "need", "xd", "xt", "y", "kw", "hooks", "retained", "freed")
+    __slots__ = ("op", "next", "need", "xd", "xt", "y", "kw", "hooks", "retained", "freed", "seq")
 
     def __init__(self, op, next, need, xd, xt, y, kw):
+        self.seq = _next_seq()  # creation order: a node's inputs always have smaller numbers
         self.op = op
         self.next = next
         self.need = need
@@ -186,77 +192,67 @@ def run_backward(
     are returned and no ``.grad`` is touched (this is ``cr.grad``); without it
     the leaves' ``.grad`` accumulate (this is ``Tensor.backward``).
     """
-    if create_graph:
-        from . import ops as F  # differentiable rules: the public ops on Tensors
-    else:
-        from .ops.arraymath import ArrayMath as F
+    F = _tensor_math if create_graph else _array_math
 
-    grads: dict = {}  # node or leaf tensor -> gradient flowing into it
-    start: list = []
+    # Nodes run newest first (by creation number): every consumer of a node was
+    # created after it, so all of a node's gradient has arrived when it runs.
+    pending: dict = {}  # seq -> [node, gradient so far]
+    heap: list = []
+    leaf_grads: dict = {}  # leaf tensor -> gradient
     for r, g in zip(roots, root_grads):
-        key = r.grad_fn if r.grad_fn is not None else r
-        grads[key] = g if key not in grads else grads[key] + g
-        if key is r.grad_fn:
-            start.append(key)
-
-    # count consumers of each node, iteratively
-    deps: dict = {}
-    stack = list(dict.fromkeys(start))
-    for n in stack:
-        deps.setdefault(n, 0)
-    while stack:
-        n = stack.pop()
-        for p in n.next:
-            if p.__class__ is Node:
-                if p in deps:
-                    deps[p] += 1
-                else:
-                    deps[p] = 1
-                    stack.append(p)
+        n = r.grad_fn
+        if n is None:
+            leaf_grads[r] = g if r not in leaf_grads else leaf_grads[r] + g
+        elif n.seq in pending:
+            pending[n.seq][1] = pending[n.seq][1] + g
+        else:
+            pending[n.seq] = [n, g]
+            heap.append(-n.seq)
+    heapq.heapify(heap)
 
     wanted: dict = {}
+    results: list = []
     if capture is not None:
         for i, t in enumerate(capture):
             wanted[t.grad_fn if t.grad_fn is not None else t] = i
-        results: list = [None] * len(capture)
+        results = [None] * len(capture)
         for key, i in wanted.items():
-            if key.__class__ is not Node and key in grads:
-                results[i] = grads[key]
+            if key.__class__ is not Node and key in leaf_grads:
+                results[i] = leaf_grads[key]
 
-    ready = [n for n in dict.fromkeys(start) if deps[n] == 0]
-    leaf_grads: dict = {}
-    for key, g in grads.items():
-        if key.__class__ is not Node:
-            leaf_grads[key] = g
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
-        if g is None:
-            g_in = None
+    pop, push = heapq.heappop, heapq.heappush
+    plain = not create_graph and capture is None and not anomaly_enabled
+    while heap:
+        node, g = pending.pop(-pop(heap))
+        if plain and node.hooks is None and node.retained is None:
+            # the hot path, inlined: run the VJP rule on arrays, then free what it saved
+            op = node.op
+            if node.freed and op.saves:
+                _raise_freed(node)
+            g_in = op.vjp(F, g, node.xd, node.y, node.kw, node.need)
+            if not retain_graph:
+                node.xd = node.xt = node.y = None
+                node.freed = True
         else:
-            if node.hooks:
-                g = _run_hooks(node.hooks, g, create_graph)
-            if node.retained is not None:
-                t = node.retained()
-                if t is not None and capture is None:
-                    _accumulate_into(t, g, create_graph, set())
-            if capture is not None and node in wanted:
-                results[wanted[node]] = g
+            if node.hooks is not None or node.retained is not None or capture is not None:
+                g = _node_extras(node, g, create_graph, wanted, results)
             g_in = _call_rule(node, g, F, create_graph, retain_graph)
             if anomaly_enabled:
                 _check_finite(node, g_in)
-        for i, p in enumerate(node.next):
-            if p is None:
+        for p, gi in zip(node.next, g_in):
+            if gi is None or p is None:
                 continue
-            gi = g_in[i] if g_in is not None else None
             if p.__class__ is Node:
-                if gi is not None:
-                    grads[p] = gi if p not in grads else grads[p] + gi
-                deps[p] -= 1
-                if deps[p] == 0:
-                    ready.append(p)
-            elif gi is not None:
-                leaf_grads[p] = gi if p not in leaf_grads else leaf_grads[p] + gi
+                entry = pending.get(p.seq)
+                if entry is None:
+                    pending[p.seq] = [p, gi]
+                    push(heap, -p.seq)
+                else:
+                    entry[1] = entry[1] + gi
+            elif p in leaf_grads:
+                leaf_grads[p] = leaf_grads[p] + gi
+            else:
+                leaf_grads[p] = gi
 
     if capture is not None:
         for key, i in wanted.items():
@@ -273,18 +269,35 @@ def run_backward(
     return None
 
 
+def _node_extras(node: Node, g, create_graph: bool, wanted: dict, results: list):
+    """The rare per-node work: tensor hooks, retain_grad, and capture for cr.grad."""
+    if node.hooks:
+        g = _run_hooks(node.hooks, g, create_graph)
+    if node.retained is not None:
+        t = node.retained()
+        if t is not None and not wanted:
+            _accumulate_into(t, g, create_graph, set())
+    if node in wanted:
+        results[wanted[node]] = g
+    return g
+
+
+def _raise_freed(node: Node):
+    raise AutogradError(
+        f"Trying to backward through the graph a second time (through {node.name()}): "
+        "its saved values were freed after the first backward. "
+        "Pass retain_graph=True to the first backward() if you need to call it twice."
+    )
+
+
 def _call_rule(node: Node, g, F, create_graph: bool, retain_graph: bool):
     op = node.op
     if node.freed and op.saves:
-        raise AutogradError(
-            f"Trying to backward through the graph a second time (through {node.name()}): "
-            "its saved values were freed after the first backward. "
-            "Pass retain_graph=True to the first backward() if you need to call it twice."
-        )
+        _raise_freed(node)
     if create_graph:
         xs = node.xt
         y = None
-        if op.saves_y:
+        if op.saves_y and not op.residual:
             y = _Tensor._make(node.y, node)
         g_in = op.vjp(F, g, xs, y, node.kw, node.need)
     else:
@@ -323,7 +336,7 @@ def _root_grad(t, g, create_graph: bool):
                 f"grad can be implicitly created only for scalar outputs; this output has "
                 f"shape {tuple(t.data.shape)}. Pass gradient= (a tensor of that shape)."
             )
-        arr = t.data.dtype.type(1) * _ones_like(t.data)
+        arr = _ones_like(t.data)
         return _Tensor._make(arr, None) if create_graph else arr
     if not isinstance(g, _Tensor):
         g = _Tensor(g, dtype=t.data.dtype)
@@ -335,9 +348,7 @@ def _root_grad(t, g, create_graph: bool):
 
 
 def _ones_like(a):
-    from .backend import xp
-
-    return xp.ones_like(a)
+    return _xp.ones_like(a)
 
 
 def backward(
@@ -347,6 +358,12 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+    if grad_tensors is None and not create_graph and tensors.__class__ is _Tensor:
+        # the everyday case, loss.backward(): no wrapping, no mode switch
+        if not tensors._rg or tensors.data.size != 1:
+            _root_grad(tensors, None, False) if tensors._rg else backward((tensors,))
+        run_backward((tensors,), (_xp.ones(tensors.data.shape, tensors.data.dtype),), bool(retain_graph), False)
+        return
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
     if retain_graph is None:
@@ -444,3 +461,5 @@ def iter_graph(root_node: Node) -> Iterable[Node]:
 
 
 _Tensor: Any = None  # set by tensor.py, which imports this module first
+_array_math: Any = None  # ops.arraymath.ArrayMath: VJP rules on raw arrays
+_tensor_math: Any = None  # the chainrule.ops module: VJP rules on Tensors (create_graph)

@@ -37,8 +37,8 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
         if not out.requires_grad:
             continue
         for j in range(out.data.size):
-            seed = xp.zeros_like(out.data)
-            seed.reshape(-1)[j] = 1
+            seed = xp.zeros(out.data.shape, dtype=out.data.dtype)  # C order, so .flat[j] is element j
+            seed.flat[j] = 1
             analytic = _ag.grad(out, [inputs[i] for i in wrt], grad_outputs=Tensor._make(seed, None),
                                 retain_graph=True, allow_unused=True)
             for i, a in zip(wrt, analytic):
@@ -71,13 +71,12 @@ def _numeric_jacobian(fn, inputs, i: int, sizes: list, eps: float) -> list:
         for e in range(x.size):
             old = x.flat[e]  # .flat writes through even when x is not contiguous
             x.flat[e] = old + eps
-            plus = _outputs(fn, inputs)
+            plus = [o.data.astype(xp.float64) for o in _outputs(fn, inputs)]  # a copy: fn may return x itself
             x.flat[e] = old - eps
-            minus = _outputs(fn, inputs)
+            minus = [o.data.astype(xp.float64) for o in _outputs(fn, inputs)]
             x.flat[e] = old
             for k, (p, m) in enumerate(zip(plus, minus)):
-                diff = p.data.astype(xp.float64) - m.data.astype(xp.float64)
-                jac[k][:, e] = diff.reshape(-1) / (2 * eps)
+                jac[k][:, e] = (p - m).reshape(-1) / (2 * eps)
     return jac
 
 

@@ -338,6 +338,8 @@ from .ops import registry as _registry  # noqa: E402
 
 _registry._Tensor = Tensor
 _ag._Tensor = Tensor
+_ag._array_math = _ops.arraymath.ArrayMath
+_ag._tensor_math = _ops
 _CAST = _registry.defop(
     "cast", lambda x, dtype, old: x.astype(dtype),
     lambda F, g, x, y, kw, need: (g.astype(kw["old"]) if hasattr(g, "astype") else g.to(kw["old"]),),

@@ -20,6 +20,22 @@ def sum_to(g, shape: tuple):
     return out
 
 
+def broadcast_to(g, shape: tuple):
+    """A writable copy for small results (NumPy's view costs microseconds), a view for large."""
+    if g.size == 1 and _prod(shape) <= 65536:
+        out = xp.empty(shape, dtype=g.dtype)
+        out.fill(g.reshape(()))
+        return out
+    return xp.broadcast_to(g, shape)
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def index_add_zeros(g, shape: tuple, index):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
     out = xp.zeros(shape, dtype=g.dtype)
@@ -47,8 +63,11 @@ class ArrayMath:
     sign = staticmethod(xp.sign)
     where = staticmethod(xp.where)
     matmul = staticmethod(xp.matmul)
-    broadcast_to = staticmethod(xp.broadcast_to)
-    reshape = staticmethod(xp.reshape)
+    broadcast_to = staticmethod(broadcast_to)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
 
     @staticmethod
     def permute(x, axes):

@@ -22,20 +22,28 @@ REGISTRY: dict[str, "Op"] = {}
 
 
 class Op:
-    __slots__ = ("name", "fwd", "vjp", "saves", "saves_y")
+    __slots__ = ("name", "fwd", "vjp", "saves", "saves_y", "residual")
 
-    def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: bool, saves_y: bool):
+    def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: bool, saves_y: bool,
+                 residual: bool = False):
         self.name, self.fwd, self.vjp, self.saves, self.saves_y = name, fwd, vjp, saves, saves_y
+        self.residual = residual
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
 
-def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy") -> Op:
-    """Register a primitive.  ``saves`` says what the VJP reads: "x" inputs, "y" output."""
+def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False) -> Op:
+    """Register a primitive.  ``saves`` says what the VJP reads: "x" inputs, "y" output.
+
+    With ``residual=True`` the forward returns ``(output, residual)`` and the
+    rule receives the residual as ``y`` (JAX's fwd/bwd split), e.g. the softmax
+    that cross-entropy's gradient needs.  A differentiable (create_graph)
+    backward passes ``y=None`` and the rule recomputes it from the inputs.
+    """
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is defined twice")
-    op = Op(name, fwd, vjp, "x" in saves, "y" in saves)
+    op = Op(name, fwd, vjp, "x" in saves or residual, "y" in saves or residual, residual)
     REGISTRY[name] = op
     return op
 
@@ -66,10 +74,10 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
 
 def as_value(x, like=None):
     """A non-Tensor operand: Python scalars stay weak (they never upcast float32)."""
+    if isinstance(x, xp.generic):  # a NumPy scalar such as np.float64(2.0) (a float subclass): a Python number
+        return x.item()
     if isinstance(x, (bool, int, float)):
         return x
-    if isinstance(x, xp.generic):  # a NumPy scalar such as np.float64(2.0): treat it as a Python number
-        return x.item()
     return _Tensor(x)
 
 
@@ -94,66 +102,111 @@ def apply1(op: Op, x, kw: dict | None = None):
     """Apply a one-input op to a Tensor ``x``."""
     d = x.data
     try:
-        y = op.fwd(d, **kw) if kw else op.fwd(d)
+        y = op.fwd(d) if kw is None else op.fwd(d, **kw)
     except (ValueError, IndexError, TypeError) as e:
         raise op_error(op, e, (d,), kw) from None
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
-    if _ag._grad_enabled and x._rg:
-        node = _ag.Node(op, (x.grad_fn or x,), (True,),
-                        (d,) if op.saves else None, (x,) if op.saves else None,
+    if x._rg and _ag._grad_enabled:
+        saves = op.saves
+        node = _ag.Node(op, (x.grad_fn or x,), _NEED1, (d,) if saves else None, (x,) if saves else None,
                         y if op.saves_y else None, kw)
         return _Tensor._make(y, node)
     return _Tensor._make(y, None)
 
 
+_NEED1 = (True,)
+
+
 def apply2(op: Op, a, b, kw: dict | None = None):
-    """Apply a two-input op; either side may be a Python number."""
+    """Apply a two-input op; either side may be a Python number or array-like."""
+    T = _Tensor
+    if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
+        return _apply2_mixed(op, a, b, kw)
+    ad = a.data
+    bd = b.data
+    if ad.dtype is not bd.dtype:
+        ad, bd = check_dtypes(op.name, ad, bd)
+    try:
+        y = op.fwd(ad, bd) if kw is None else op.fwd(ad, bd, **kw)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, (ad, bd), kw) from None
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    ra = a._rg
+    rb = b._rg
+    if (ra or rb) and _ag._grad_enabled:
+        saves = op.saves
+        node = _ag.Node(
+            op,
+            ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
+            (ra, rb),
+            (ad, bd) if saves else None,
+            (a, b) if saves else None,
+            y if op.saves_y else None,
+            kw,
+        )
+        return T._make(y, node)
+    return T._make(y, None)
+
+
+def _apply2_mixed(op: Op, a, b, kw: dict | None):
+    """A Tensor with a Python number (kept weak: float32 stays float32) or array-like."""
     T = _Tensor
     if not isinstance(a, T):
         a = as_value(a)
     if not isinstance(b, T):
         b = as_value(b)
     ta, tb = isinstance(a, T), isinstance(b, T)
-    ad = a.data if ta else a
-    bd = b.data if tb else b
-    if ta and tb and ad.dtype is not bd.dtype:
-        ad, bd = check_dtypes(op.name, ad, bd)
-    elif ta and not tb and ad.dtype.kind in "biu" and isinstance(bd, float):
-        ad = ad.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
-    elif tb and not ta and bd.dtype.kind in "biu" and isinstance(ad, float):
-        bd = bd.astype(xp.float32)
+    if ta and tb:
+        return apply2(op, a, b, kw)
+    t, num = (a, b) if ta else (b, a)
+    td = t.data
+    if td.dtype.kind in "biu" and isinstance(num, float):
+        td = td.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
+    ad, bd = (td, num) if ta else (num, td)
     try:
-        y = op.fwd(ad, bd, **kw) if kw else op.fwd(ad, bd)
+        y = op.fwd(ad, bd) if kw is None else op.fwd(ad, bd, **kw)
     except (ValueError, IndexError, TypeError) as e:
         raise op_error(op, e, (ad, bd), kw) from None
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
-    if _ag._grad_enabled:
-        ra = ta and a._rg
-        rb = tb and b._rg
-        if ra or rb:
-            node = _ag.Node(
-                op,
-                ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
-                (ra, rb),
-                (ad, bd) if op.saves else None,
-                (a, b) if op.saves else None,
-                y if op.saves_y else None,
-                kw,
-            )
-            return T._make(y, node)
+    if t._rg and _ag._grad_enabled:
+        parent = t.grad_fn or t
+        saves = op.saves
+        node = _ag.Node(
+            op,
+            (parent, None) if ta else (None, parent),
+            (True, False) if ta else (False, True),
+            (ad, bd) if saves else None,
+            (a, b) if saves else None,
+            y if op.saves_y else None,
+            kw,
+        )
+        return T._make(y, node)
     return T._make(y, None)
 
 
 def apply(op: Op, inputs: tuple, kw: dict | None = None):
     """Apply an op with any number of inputs (Tensors or constants)."""
     T = _Tensor
-    xd = tuple(x.data if isinstance(x, T) else x for x in inputs)
+    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
     try:
         y = op.fwd(*xd, **kw) if kw else op.fwd(*xd)
     except (ValueError, IndexError, TypeError) as e:
         raise op_error(op, e, xd, kw) from None
+    res = None
+    if op.residual:
+        y, res = y
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
-    return T._make(y, _ag.make_node(op, inputs, xd, y, kw))
+    if not _ag._grad_enabled:
+        return T._make(y, None)
+    need = tuple([isinstance(x, T) and x._rg for x in inputs])
+    if True not in need:
+        return T._make(y, None)
+    nxt = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
+    saves = op.saves
+    node = _ag.Node(op, nxt, need, xd if saves else None, inputs if saves else None,
+                    res if op.residual else y if op.saves_y else None, kw)
+    return T._make(y, node)

@@ -32,27 +32,41 @@ LOG_SOFTMAX = defop("log_softmax", _log_softmax_fwd, lambda F, g, x, y, kw, need
 
 
 def _ce_fwd(logits, target, reduction, classes):
-    logp = _log_softmax_fwd(logits, 1)
+    """Returns the loss and, as the residual for backward, softmax(logits)."""
+    s = logits - logits.max(axis=1, keepdims=True)
+    p = xp.exp(s)
+    total = p.sum(axis=1, keepdims=True)
+    p /= total
+    s -= xp.log(total)  # s is now log_softmax(logits)
     if classes:
-        per = -logp[xp.arange(len(target)), target]
+        per = -s[xp.arange(len(target)), target]
     else:
-        per = -(target * logp).sum(axis=1)
+        per = -(target * s).sum(axis=1)
     if reduction == "mean":
-        return per.mean()
-    if reduction == "sum":
-        return per.sum()
-    return per
+        loss = per.sum() / per.dtype.type(len(per)) if len(per) else per.sum() * xp.nan
+    elif reduction == "sum":
+        loss = per.sum()
+    else:
+        loss = per
+    return loss, p
 
 
 def _ce_vjp(F, g, x, y, kw, need):
     """∂l/∂z = softmax(z) − target, scaled by the incoming gradient."""
     logits, target = x
     n = logits.shape[0]
-    p = F.softmax(logits, axis=1)
+    if y is None:  # create_graph: recompute softmax differentiably
+        p = F.softmax(logits, axis=1)
+    else:
+        p = y.copy()  # the saved softmax stays intact for a retained graph
     if kw["classes"]:
-        hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
-        hot[xp.arange(n), _raw(target)] = 1
-        diff = p - hot
+        if y is None:
+            hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
+            hot[xp.arange(n), _raw(target)] = 1
+            diff = p - hot
+        else:
+            p[xp.arange(n), target] -= 1  # softmax − one-hot
+            diff = p
     else:
         diff = p - target
     red = kw["reduction"]
@@ -68,7 +82,7 @@ def _ce_vjp(F, g, x, y, kw, need):
     return diff * scale, gt
 
 
-CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x")
+CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x", residual=True)
 
 
 def _raw(t):

@@ -1,0 +1,19 @@
+"""``cr.explain``: the backpropagation derivation, computed for a real network.
+
+    import chainrule as cr
+    net = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.Sigmoid(), cr.nn.Linear(2, 2), cr.nn.Sigmoid())
+    e = cr.explain.backprop(net, x=[1.0, -1.0], y=[1.0, 0.0], loss="mse", lr=0.5)
+    print(e.text())            # forward pass, ∂z/∂w, backward pass, chain rule, one step
+    e.html(lang="zh")          # a self-contained page with the forward and the reversed network
+    e.to_dict()["schema"]      # "chainrule.explain/1" (see schema.py)
+
+Every gradient is computed three ways — the lecture's per-neuron formulas,
+chainrule's autograd, central differences — and marked as agreeing or not.
+"""
+from __future__ import annotations
+
+from .derivation import ACTIVATIONS, LOSSES, Derivation, Layer
+from .explanation import Explanation, backprop, parse_param_name
+from .schema import SCHEMA
+
+__all__ = ["ACTIVATIONS", "LOSSES", "SCHEMA", "Derivation", "Explanation", "Layer", "backprop", "parse_param_name"]
