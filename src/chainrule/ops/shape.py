@@ -146,8 +146,10 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, shape[:s] + (n,) + shape[e + 1:])
 
 
-def cat(tensors, axis: int = 0, *, dim=None):
-    axis = pick_axis(axis if dim is None else None, dim, "cat")
+def cat(tensors, axis: int | None = None, *, dim=None):
+    """Along ``axis`` (default 0); ``dim=`` is its alias."""
+    axis = pick_axis(axis, dim, "cat")
+    axis = 0 if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
@@ -167,8 +169,10 @@ def cat(tensors, axis: int = 0, *, dim=None):
     return apply(CAT, tuple(tensors), {"axis": a, "bounds": tuple(bounds)})
 
 
-def stack(tensors, axis: int = 0, *, dim=None):
-    axis = pick_axis(axis if dim is None else None, dim, "stack")
+def stack(tensors, axis: int | None = None, *, dim=None):
+    """Along ``axis`` (default 0); ``dim=`` is its alias."""
+    axis = pick_axis(axis, dim, "stack")
+    axis = 0 if axis is None else axis
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")

@@ -89,15 +89,19 @@ def _raw(t):
     return t.data if isinstance(t, registry._Tensor) else t
 
 
-def softmax(x, axis: int = -1, *, dim=None):
+def softmax(x, axis: int | None = None, *, dim=None):
+    """Along ``axis`` (default: the last one)."""
     x = _tensor(x)
-    a = one(pick_axis(axis if dim is None else None, dim, "softmax"), x.data.ndim, "softmax")
+    a = pick_axis(axis, dim, "softmax")
+    a = one(-1 if a is None else a, x.data.ndim, "softmax")
     return apply1(SOFTMAX, x, {"axis": a})
 
 
-def log_softmax(x, axis: int = -1, *, dim=None):
+def log_softmax(x, axis: int | None = None, *, dim=None):
+    """Along ``axis`` (default: the last one)."""
     x = _tensor(x)
-    a = one(pick_axis(axis if dim is None else None, dim, "log_softmax"), x.data.ndim, "log_softmax")
+    a = pick_axis(axis, dim, "log_softmax")
+    a = one(-1 if a is None else a, x.data.ndim, "log_softmax")
     return apply1(LOG_SOFTMAX, x, {"axis": a})
 
 
