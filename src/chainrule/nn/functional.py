@@ -1,6 +1,15 @@
-"""``cr.nn.functional``: the functional forms of the layers (PyTorch's ``torch.nn.functional``)."""
+"""``cr.nn.functional``: the functional forms of the layers (PyTorch's ``torch.nn.functional``).
+
+Losses and activations live in ``chainrule.functional`` and are re-exported
+here; this module adds the layer functions that take geometry arguments
+(convolution, pooling, normalisation, embedding) and checks them.
+"""
 from __future__ import annotations
 
+import math
+
+from ..backend import xp
+from ..errors import ShapeError
 from ..functional import (  # noqa: F401
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -17,3 +26,209 @@ from ..functional import (  # noqa: F401
     softmax,
     tanh,
 )
+from ..ops.conv import CONV2D, out_size
+from ..ops.embedding import EMBEDDING
+from ..ops.normalization import NORMALIZE
+from ..ops.pool import MAX_POOL2D
+from ..ops.registry import apply, apply1
+from ..ops.shape import cat, reshape
+from ..tensor import Tensor
+
+
+def _pair(v, name: str, op: str) -> tuple[int, int]:
+    t = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(t) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in t):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+    return t
+
+
+def _check_4d(x: Tensor, op: str) -> None:
+    if x.data.ndim != 4:
+        raise ShapeError(f"{op}: expects input of shape (N, C, H, W), got {x.data.shape}")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """Cross-correlation of (N, C, H, W) with weights (O, C/groups, kh, kw), as PyTorch's conv2d."""
+    x, w = input.data, weight.data
+    _check_4d(input, "conv2d")
+    stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
+    if w.ndim != 4:
+        raise ShapeError(f"conv2d: weight must have shape (out, in, kh, kw), got {w.shape}")
+    if isinstance(padding, str):
+        padding = _string_padding(padding, w.shape[2:], stride, dilation)
+    padding = _pair(padding, "padding", "conv2d")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be ≥ 1, padding {padding} ≥ 0")
+    if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
+        raise ShapeError(
+            f"conv2d: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape {w.shape} "
+            f"with groups={groups} expects {w.shape[1] * groups}"
+        )
+    if bias is not None and bias.data.shape != (w.shape[0],):
+        raise ShapeError(f"conv2d: bias must have shape ({w.shape[0]},), got {bias.data.shape}")
+    for k, n, s, p, d, axis in ((w.shape[2], x.shape[2], stride[0], padding[0], dilation[0], "height"),
+                                (w.shape[3], x.shape[3], stride[1], padding[1], dilation[1], "width")):
+        if out_size(n, k, s, p, d) < 1:
+            raise ShapeError(
+                f"conv2d: kernel {w.shape[2:]} (dilation {dilation}) is larger than the padded input "
+                f"{axis} {n + 2 * p} (input {x.shape}, padding {padding})"
+            )
+    if w.dtype != x.dtype:
+        from ..ops.registry import check_dtypes
+
+        check_dtypes("conv2d", x, w)
+        input = input.to(w.dtype)
+    kw = {"stride": stride, "padding": padding, "dilation": dilation}
+    if groups == 1:
+        return apply(CONV2D, (input, weight) if bias is None else (input, weight, bias), kw)
+    cin, cout = w.shape[1], w.shape[0] // groups
+    outs = []
+    for i in range(groups):
+        b = None if bias is None else bias[i * cout:(i + 1) * cout]
+        xi = input[:, i * cin:(i + 1) * cin]
+        wi = weight[i * cout:(i + 1) * cout]
+        outs.append(apply(CONV2D, (xi, wi) if b is None else (xi, wi, b), kw))
+    return cat(outs, axis=1)
+
+
+def _string_padding(mode: str, kernel, stride, dilation) -> tuple[int, int]:
+    if mode == "valid":
+        return (0, 0)
+    if mode == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        if any(t % 2 for t in total):
+            raise ValueError(f"conv2d: padding='same' needs symmetric padding; kernel {tuple(kernel)} "
+                             f"with dilation {dilation} would pad unevenly")
+        return (total[0] // 2, total[1] // 2)
+    raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', not {mode!r}")
+
+
+def _pool_args(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
+    _check_4d(x, op)
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    k = _pair(kernel_size, "kernel_size", op)
+    s = k if stride is None or stride == () or stride == [] else _pair(stride, "stride", op)
+    p = _pair(padding, "padding", op)
+    d = _pair(dilation, "dilation", op)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
+    h, w = x.data.shape[2:]
+    if out_size(h, k[0], s[0], p[0], d[0]) < 1 or out_size(w, k[1], s[1], p[1], d[1]) < 1:
+        raise ShapeError(f"{op}: kernel {k} does not fit input of shape {x.data.shape} with padding {p}")
+    return k, s, p, d
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """The largest value of each window; its gradient goes to that value's position alone."""
+    k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    found: dict = {}
+    out = apply1(MAX_POOL2D, input, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
+    if return_indices:
+        h, w = input.data.shape[2:]
+        n, c = input.data.shape[:2]
+        idx = found["index"] - (xp.arange(n * c).reshape(n, c, 1, 1) * (h * w))
+        return out, Tensor._make(idx.astype(xp.int64), None)
+    return out
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window: a convolution of every channel with a constant kernel."""
+    k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    n, c, h, w = input.data.shape
+    dtype = input.data.dtype if input.data.dtype.kind == "f" else xp.float32
+    ones = Tensor._make(xp.ones((1, 1) + k, dtype=dtype), None)
+    x = reshape(input.to(dtype), (n * c, 1, h, w))
+    summed = apply(CONV2D, (x, ones), {"stride": s, "padding": p, "dilation": d})
+    if divisor_override:
+        out = summed / float(divisor_override)
+    elif count_include_pad or p == (0, 0):
+        out = summed / float(k[0] * k[1])
+    else:
+        plane = xp.ones((1, 1, h, w), dtype=dtype)
+        counts = CONV2D.fwd(plane, ones.data, stride=s, padding=p, dilation=d)
+        out = summed / Tensor._make(counts, None)
+    return reshape(out, (n, c) + out.data.shape[2:])
+
+
+def _normalize(x: Tensor, weight, bias, axes: tuple, pshape: tuple, mean, var, batch: bool, eps: float,
+               count: int) -> Tensor:
+    invstd = 1.0 / xp.sqrt(var + eps)
+    kw = {"axes": axes, "pshape": pshape, "mean": mean, "invstd": invstd.astype(x.data.dtype, copy=False),
+          "batch": batch, "eps": eps, "count": count}
+    return apply(NORMALIZE, (x, weight, bias), kw)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (axis 1) by batch statistics (training) or running ones (eval).
+
+    In training the running statistics are updated in place:
+    r ← (1 − momentum)·r + momentum·batch (the unbiased variance for r_var).
+    """
+    x = input.data
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: expects input of shape (N, C, ...), got {x.shape}")
+    c = x.shape[1]
+    axes = (0,) + tuple(range(2, x.ndim))
+    pshape = (1, c) + (1,) * (x.ndim - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.data.shape != (c,):
+            raise ShapeError(f"batch_norm: {name} must have shape ({c},) for input {x.shape}, got {t.data.shape}")
+    n = x.size // c if c else 0
+    if training:
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        if running_mean is not None:
+            running_mean.data *= 1.0 - momentum
+            running_mean.data += (momentum * mean.reshape(c)).astype(running_mean.data.dtype, copy=False)
+        if running_var is not None:
+            running_var.data *= 1.0 - momentum
+            running_var.data += (momentum * n / (n - 1) * var.reshape(c)).astype(running_var.data.dtype, copy=False)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+        mean = running_mean.data.reshape(pshape).astype(x.dtype, copy=False)
+        var = running_var.data.reshape(pshape).astype(x.dtype, copy=False)
+    return _normalize(input, weight, bias, axes, pshape, mean, var, training, eps, n)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` axes of every sample."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    x = input.data
+    k = len(ns)
+    if k == 0 or x.shape[x.ndim - k:] != ns or x.ndim < k:
+        raise ShapeError(f"layer_norm: input of shape {x.shape} does not end in normalized_shape {ns}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.data.shape != ns:
+            raise ShapeError(f"layer_norm: {name} must have shape {ns}, got {t.data.shape}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    return _normalize(input, weight, bias, axes, ns, mean, var, True, eps, math.prod(ns))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input`` (any shape)."""
+    idx = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    v = weight.data.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= v):
+        raise ValueError(f"embedding: index out of range: values {idx.min()}..{idx.max()} for {v} embeddings")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += v
+    return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight.data.shape})
