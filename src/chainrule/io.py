@@ -44,6 +44,7 @@ def atomic_write(path: Path, blob: bytes) -> None:
     folder = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600; a checkpoint should get the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()
@@ -56,6 +57,16 @@ def atomic_write(path: Path, blob: bytes) -> None:
             pass
         raise
     _fsync_dir(folder)
+
+
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, or those a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -1,0 +1,345 @@
+"""``chainrule train``: train a fully connected classifier and write a run folder.
+
+``train(config)`` does the work and knows nothing about the command line;
+``configure``/``run`` turn options and a TOML file into a TrainConfig.
+The order of batches in epoch e depends only on (seed, e), and the
+optimizer, scheduler and RNG states are checkpointed after every epoch, so
+``--resume`` after epoch k ends with exactly the weights of an
+uninterrupted run.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import runs
+from .errors import DataError
+from .trainconfig import (
+    ACTIVATIONS,
+    ARCHITECTURE,
+    DATASETS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
+    ConfigError,
+    TrainConfig,
+    from_dict,
+    load_toml,
+    validate,
+)
+
+SPLIT_SEED = 0  # the digits train/test split is fixed, whatever --seed says
+HIDDEN = 128  # the default hidden layer
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    history: list[dict] = field(default_factory=list)  # one row per epoch, keys runs.METRICS
+    run_dir: Path | None = None
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history[-1]["test_acc"] if self.history else float("nan")
+
+
+# ------------------------------------------------------------ data, model, optimizer from a config
+def load_dataset(cfg: TrainConfig):
+    """(train, test) pairs of (images float32 (N, features), labels int64) as Tensors."""
+    from . import data
+
+    if cfg.dataset == "mnist":
+        return tuple(data.load_mnist(cfg.data_dir))
+    x, y = data.load_digits()
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
+    n_test = int(round(len(y) * cfg.test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return data.Images(x[train], y[train]), data.Images(x[test], y[test])
+
+
+def layer_sizes(cfg: TrainConfig, n_in: int, n_classes: int) -> list[int]:
+    sizes = list(cfg.layers) if cfg.layers is not None else [n_in, HIDDEN, n_classes]
+    if sizes[0] != n_in or sizes[-1] != n_classes:
+        raise ConfigError(f"layers {','.join(map(str, sizes))}: the first size must be the {cfg.dataset} input size "
+                          f"{n_in} and the last the number of classes {n_classes}, e.g. {n_in},{HIDDEN},{n_classes}")
+    return sizes
+
+
+def build_model(sizes: list[int], activation: str):
+    """Sequential(Linear, act, ..., Linear): state-dict keys 0.weight, 0.bias, 2.weight, ... as in PyTorch."""
+    from . import nn
+
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[activation]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+def build_optimizer(cfg: TrainConfig, params):
+    from . import optim
+
+    wd = cfg.weight_decay if cfg.weight_decay is not None else (0.01 if cfg.optimizer == "adamw" else 0.0)
+    if cfg.optimizer == "sgd":
+        return optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=wd)
+    if cfg.optimizer == "rmsprop":
+        return optim.RMSprop(params, lr=cfg.lr, alpha=cfg.alpha, eps=cfg.eps, momentum=cfg.momentum, weight_decay=wd)
+    cls = optim.Adam if cfg.optimizer == "adam" else optim.AdamW
+    return cls(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, weight_decay=wd)
+
+
+def build_scheduler(cfg: TrainConfig, optimizer):
+    """Stepped once per epoch; cosine and linear decay over all ``epochs``."""
+    from .optim import lr_scheduler as s
+
+    if cfg.schedule == "step":
+        return s.StepLR(optimizer, step_size=cfg.step_size or max(1, cfg.epochs // 3), gamma=cfg.gamma or 0.1)
+    if cfg.schedule == "exponential":
+        return s.ExponentialLR(optimizer, gamma=cfg.gamma or 0.9)
+    if cfg.schedule == "cosine":
+        return s.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    if cfg.schedule == "linear":
+        return s.LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=cfg.epochs)
+    return None
+
+
+def build_loss(name: str, n_classes: int) -> Callable:
+    """loss(outputs, labels); MSE compares the outputs with one-hot labels."""
+    from . import nn
+    from .tensor import Tensor
+
+    if name == "cross_entropy":
+        return nn.CrossEntropyLoss()
+    mse, eye = nn.MSELoss(), np.eye(n_classes, dtype=np.float32)
+    return lambda out, y: mse(out, Tensor._make(eye[y.data], None))
+
+
+def predict(model, x, batch_size: int = 2048) -> np.ndarray:
+    """The model's outputs for ``x``, in eval mode and without recording a graph."""
+    from .autograd import no_grad
+    from .tensor import Tensor
+
+    was_training = model.training
+    model.eval()
+    arr = x.data if hasattr(x, "data") else np.asarray(x)
+    with no_grad():
+        out = [model(Tensor._make(arr[i:i + batch_size], None)).data for i in range(0, len(arr), batch_size)]
+    model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def _measure(model, loss_fn, split) -> tuple[float, float]:
+    """(mean loss, accuracy) of the model on one split."""
+    from .autograd import no_grad
+    from .tensor import Tensor
+
+    x, y = split
+    out = predict(model, x)
+    with no_grad():
+        loss = loss_fn(Tensor._make(out, None), y).item()
+    return loss, float((out.argmax(axis=1) == y.data).mean())
+
+
+# ------------------------------------------------------------ training
+def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
+          progress: bool = False, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+    """Train as ``config`` says; with ``config.out`` set, write the run folder after every epoch.
+
+    ``resume`` is a run folder (or its model.safetensors) to continue from; its
+    architecture must match ``config``. ``verbose`` prints one line per
+    epoch, ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is
+    called after each epoch's checkpoint is written.
+    """
+    from . import data
+    from .random import manual_seed
+
+    cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
+    validate(cfg)
+    train_set, test_set = load_dataset(cfg)
+    n_classes = 10
+    sizes = layer_sizes(cfg, train_set.images.shape[1], n_classes)
+
+    manual_seed(cfg.seed)
+    model = build_model(sizes, cfg.activation)
+    optimizer = build_optimizer(cfg, model.parameters())
+    scheduler = build_scheduler(cfg, optimizer)
+    loss_fn = build_loss(cfg.loss, n_classes)
+    loader = data.DataLoader(data.TensorDataset(*train_set), batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed)
+
+    start, history = 0, []
+    if resume is not None:
+        start, history = _restore(resume, cfg, model, optimizer, scheduler)
+    run_dir = Path(cfg.out) if cfg.out else None
+    result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir)
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runs.write_config(run_dir, cfg.to_dict())
+
+    say = print
+    bar = None
+    if progress and start < cfg.epochs:
+        from tqdm import tqdm
+
+        bar = tqdm(total=(cfg.epochs - start) * len(loader), file=sys.stderr, unit="batch", leave=False,
+                   dynamic_ncols=True)
+        say = lambda line: tqdm.write(line, file=sys.stdout)
+    try:
+        for epoch in range(start, cfg.epochs):
+            row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, (train_set, test_set), bar)
+            history.append(row)
+            if run_dir is not None:
+                runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch + 1, history)
+                runs.write_metrics(run_dir, history)
+            if verbose:
+                say(f"epoch {epoch + 1:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
+                    f"train {100 * row['train_acc']:6.2f}%  test {100 * row['test_acc']:6.2f}%  "
+                    f"lr {row['lr']:.3g}  {row['seconds']:.2f}s")
+            if on_epoch is not None:
+                on_epoch(row)
+    finally:
+        if bar is not None:
+            bar.close()
+        if run_dir is not None and history:
+            title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
+            runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
+    return result
+
+
+def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar) -> dict:
+    t0 = time.perf_counter()
+    lr = optimizer.param_groups[0]["lr"]
+    model.train()
+    loader.set_epoch(epoch)
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+        if bar is not None:
+            bar.set_description(f"epoch {epoch + 1}/{cfg.epochs}", refresh=False)
+            bar.update(1)
+    if scheduler is not None:
+        scheduler.step()
+    _, train_acc = _measure(model, loss_fn, splits[0])
+    test_loss, test_acc = _measure(model, loss_fn, splits[1])
+    return {"epoch": epoch + 1, "lr": lr, "train_loss": total / max(count, 1), "train_acc": train_acc,
+            "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+
+
+def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list]:
+    """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far)."""
+    from . import random
+
+    state_dict, info = runs.read_model(resume)
+    saved = info["config"]
+    for key in ARCHITECTURE:
+        if saved.get(key) != getattr(cfg, key) and not (key == "layers" and cfg.layers is None):
+            raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
+                              f"{getattr(cfg, key)!r} now)")
+    model.load_state_dict(state_dict)
+    opt_state, sched_state, rng = runs.read_state(runs.model_file(resume).parent, info["epoch"])
+    optimizer.load_state_dict(opt_state)
+    if scheduler is not None and sched_state is not None:
+        scheduler.load_state_dict(sched_state)
+    random.generator().bit_generator.state = rng
+    return info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]]
+
+
+# ------------------------------------------------------------ command line
+def configure(parser: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS  # only options given on the command line override the file / the resumed run
+    g = parser.add_argument_group("model and data")
+    g.add_argument("--dataset", choices=DATASETS, default=S, help="digits (bundled, default) or mnist")
+    g.add_argument("--data-dir", metavar="DIR", default=S, help="folder of the MNIST IDX files (.gz or raw)")
+    g.add_argument("--layers", metavar="SIZES", default=S,
+                   help="all layer sizes from input to output, e.g. 64,128,10 (default: inputs,128,10)")
+    g.add_argument("--activation", default=S, help=f"{' | '.join(ACTIVATIONS)} (default relu)")
+    g.add_argument("--loss", default=S, help=f"{' | '.join(LOSSES)} (default cross_entropy)")
+    g = parser.add_argument_group("optimization")
+    g.add_argument("--optimizer", default=S, help=f"{' | '.join(OPTIMIZERS)} (default adam)")
+    g.add_argument("--lr", type=float, default=S, help="learning rate (default 3e-3)")
+    g.add_argument("--momentum", type=float, default=S, help="sgd, rmsprop (default 0)")
+    g.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=S, help="sgd: Nesterov momentum")
+    g.add_argument("--weight-decay", type=float, default=S, help="default 0.01 for adamw, else 0")
+    g.add_argument("--betas", metavar="B1,B2", default=S, help="adam, adamw (default 0.9,0.999)")
+    g.add_argument("--eps", type=float, default=S, help="adam, adamw, rmsprop (default 1e-8)")
+    g.add_argument("--alpha", type=float, default=S, help="rmsprop smoothing (default 0.99)")
+    g.add_argument("--schedule", default=S, help=f"{' | '.join(SCHEDULES)}, per epoch (default cosine)")
+    g.add_argument("--step-size", type=int, default=S, help="step schedule: epochs per decay (default epochs/3)")
+    g.add_argument("--gamma", type=float, default=S, help="step (default 0.1) / exponential (default 0.9) factor")
+    g.add_argument("--batch-size", type=int, default=S, help="default 32")
+    g.add_argument("--epochs", type=int, default=S, help="default 20")
+    g.add_argument("--seed", type=int, default=S, help="initial weights and data order (default 0)")
+    g = parser.add_argument_group("run")
+    g.add_argument("--config", metavar="FILE.toml", help="settings file; its keys mirror these options")
+    g.add_argument("--out", metavar="DIR", default=S, help="run folder (default runs/<date-time> or runs/NAME)")
+    g.add_argument("--name", help="name the run folder runs/NAME")
+    g.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no per-epoch lines")
+
+
+OPTION_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Defaults < the resumed run's settings < the TOML file < the command line."""
+    cfg = TrainConfig()
+    if args.resume:
+        _, info = runs.read_model(args.resume)
+        saved = {k: v for k, v in info["config"].items() if k in OPTION_KEYS}
+        cfg = from_dict(saved, source=f"{args.resume} (saved config)")
+        cfg.out = str(runs.model_file(args.resume).parent)
+    if args.config:
+        cfg = load_toml(args.config, base=cfg)
+    given = {k: getattr(args, k) for k in OPTION_KEYS if hasattr(args, k)}
+    cfg = from_dict(given, base=cfg, source="command line")
+    if args.name and "out" not in given:
+        cfg.out = str(Path("runs") / args.name)
+    if not cfg.out:
+        cfg.out = str(runs.new_run_dir())
+    validate(cfg)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+
+    try:
+        cfg = config_from_args(args)
+        out = Path(cfg.out)
+        if not args.resume and (out / runs.MODEL_FILE).exists():
+            raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
+        quiet = args.quiet
+        if not quiet:
+            what = f"resuming {out}" if args.resume else f"training on {cfg.dataset}"
+            print(f"{what}: {cfg.activation} network, {cfg.optimizer} lr={cfg.lr:g}, {cfg.epochs} epochs, "
+                  f"batch {cfg.batch_size}, seed {cfg.seed} -> {out}/")
+        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
+    except (ConfigError, DataError) as e:
+        raise UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
+        return 130
+    if not result.history:
+        print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
+        return 0
+    last = result.history[-1]
+    print(f"test accuracy {100 * last['test_acc']:.2f}% after {last['epoch']} epochs; wrote {out}/ "
+          f"({runs.MODEL_FILE}, {runs.METRICS_FILE}, {runs.PLOT_FILE})")
+    print(f"next: chainrule evaluate {out}")
+    return 0
