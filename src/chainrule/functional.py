@@ -109,10 +109,11 @@ def _flatten_input(input: Tensor, target: Tensor, op: str):
     if t.shape != want:
         kind = "class-index" if classes else "probability"
         raise ShapeError(f"{op}: input of shape {x.shape} needs a {kind} target of shape {want}, got {t.shape}")
+    loss_shape = (x.shape[0],) + x.shape[2:]
     if x.ndim == 2:
-        return input, target, want
+        return input, target, loss_shape
     t2 = reshape(target, (-1,)) if classes else _classes_last(target)
-    return _classes_last(input), t2, want
+    return _classes_last(input), t2, loss_shape
 
 
 def _valid_targets(t, ignore_index: int, n_classes: int, op: str):
