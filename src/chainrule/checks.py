@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from . import autograd as _ag
 from .backend import xp
-from .errors import GradcheckError
+from .errors import AnomalyError, GradcheckError
 from .tensor import Tensor
 
 
@@ -110,7 +110,7 @@ class detect_anomaly:
             if node is not None:
                 node_where[node] = user_line()
                 if data.dtype.kind == "f" and not xp.isfinite(data).all():
-                    raise FloatingPointError(
+                    raise AnomalyError(
                         f"detect_anomaly: {node.op.name} produced NaN or inf in the forward pass, "
                         f"at {node_where[node]}"
                     )

@@ -28,3 +28,7 @@ class GradcheckError(ChainruleError, AssertionError):
 
 class DataError(ChainruleError, ValueError):
     """A missing, truncated or malformed data or checkpoint file."""
+
+
+class AnomalyError(ChainruleError, FloatingPointError):
+    """detect_anomaly found NaN or inf; the message names the op and the line that created it."""
