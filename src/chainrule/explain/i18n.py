@@ -118,7 +118,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agrees": ("agrees", "一致"),
     "disagrees": ("disagrees", "不一致"),
     "from_loss": ("from the loss", "来自损失"),
-    "amplifier": ("amplifier σ'(z)", "放大器 σ'(z)"),
+    "legend_amp": ("× σ'(z)", "× σ'(z) 放大"),
+    "legend_edge": ("× w, then Σ", "× w，再求和"),
 }
 
 
