@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class TrainResult:
     scheduler: Any
     history: list[dict] = field(default_factory=list)  # one row per epoch, keys runs.METRICS
     run_dir: Path | None = None
+    resumed_from: int = 0  # epochs already done in the checkpoint this run continued
 
     @property
     def test_accuracy(self) -> float:
@@ -133,7 +135,7 @@ def predict(model, x, batch_size: int = 2048) -> np.ndarray:
 
     was_training = model.training
     model.eval()
-    arr = x.data if hasattr(x, "data") else np.asarray(x)
+    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
     with no_grad():
         out = [model(Tensor._make(arr[i:i + batch_size], None)).data for i in range(0, len(arr), batch_size)]
     model.train(was_training)
@@ -182,7 +184,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     if resume is not None:
         start, history = _restore(resume, cfg, model, optimizer, scheduler)
     run_dir = Path(cfg.out) if cfg.out else None
-    result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir)
+    result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.write_config(run_dir, cfg.to_dict())
@@ -192,8 +194,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     if progress and start < cfg.epochs:
         from tqdm import tqdm
 
+        sized = _terminal_sized()  # a pty may report 0x0, and then tqdm would hide its bar
         bar = tqdm(total=(cfg.epochs - start) * len(loader), file=sys.stderr, unit="batch", leave=False,
-                   dynamic_ncols=True)
+                   dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 20)
         say = lambda line: tqdm.write(line, file=sys.stdout)
     try:
         for epoch in range(start, cfg.epochs):
@@ -215,6 +218,14 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
             title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
             runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
     return result
+
+
+def _terminal_sized() -> bool:
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return size.columns > 0 and size.lines > 0
 
 
 def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar) -> dict:
@@ -335,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
         return 130
-    if not result.history:
+    if len(result.history) == result.resumed_from:
         print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
         return 0
     last = result.history[-1]
