@@ -59,4 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main, so subcommands' `chainrule.cli.UsageError` is the class caught here
+    from chainrule.cli import main as _main
+
+    sys.exit(_main())
