@@ -309,67 +309,90 @@ def _top(values, k: int = TOP) -> list[int]:
     return [int(i) for i in np.argsort(-np.abs(np.asarray(values)), kind="stable")[:k]]
 
 
+def _focus_forward(d: Derivation, n: int, lang: str) -> list:
+    ell, kind, idx = d.focus
+    L, i, ly = ell + 1, idx[0], d.layers[ell]
+    ex, zs = d.examples[n], z_sym(ell + 1, idx[0] + 1)
+    t = ex.layers[ell]
+    terms = ly.weight[i] * t.inputs
+    feed = "x" if ell == 0 else "a" + sup(ell)
+    shown = _top(terms)
+    more = len(terms) - len(shown)
+    tail = (f" + [{tr('more', lang, n=more)}]" if more > 0 else "") + f" + {paren(ly.bias[i])} = {num(t.z[i])}"
+    y = vec(ex.y) if len(ex.y) <= 10 else f"({len(ex.y)} …)"
+    return [_example_line(d, n, lang, with_input=False),
+            ("line", f"{zs} = Σⱼ w{sup(L)}{sub(i + 1)}ⱼ·{feed}ⱼ + {b_sym(L, i + 1)}   "
+                     f"({tr('terms_of', lang, n=len(terms))})", None),
+            ("expr", "   = ", _joined([f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in shown]), tail),
+            ("line", f"{a_sym(L, i + 1)} = σ({zs}) = {num(t.a[i])}      σ'({zs}) = {num(t.sigma_prime[i])}", None),
+            ("line", f"{tr('prediction', lang)} y = {y}   {tr('loss_is', lang)} l = {num(ex.loss)}", None)]
+
+
+def _focus_backward(d: Derivation, n: int, lang: str) -> list:
+    ell, kind, idx = d.focus
+    ex = d.examples[n]
+    blocks = [_example_line(d, n, lang, with_input=False)] if len(d.examples) > 1 else []
+    for m in range(len(d.layers) - 1, ell - 1, -1):
+        tm = ex.layers[m]
+        blocks.append(_case_heading(d, m, lang))
+        neurons = [idx[0]] if m == ell else _top(tm.dl_dz)
+        for k in neurons:
+            if m == len(d.layers) - 1:
+                blocks += _output_neuron(d, ex, k)[1:]
+            else:
+                blocks.append(_hidden_neuron(d, ex, m, k, top=TOP))
+        hidden = (1 if m == ell else len(tm.z)) - len(neurons)
+        if hidden > 0:
+            blocks.append(("line", tr("more_neurons", lang, n=hidden), "dim"))
+    return blocks
+
+
 def build_focus(d: Derivation, lang: str = "en") -> list:
-    """One weight (or bias) followed along every path from it to the loss."""
+    """One weight (or bias) followed along every path from it to the loss, for each example."""
     ell, kind, idx = d.focus
     L, i = ell + 1, idx[0]
-    ly = d.layers[ell]
-    name = f"{ly.name}.{kind}[{','.join(map(str, idx))}]"
+    name = f"{d.layers[ell].name}.{kind}[{','.join(map(str, idx))}]"
     sym = param_sym(ell, kind, idx)
     zs = z_sym(L, i + 1)
     count = Counter()
     blocks = header(d, lang, "focus_title")
     if kind == "weight":
-        blocks.append(("line", tr("focus_weight", lang, name=name, sym=sym, j=idx[1] + 1, lp=ell, i=i + 1, l=L),
+        blocks.append(("line", tr("focus_weight", lang, name=name, sym=sym, src=a_sym(ell, idx[1] + 1), i=i + 1, l=L),
                        "key"))
     else:
         blocks.append(("line", tr("focus_bias", lang, name=name, sym=sym, i=i + 1, l=L), "key"))
-    for n, ex in enumerate(d.examples):
-        t = ex.layers[ell]
-        blocks += [("section", 1, tr("s_forward", lang)), _example_line(d, n, lang)]
-        terms = ly.weight[i] * t.inputs
-        feed = "x" if ell == 0 else "a" + sup(ell)
-        blocks.append(("line", f"{zs} = Σⱼ w{sup(L)}{sub(i + 1)}ⱼ·{feed}ⱼ + {b_sym(L, i + 1)}   "
-                               f"({tr('terms_of', lang, n=len(terms))})", None))
-        shown = _top(terms)
-        more = len(terms) - len(shown)
-        tail = (f" + [{tr('more', lang, n=more)}]" if more > 0 else "") + f" + {paren(ly.bias[i])} = {num(t.z[i])}"
-        blocks.append(("expr", "   = ", _joined([f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in shown]),
-                       tail))
-        blocks.append(("line", f"{a_sym(L, i + 1)} = σ({zs}) = {num(t.a[i])}      σ'({zs}) = {num(t.sigma_prime[i])}",
-                       None))
-        y = vec(ex.y) if len(ex.y) <= 10 else f"({len(ex.y)} …)"
-        blocks.append(("line", f"{tr('prediction', lang)} y = {y}   {tr('loss_is', lang)} l = {num(ex.loss)}", None))
-        blocks.append(("section", 2, tr("s_dzdw", lang)))
+    N = range(len(d.examples))
+    blocks.append(("section", 1, tr("s_forward", lang)))
+    for n in N:
+        blocks += _focus_forward(d, n, lang)
+    blocks.append(("section", 2, tr("s_dzdw", lang)))
+    for n in N:
+        t = d.examples[n].layers[ell]
+        src = f"{a_sym(ell, idx[1] + 1)} = {num(t.inputs[idx[1]])}" if kind == "weight" else "1"
+        prefix = f"{tr('example', lang, n=n + 1)}:  " if len(d.examples) > 1 else ""
+        blocks.append(("line", f"{prefix}∂{zs}/∂{sym} = {src}", None))
+    blocks += [("section", 3, tr("s_backward", lang)), ("para", tr("paths", lang), "dim")]
+    for n in N:
+        blocks += _focus_backward(d, n, lang)
+    blocks.append(("section", 4, tr("s_chain", lang)))
+    rows = []
+    for n in N:
+        t = d.examples[n].layers[ell]
         dz = t.inputs[idx[1]] if kind == "weight" else 1.0
-        src = f"{a_sym(ell, idx[1] + 1)} = {num(dz)}" if kind == "weight" else "1"
-        blocks.append(("line", f"∂{zs}/∂{sym} = {src}", None))
-        blocks += [("section", 3, tr("s_backward", lang)), ("para", tr("paths", lang), "dim")]
-        for m in range(len(d.layers) - 1, ell - 1, -1):
-            tm = ex.layers[m]
-            blocks.append(_case_heading(d, m, lang))
-            neurons = [i] if m == ell else _top(tm.dl_dz)
-            for k in neurons:
-                if m == len(d.layers) - 1:
-                    blocks += _output_neuron(d, ex, k)[1:]
-                else:
-                    blocks.append(_hidden_neuron(d, ex, m, k, top=TOP))
-            hidden = (1 if m == ell else len(tm.z)) - len(neurons)
-            if hidden > 0:
-                blocks.append(("line", tr("more_neurons", lang, n=hidden), "dim"))
-        blocks.append(("section", 4, tr("s_chain", lang)))
         g, ga, gn = _three(t, kind, idx)
         ok = count.check(g, ga, gn, d)
-        blocks.append(("chain", f"∂l/∂{sym}", [[f"∂{zs}/∂{sym} · ∂l/∂{zs}", f" = {num(dz)} × {paren(t.dl_dz[i])}",
-                                                f" = {num(g)}"]], ""))
-        blocks.append(("table", [tr(k, lang) for k in ("col_param", "col_dldw", "col_autograd", "col_numeric",
-                                                       "col_ok")], [[sym, cell(g), cell(ga), cell(gn), _mark(ok)]],
-                       None))
+        lhs = f"∂l{sup(n + 1)}/∂{sym}" if len(d.examples) > 1 else f"∂l/∂{sym}"
+        blocks.append(("chain", lhs, [[f"∂{zs}/∂{sym} · ∂l/∂{zs}", f" = {num(dz)} × {paren(t.dl_dz[i])}",
+                                       f" = {num(g)}"]], ""))
+        rows.append([sym if len(d.examples) == 1 else f"{sym}  (l{sup(n + 1)})", cell(g), cell(ga), cell(gn),
+                     _mark(ok)])
+    blocks.append(("table", [tr(k, lang) for k in ("col_param", "col_dldw", "col_autograd", "col_numeric",
+                                                   "col_ok")], rows, None))
     if len(d.examples) > 1:
         tot = d.totals
         g, ga, gn = _three(_LayerView(tot, ell), kind, idx)
         ok = count.check(g, ga, gn, d)
-        blocks += [("section", 5, tr("s_total", lang)),
+        blocks += [("section", 5, tr("s_total", lang)), ("para", tr("total_rule", lang), "dim"),
                    ("line", f"{tr('total_loss', lang)} = {num(tot.loss)}      {tr('cost', lang)} = {num(tot.cost)}",
                     "key"),
                    ("table", [tr(k, lang) for k in ("col_param", "col_sum", "col_autograd", "col_numeric", "col_ok",

@@ -100,8 +100,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tolerance": ("agree: |a − b| ≤ {atol} + {rtol}·|b|, float64", "一致：|a − b| ≤ {atol} + {rtol}·|b|，float64"),
     # focus mode
     "focus_title": ("One weight of a trained network, along its paths", "训练好的网络中的一个权重，沿着它的路径"),
-    "focus_weight": ("weight {name} = {sym}: from neuron {j} of layer {lp} to neuron {i} of layer {l}",
-                     "权重 {name} = {sym}：从第 {lp} 层的第 {j} 个神经元到第 {l} 层的第 {i} 个神经元"),
+    "focus_weight": ("weight {name} = {sym}: from {src} to neuron {i} of layer {l}",
+                     "权重 {name} = {sym}：从 {src} 到第 {l} 层的第 {i} 个神经元"),
     "focus_bias": ("bias {name} = {sym}: of neuron {i} of layer {l}",
                    "偏置 {name} = {sym}：第 {l} 层第 {i} 个神经元的偏置"),
     "terms_of": ("sum of {n} terms; the largest:", "{n} 项之和；最大的几项："),

@@ -14,7 +14,7 @@ import numpy as np
 
 from .derivation import Derivation
 from .i18n import tr
-from .notation import a_sym, num, sub, sup, z_sym
+from .notation import a_sym, num, sub, sup, w_sym, z_sym
 
 W_SVG = 1120  # viewBox width
 MARGIN = 16
@@ -23,7 +23,7 @@ ROW_H = 92
 TOP = 44
 AMP_W = 22
 MAX_ROWS = 10
-POS, NEG = "#2563eb", "#dc2626"
+POS, NEG, FOCUS = "#2563eb", "#dc2626", "#9333ea"
 
 
 def _visible(n: int, keep=None) -> list[int]:
@@ -71,26 +71,34 @@ def _text(x, y, s, cls="", anchor="middle", extra="") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}"{extra}>{escape(s)}</text>'
 
 
-def _edge(x1, y1, x2, y2, w: float, wmax: float, label: str, arrow_id: str, t: float = 0.3) -> str:
-    color = POS if w >= 0 else NEG
-    sw = 1.0 + 3.0 * abs(w) / wmax if wmax else 1.0
+def _edge(x1, y1, x2, y2, w: float, wmax: float, label: str, arrow_id: str, t: float = 0.3,
+          focus: bool = False) -> str:
+    color = FOCUS if focus else POS if w >= 0 else NEG
+    sw = 4.5 if focus else 1.0 + 3.0 * abs(w) / wmax if wmax else 1.0
     lx, ly = x1 + t * (x2 - x1), y1 + t * (y2 - y1)
-    parts = [f'<g class="edge"><line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
-             f'stroke-width="{sw:.2f}" stroke-opacity="0.55" marker-end="url(#{arrow_id})"/>']
+    parts = [f'<g class="edge{" focus" if focus else ""}">'
+             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
+             f'stroke-width="{sw:.2f}" stroke-opacity="{0.9 if focus else 0.55}" marker-end="url(#{arrow_id})"/>']
     if label:
-        parts.append(_text(lx, ly + 4, label, "wlabel", extra=f' fill="{color}"'))
+        parts.append(_text(lx, ly - 9 if focus else ly + 4, label, "wlabel", extra=f' fill="{color}"'))
     parts.append("</g>")
     return "".join(parts)
+
+
+def _fit(s: str, w: float = NODE_W - 12) -> str:
+    """A smaller font for a line that would overflow its node (monospace: ~0.6 em per character)."""
+    size = 13.0
+    if len(s) * 0.6 * size > w:
+        return f' style="font-size:{max(8.0, w / (0.6 * len(s))):.1f}px"'
+    return ""
 
 
 def _box(x, y, lines: list[tuple[str, str]], cls: str, data: str, w=NODE_W, h=NODE_H) -> str:
     """A rounded node with one or two lines of text (each (text, css class))."""
     out = [f'<g class="{cls}" {data}><rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w}" height="{h}" rx="11"/>']
-    if len(lines) == 1:
-        out.append(_text(x, y + 5, lines[0][0], lines[0][1]))
-    else:
-        out.append(_text(x, y - 4, lines[0][0], lines[0][1]))
-        out.append(_text(x, y + 15, lines[1][0], lines[1][1]))
+    ys = [y + 5] if len(lines) == 1 else [y - 4, y + 15]
+    for (s, c), yy in zip(lines, ys):
+        out.append(_text(x, yy, s, c, extra=_fit(s)))
     return "".join(out) + "</g>"
 
 
@@ -123,9 +131,10 @@ def forward_svg(d: Derivation, n: int = 0, lang: str = "en", keep: dict | None =
         for i in lay.rows[ell + 1]:
             for j in lay.rows[ell]:
                 w = float(ly.weight[i, j])
-                lbl = num(w) if label_edges else ""
+                hit = d.focus is not None and d.focus[:2] == (ell, "weight") and d.focus[2] == (i, j)
+                lbl = f"{w_sym(ell + 1, i + 1, j + 1)} = {num(w)}" if hit else num(w) if label_edges else ""
                 out.append(_edge(lay.x(ell) + NODE_W / 2, lay.y(ell, j), lay.x(ell + 1) - NODE_W / 2,
-                                 lay.y(ell + 1, i), w, wmax, lbl, "forward-arrow"))
+                                 lay.y(ell + 1, i), w, wmax, lbl, "forward-arrow", t=0.5 if hit else 0.3, focus=hit))
     # inputs
     for j in lay.rows[0]:
         out.append(_box(lay.x(0), lay.y(0, j), [(f"x{sub(j + 1)} = {num(ex.x[j])}", "val")], "input",
