@@ -183,6 +183,10 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     start, history = 0, []
     if resume is not None:
         start, history = _restore(resume, cfg, model, optimizer, scheduler)
+    if verbose:
+        print(f"{'-'.join(map(str, sizes))} {cfg.activation} network on {cfg.dataset} ({len(train_set.labels)} train, "
+              f"{len(test_set.labels)} test): {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g} schedule={cfg.schedule}, "
+              f"batch {cfg.batch_size}, seed {cfg.seed}, epochs {start + 1}..{cfg.epochs}")
     run_dir = Path(cfg.out) if cfg.out else None
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
     if run_dir is not None:
@@ -330,6 +334,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
 
+    cfg = None
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
@@ -337,14 +342,13 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
         quiet = args.quiet
         if not quiet:
-            what = f"resuming {out}" if args.resume else f"training on {cfg.dataset}"
-            print(f"{what}: {cfg.activation} network, {cfg.optimizer} lr={cfg.lr:g}, {cfg.epochs} epochs, "
-                  f"batch {cfg.batch_size}, seed {cfg.seed} -> {out}/")
+            print(f"{'resuming' if args.resume else 'new run'}: {out}/")
         result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
     except (ConfigError, DataError) as e:
         raise UsageError(str(e)) from None
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
+        if cfg is not None and (Path(cfg.out) / runs.MODEL_FILE).exists():
+            print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
         return 130
     if len(result.history) == result.resumed_from:
         print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
