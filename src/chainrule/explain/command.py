@@ -85,7 +85,7 @@ def _examples(args, n_in: int, n_out: int):
     from ..cli import UsageError
 
     X = np.array(_rows(args.input, "input")) if args.input else None
-    n = args.examples or (len(X) if X is not None else 1)
+    n = args.examples if args.examples is not None else (len(X) if X is not None else 1)
     if n < 1:
         raise UsageError(f"--examples {n}: need at least 1")
     if X is not None:
@@ -131,7 +131,9 @@ def _checkpoint(args):
     if args.input or args.target:
         raise UsageError("--checkpoint explains the run's own test examples; leave out --input and --target")
     x, y = splits[1]
-    n = args.examples or 1
+    n = args.examples if args.examples is not None else 1
+    if n < 1:
+        raise UsageError(f"--examples {n}: need at least 1")
     X = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)[:n]
     labels = np.asarray(y.numpy() if hasattr(y, "numpy") else y).astype(np.int64)[:n]
     k = int(model.state_dict()[[key for key in model.state_dict() if key.endswith("weight")][-1]].shape[0])
