@@ -25,7 +25,7 @@ def basic_index(draw, positive_steps: bool = True):
         elif kind == "ellipsis" and not used_ellipsis:
             used_ellipsis = True
             items.append(Ellipsis)
-            dims = dims[: draw(st.integers(0, len(dims)))]  # the Ellipsis covers the remaining leading axes
+            dims = dims[len(dims) - draw(st.integers(0, len(dims))):]  # what follows indexes the last axes
         elif dims and kind == "int":
             n = dims.pop(0)
             items.append(draw(st.integers(-n, n - 1)))
