@@ -172,6 +172,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     train_set, test_set = load_dataset(cfg)
     n_classes = 10
     sizes = layer_sizes(cfg, train_set.images.shape[1], n_classes)
+    cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
 
     manual_seed(cfg.seed)
     model = build_model(sizes, cfg.activation)
@@ -263,7 +264,7 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
     state_dict, info = runs.read_model(resume)
     saved = info["config"]
     for key in ARCHITECTURE:
-        if saved.get(key) != getattr(cfg, key) and not (key == "layers" and cfg.layers is None):
+        if saved.get(key) != getattr(cfg, key):
             raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
                               f"{getattr(cfg, key)!r} now)")
     model.load_state_dict(state_dict)

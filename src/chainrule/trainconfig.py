@@ -19,8 +19,8 @@ LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "exponential", "cosine", "linear")
 DATASETS = ("digits", "mnist")
-# what cannot change when a run is resumed: the checkpoint would not fit
-ARCHITECTURE = ("dataset", "layers", "activation", "optimizer")
+# what cannot change when a run is resumed: the checkpoint would not fit, or the data would differ
+ARCHITECTURE = ("dataset", "test_fraction", "layers", "activation", "optimizer")
 
 
 class ConfigError(ChainruleError, ValueError):
