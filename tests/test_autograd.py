@@ -150,6 +150,11 @@ def test_retain_grad_keeps_non_leaf_gradient():
     assert k.grad is None and not k.is_leaf
     np.testing.assert_array_equal(x.grad.numpy(), [18.0, 36.0])
     assert not np.shares_memory(h.grad.numpy(), x.grad.numpy())
+    z = cr.tensor([1.0, 2.0], requires_grad=True)
+    u = z + 1  # add passes its gradient through unchanged: the two .grad must still not share memory
+    u.retain_grad()
+    (u * 2).sum().backward()
+    assert not np.shares_memory(u.grad.numpy(), z.grad.numpy())
 
 
 def test_hooks_on_leaf_and_non_leaf_can_modify_gradient_like_torch():
@@ -401,3 +406,22 @@ def test_no_grad_works_as_a_bare_decorator():
     assert not f(x).requires_grad
     with cr.no_grad():
         assert g(x).requires_grad
+
+
+def test_grad_with_outputs_that_depend_on_each_other_matches_torch():
+    a = arrays_from_seed(6, [(3,)])[0]
+    cx, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    cy = cx.sin()
+    ty = tx.sin()
+    (cg,) = cr.grad([cy.sum(), (cy * cy).exp().sum(), cy.sum()], cx)
+    (tg,) = torch.autograd.grad([ty.sum(), (ty * ty).exp().sum(), ty.sum()], tx)
+    np.testing.assert_allclose(cg.numpy(), tg.numpy(), rtol=1e-12)
+
+
+def test_grad_twice_needs_retain_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    cr.grad(y, x, retain_graph=True)
+    cr.grad(y, x)
+    with pytest.raises(cr.AutogradError, match="retain_graph"):
+        cr.grad(y, x)

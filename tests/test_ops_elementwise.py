@@ -241,7 +241,8 @@ def test_second_derivatives_of_binary_ops_match_torch(seed, shp):
 
 @st.composite
 def _unary_name(draw):
-    return draw(st.sampled_from(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "abs", "relu", "gelu"]))
+    return draw(st.sampled_from(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "abs", "relu", "gelu",
+                                 "clip", "where"]))
 
 
 @given(name=_unary_name(), seed=seeds)
@@ -250,8 +251,12 @@ def test_hessian_vector_products_of_unary_ops_match_torch(name, seed):
     v = arrays_from_seed(seed + 1, [(2, 3)])[0]
     cx = cr.tensor(x, requires_grad=True)
     tx = torch.tensor(x, requires_grad=True)
-    cf = getattr(cr, name)
-    tf = torch.nn.functional.gelu if name == "gelu" else getattr(torch, name)
+    special = {
+        "gelu": (cr.gelu, torch.nn.functional.gelu),
+        "clip": (lambda t: cr.clip(t.exp(), 1.5, 6.0), lambda t: torch.clamp(t.exp(), 1.5, 6.0)),
+        "where": (lambda t: cr.where(t > 1.2, t.sin(), t.exp()), lambda t: torch.where(t > 1.2, t.sin(), t.exp())),
+    }
+    cf, tf = special.get(name, (getattr(cr, name), getattr(torch, name, None)))
     (g,) = cr.grad((cf(cx) * cx).sum(), cx, create_graph=True)
     (tg,) = torch.autograd.grad((tf(tx) * tx).sum(), tx, create_graph=True)
     (hv,) = cr.grad((g * cr.tensor(v)).sum(), cx)
