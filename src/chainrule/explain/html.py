@@ -56,7 +56,7 @@ p.note { color: var(--muted); margin: 4px 0 8px; }
 .math, .chain td, table.data td { font-family: var(--mono); font-size: 14px; }
 .math, p.line, p.key, h4.example, .chain td { white-space: pre-wrap; }
 .math { margin: 2px 0 2px 14px; }
-.pairs { display:grid; grid-template-columns: max-content max-content; gap: 1px 36px; margin: 2px 0 6px 14px; }
+.pairs { display:grid; grid-template-columns: fit-content(68%) auto; gap: 1px 36px; margin: 2px 0 6px 14px; }
 table.chain { border-collapse: collapse; margin: 4px 0 8px 14px; }
 table.chain td { padding: 0 6px 0 0; vertical-align: top; }
 table.data { border-collapse: collapse; margin: 8px 0 10px; min-width: 60%; }

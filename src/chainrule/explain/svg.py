@@ -22,7 +22,7 @@ NODE_W, NODE_H = 114, 50
 ROW_H = 92
 TOP = 44
 AMP_W = 22
-MAX_ROWS = 10
+MAX_ROWS = 16
 POS, NEG, FOCUS = "#2563eb", "#dc2626", "#9333ea"
 
 
@@ -71,16 +71,42 @@ def _text(x, y, s, cls="", anchor="middle", extra="") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}"{extra}>{escape(s)}</text>'
 
 
-def _edge(x1, y1, x2, y2, w: float, wmax: float, label: str, arrow_id: str, t: float = 0.3,
-          focus: bool = False) -> str:
+class _Labels:
+    """Greedy placement of edge labels: each goes to the first spot along its edge that overlaps
+    neither a node nor a label already placed; an edge with no free spot keeps only its tooltip."""
+
+    SPOTS = (0.3, 0.45, 0.2, 0.6, 0.38, 0.52, 0.7)
+
+    def __init__(self, lay: "_Layout", extra_right: float = 0.0, extra_top: float = 0.0):
+        self.boxes = []
+        for c, rows in enumerate(lay.rows + [lay.rows[-1]]):
+            for i in rows:
+                y = lay.y(c, i)
+                self.boxes.append((lay.x(c) - NODE_W / 2 - 2, y - NODE_H / 2 - 2 - extra_top,
+                                   lay.x(c) + NODE_W / 2 + extra_right + 2, y + NODE_H / 2 + 2))
+
+    def place(self, x1, y1, x2, y2, text: str):
+        w, h = 6.7 * len(text) + 6, 14
+        for t in self.SPOTS:
+            cx, cy = x1 + t * (x2 - x1), y1 + t * (y2 - y1)
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
+                self.boxes.append(box)
+                return cx, cy
+        return None
+
+
+def _edge(x1, y1, x2, y2, w: float, wmax: float, label: str, arrow_id: str, labels: _Labels | None,
+          tip: str, focus: bool = False) -> str:
     color = FOCUS if focus else POS if w >= 0 else NEG
     sw = 4.5 if focus else 1.0 + 3.0 * abs(w) / wmax if wmax else 1.0
-    lx, ly = x1 + t * (x2 - x1), y1 + t * (y2 - y1)
-    parts = [f'<g class="edge{" focus" if focus else ""}">'
+    parts = [f'<g class="edge{" focus" if focus else ""}"><title>{escape(tip)}</title>'
              f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
              f'stroke-width="{sw:.2f}" stroke-opacity="{0.9 if focus else 0.55}" marker-end="url(#{arrow_id})"/>']
-    if label:
-        parts.append(_text(lx, ly - 9 if focus else ly + 4, label, "wlabel", extra=f' fill="{color}"'))
+    if focus:
+        parts.append(_text((x1 + x2) / 2, (y1 + y2) / 2 - 9, label, "wlabel", extra=f' fill="{color}"'))
+    elif label and labels is not None and (spot := labels.place(x1, y1, x2, y2, label)):
+        parts.append(_text(spot[0], spot[1] + 4, label, "wlabel", extra=f' fill="{color}"'))
     parts.append("</g>")
     return "".join(parts)
 
@@ -120,7 +146,7 @@ def forward_svg(d: Derivation, n: int = 0, lang: str = "en", keep: dict | None =
     lay = _Layout(d, keep)
     out = _svg_open(lay, tr("fig_forward", lang), "forward")
     wmax = _wmax(d)
-    label_edges = max(len(r) for r in lay.rows) <= 6
+    labels = _Labels(lay)
     L = len(d.layers)
     # column headings
     heads = [tr("input", lang)] + [tr("layer", lang, l=ell + 1) for ell in range(L)] + [tr("output", lang)]
@@ -132,9 +158,10 @@ def forward_svg(d: Derivation, n: int = 0, lang: str = "en", keep: dict | None =
             for j in lay.rows[ell]:
                 w = float(ly.weight[i, j])
                 hit = d.focus is not None and d.focus[:2] == (ell, "weight") and d.focus[2] == (i, j)
-                lbl = f"{w_sym(ell + 1, i + 1, j + 1)} = {num(w)}" if hit else num(w) if label_edges else ""
+                tip = f"{w_sym(ell + 1, i + 1, j + 1)} = {num(w)}"
                 out.append(_edge(lay.x(ell) + NODE_W / 2, lay.y(ell, j), lay.x(ell + 1) - NODE_W / 2,
-                                 lay.y(ell + 1, i), w, wmax, lbl, "forward-arrow", t=0.5 if hit else 0.3, focus=hit))
+                                 lay.y(ell + 1, i), w, wmax, tip if hit else num(w), "forward-arrow", labels, tip,
+                                 focus=hit))
     # inputs
     for j in lay.rows[0]:
         out.append(_box(lay.x(0), lay.y(0, j), [(f"x{sub(j + 1)} = {num(ex.x[j])}", "val")], "input",
@@ -171,7 +198,7 @@ def backward_svg(d: Derivation, n: int = 0, lang: str = "en", keep: dict | None 
     lay = _Layout(d, keep)
     out = _svg_open(lay, tr("fig_backward", lang), "backward")
     wmax = _wmax(d)
-    label_edges = max(len(r) for r in lay.rows) <= 6
+    labels = _Labels(lay, extra_right=AMP_W, extra_top=16)  # the amplifier and its σ'(z) label
     L = len(d.layers)
     heads = [""] + [tr("layer", lang, l=ell + 1) for ell in range(L)] + [tr("from_loss", lang)]
     for c, h in enumerate(heads):
@@ -185,9 +212,9 @@ def backward_svg(d: Derivation, n: int = 0, lang: str = "en", keep: dict | None 
         for k in lay.rows[ell + 2]:
             for i in lay.rows[ell + 1]:
                 w = float(W[k, i])
-                lbl = num(w) if label_edges else ""
+                tip = f"{w_sym(ell + 2, k + 1, i + 1)} = {num(w)}"
                 out.append(_edge(lay.x(ell + 2) - NODE_W / 2, lay.y(ell + 2, k), right(ell + 1), lay.y(ell + 1, i),
-                                 w, wmax, lbl, "backward-arrow"))
+                                 w, wmax, num(w), "backward-arrow", labels, tip))
     # the loss feeds the output layer
     c = L + 1
     last = ex.layers[-1]
