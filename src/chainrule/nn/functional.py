@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd import is_grad_enabled
 from ..backend import xp
 from ..errors import ShapeError
 from ..functional import (  # noqa: F401
@@ -29,7 +30,7 @@ from ..functional import (  # noqa: F401
 from ..ops.conv import CONV2D, out_size
 from ..ops.embedding import EMBEDDING
 from ..ops.normalization import NORMALIZE
-from ..ops.pool import MAX_POOL2D
+from ..ops.pool import MAX_POOL2D, flat_index
 from ..ops.registry import apply, apply1
 from ..ops.shape import cat, reshape
 from ..tensor import Tensor
@@ -80,6 +81,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         check_dtypes("conv2d", x, w)
         input = input.to(w.dtype)
     kw = {"stride": stride, "padding": padding, "dilation": dilation}
+    if weight.requires_grad and is_grad_enabled():
+        kw["saved"] = {}
     if groups == 1:
         return apply(CONV2D, (input, weight) if bias is None else (input, weight, bias), kw)
     cin, cout = w.shape[1], w.shape[0] // groups
@@ -88,7 +91,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         b = None if bias is None else bias[i * cout:(i + 1) * cout]
         xi = input[:, i * cin:(i + 1) * cin]
         wi = weight[i * cout:(i + 1) * cout]
-        outs.append(apply(CONV2D, (xi, wi) if b is None else (xi, wi, b), kw))
+        outs.append(apply(CONV2D, (xi, wi) if b is None else (xi, wi, b), dict(kw, saved={}) if "saved" in kw else kw))
     return cat(outs, axis=1)
 
 
@@ -130,10 +133,9 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     found: dict = {}
     out = apply1(MAX_POOL2D, input, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
-    if return_indices:
-        h, w = input.data.shape[2:]
-        n, c = input.data.shape[:2]
-        idx = found["index"] - (xp.arange(n * c).reshape(n, c, 1, 1) * (h * w))
+    if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
+        n, c, h, w = input.data.shape
+        idx = flat_index(found["arg"], input.data.shape, k, s, p, d) % (h * w)
         return out, Tensor._make(idx.astype(xp.int64), None)
     return out
 

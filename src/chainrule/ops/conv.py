@@ -30,36 +30,48 @@ def windows(x, kh: int, kw: int, stride: tuple, padding: tuple, dilation: tuple,
         (s0, s1, s2 * stride[0], s3 * stride[1], s2 * dilation[0], s3 * dilation[1]), writeable=False)
 
 
-def _conv_fwd(x, w, b=None, *, stride, padding, dilation):
-    win = windows(x, w.shape[2], w.shape[3], stride, padding, dilation)
-    out = xp.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
+def im2col(x, kh: int, kw: int, stride: tuple, padding: tuple, dilation: tuple):
+    """(N, C·kh·kw, Ho·Wo) columns: each output position's receptive field, one column each."""
+    win = windows(x, kh, kw, stride, padding, dilation)
+    n, c, ho, wo = win.shape[:4]
+    return xp.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo), ho, wo
+
+
+def _conv_fwd(x, w, b=None, *, stride, padding, dilation, saved=None):
+    """out[n] = W (O, C·kh·kw) @ cols[n]: one batched matrix product, already in NCHW order."""
+    o = w.shape[0]
+    cols, ho, wo = im2col(x, w.shape[2], w.shape[3], stride, padding, dilation)
+    out = xp.matmul(w.reshape(o, -1), cols)
     if b is not None:
-        out += b
-    return xp.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        out += b[:, None]
+    if saved is not None:  # the weight gradient reuses the columns instead of building them again
+        saved["cols"] = cols
+    return out.reshape(x.shape[0], o, ho, wo)
 
 
 def _grad_input_fwd(g, w, *, x_shape, stride, padding, dilation):
-    """Σ_o g[n,o,h,w] W[o,c,i,j] added back at every position (h·s + i·d, w·s + j·d) it came from."""
+    """Columns Wᵀ g, each added back at the input positions (h·s + i·d, w·s + j·d) it was read from."""
     n, c, h, wd = x_shape
     ph, pw = padding
-    kh, kw = w.shape[2], w.shape[3]
+    o, _, kh, kw = w.shape
     ho, wo = g.shape[2], g.shape[3]
-    cols = xp.tensordot(g, w, axes=([1], [0]))  # (N, Ho, Wo, C, kh, kw)
-    dx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+    cols = xp.matmul(w.reshape(o, -1).T, g.reshape(n, o, ho * wo)).reshape(n, c, kh, kw, ho, wo)
+    dx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
     sh, sw = stride
     for i in range(kh):
         hi = i * dilation[0]
         for j in range(kw):
             wj = j * dilation[1]
-            dx[:, :, hi:hi + sh * (ho - 1) + 1:sh, wj:wj + sw * (wo - 1) + 1:sw] += cols[:, :, :, :, i, j].transpose(
-                0, 3, 1, 2)
-    return dx[:, :, ph:ph + h, pw:pw + wd] if ph or pw else dx
+            dx[:, :, hi:hi + sh * (ho - 1) + 1:sh, wj:wj + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+    return xp.ascontiguousarray(dx[:, :, ph:ph + h, pw:pw + wd]) if ph or pw else dx
 
 
-def _grad_weight_fwd(x, g, *, w_shape, stride, padding, dilation):
-    """Σ_{n,h,w} g[n,o,h,w] · x's receptive field: one matrix product over the batch and positions."""
-    win = windows(x, w_shape[2], w_shape[3], stride, padding, dilation)
-    return xp.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, kh, kw)
+def _grad_weight_fwd(x, g, *, w_shape, stride, padding, dilation, cols=None):
+    """Σ_n g[n] (O, Ho·Wo) @ cols[n]ᵀ: every position's input patch weighted by its output gradient."""
+    if cols is None:
+        cols, _, _ = im2col(x, w_shape[2], w_shape[3], stride, padding, dilation)
+    n, o = g.shape[0], g.shape[1]
+    return xp.matmul(g.reshape(n, o, -1), cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
 
 
 def _geom(kw: dict) -> dict:
@@ -77,7 +89,13 @@ def _conv_vjp(F, g, xs, y, kw, need):
     x, w = xs[0], xs[1]
     geo = _geom(kw)
     gx = _run(F, CONV2D_GRAD_INPUT, (g, w), dict(geo, x_shape=tuple(x.shape))) if need[0] else None
-    gw = _run(F, CONV2D_GRAD_WEIGHT, (x, g), dict(geo, w_shape=tuple(w.shape))) if need[1] else None
+    gw = None
+    if need[1]:
+        if F is ArrayMath:
+            cols = kw["saved"].pop("cols", None) if kw.get("saved") is not None else None
+            gw = _grad_weight_fwd(x, g, w_shape=w.shape, cols=cols, **geo)
+        else:
+            gw = _run(F, CONV2D_GRAD_WEIGHT, (x, g), dict(geo, w_shape=tuple(w.shape)))
     if len(xs) == 2:
         return gx, gw
     gb = F.sum(g, axis=(0, 2, 3)) if need[2] else None

@@ -9,40 +9,48 @@ from .registry import defop
 
 
 def _maxpool_fwd(x, *, kernel, stride, padding, dilation, found):
-    """``found`` is filled with the flat index (into x) of every window's maximum, for the VJP."""
-    n, c, h, w = x.shape
+    """Running maximum over the kh·kw offsets of every window (strided views, no copies).
+
+    ``found["arg"]`` receives the offset of each window's first maximum (ties go
+    to the first, as in PyTorch); the VJP turns it into input positions.
+    """
     kh, kw = kernel
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     win = windows(x, kh, kw, stride, padding, dilation, pad_value=fill)
-    ho, wo = win.shape[2], win.shape[3]
-    flat = win.reshape(n, c, ho, wo, kh * kw)
-    arg = flat.argmax(axis=-1)
-    out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    # window position + offset inside it -> row and column in the unpadded input
-    i, j = arg // kw, arg % kw
-    rows = xp.arange(ho)[:, None] * stride[0] + i * dilation[0] - padding[0]
-    cols = xp.arange(wo)[None, :] * stride[1] + j * dilation[1] - padding[1]
-    plane = (xp.arange(n * c).reshape(n, c, 1, 1)) * (h * w)
-    found["index"] = plane + rows * w + cols
-    found["unique"] = stride[0] >= (kh - 1) * dilation[0] + 1 and stride[1] >= (kw - 1) * dilation[1] + 1
+    out = win[..., 0, 0].copy()
+    for k in range(1, kh * kw):
+        xp.maximum(out, win[..., k // kw, k % kw], out=out)
+    arg = xp.full(out.shape, kh * kw - 1, dtype=xp.int32)
+    for k in range(kh * kw - 2, -1, -1):  # backwards, so the first maximum is the one kept
+        arg = xp.where(win[..., k // kw, k % kw] == out, xp.int32(k), arg)
+    found["arg"] = arg
     return out
 
 
+def flat_index(arg, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    """Offsets inside windows -> flat positions in x (N·C·H·W), for the scatter of the VJP."""
+    n, c, h, w = x_shape
+    ho, wo = arg.shape[2], arg.shape[3]
+    i, j = xp.divmod(arg, kernel[1])
+    rows = xp.arange(ho)[:, None] * stride[0] - padding[0]
+    cols = xp.arange(wo)[None, :] * stride[1] - padding[1]
+    base = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w) + (rows * w + cols)
+    return base + (i.astype(xp.intp) * (dilation[0] * w) + j.astype(xp.intp) * dilation[1])
+
+
 def _maxpool_vjp(F, g, xs, y, kw, need):
-    found = kw["found"]
     shape = tuple(xs[0].shape)
-    idx = found["index"]
-    size = 1
-    for s in shape:
-        size *= s
+    k, s, d = kw["kernel"], kw["stride"], kw["dilation"]
+    idx = flat_index(kw["found"]["arg"], shape, k, s, kw["padding"], d).reshape(-1)
+    size = shape[0] * shape[1] * shape[2] * shape[3]
     if F is ArrayMath:
-        if found["unique"]:  # windows do not overlap: each input wins at most once
-            dx = xp.zeros(size, dtype=g.dtype)
-            dx[idx.reshape(-1)] = g.reshape(-1)
+        if s[0] >= (k[0] - 1) * d[0] + 1 and s[1] >= (k[1] - 1) * d[1] + 1:
+            dx = xp.zeros(size, dtype=g.dtype)  # windows do not overlap: each input wins at most once
+            dx[idx] = g.reshape(-1)
         else:
-            dx = xp.bincount(idx.reshape(-1), weights=g.reshape(-1), minlength=size).astype(g.dtype)
+            dx = xp.bincount(idx, weights=g.reshape(-1), minlength=size).astype(g.dtype)
         return (dx.reshape(shape),)
-    return (F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx.reshape(-1),)), shape),)
+    return (F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx,)), shape),)
 
 
 MAX_POOL2D = defop("max_pool2d", _maxpool_fwd, _maxpool_vjp, saves="x")
