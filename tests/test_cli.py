@@ -139,6 +139,14 @@ def test_refuses_to_overwrite_an_existing_run(tmp_path, capsys):
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
 
 
+def test_divergence_is_one_line_and_keeps_the_last_finite_epoch(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _main(["train", *SMALL, "--optimizer", "sgd", "--lr", "50", "--loss", "mse", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "diverged in epoch 1" in err and "smaller learning rate" in err
+    assert not (out / "model.safetensors").exists()  # no epoch finished with a finite loss
+
+
 def test_resume_cannot_change_the_architecture(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert _main(["train", *SMALL, "--out", out]) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -21,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runs
-from .errors import DataError
+from .errors import ChainruleError, DataError
 from .trainconfig import (
     ACTIVATIONS,
     ARCHITECTURE,
@@ -38,6 +39,10 @@ from .trainconfig import (
 
 SPLIT_SEED = 0  # the digits train/test split is fixed, whatever --seed says
 HIDDEN = 128  # the default hidden layer
+
+
+class TrainingDiverged(ChainruleError, ArithmeticError):
+    """The loss became inf or NaN; the run folder keeps the last finite epoch."""
 
 
 @dataclass
@@ -205,7 +210,8 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         say = lambda line: tqdm.write(line, file=sys.stdout)
     try:
         for epoch in range(start, cfg.epochs):
-            row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, (train_set, test_set), bar)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported once, below
+                row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, (train_set, test_set), bar)
             history.append(row)
             if run_dir is not None:
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch + 1, history)
@@ -249,6 +255,9 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
         if bar is not None:
             bar.set_description(f"epoch {epoch + 1}/{cfg.epochs}", refresh=False)
             bar.update(1)
+    if not math.isfinite(total):
+        raise TrainingDiverged(f"training diverged in epoch {epoch + 1}: the loss became {total / max(count, 1)}; "
+                               f"try a smaller learning rate than {lr:g}")
     if scheduler is not None:
         scheduler.step()
     _, train_acc = _measure(model, loss_fn, splits[0])
@@ -347,6 +356,9 @@ def run(args: argparse.Namespace) -> int:
         result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
     except (ConfigError, DataError) as e:
         raise UsageError(str(e)) from None
+    except TrainingDiverged as e:
+        print(f"chainrule train: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         if cfg is not None and (Path(cfg.out) / runs.MODEL_FILE).exists():
             print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
