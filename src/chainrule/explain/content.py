@@ -7,7 +7,8 @@ Blocks are tuples whose first item names the kind:
     ("pairs", [(left_parts, right)])   a formula and its result side by side (z … = v   a = σ(z) = …)
     ("chain", lhs, [parts, parts, …], mark)   lhs = parts₀ / = parts₁ / …, aligned on "="
     ("expr", lead, parts, tail)        one long formula that may wrap between parts
-    ("table", header, rows, groups)    groups: row counts between rules (one per layer)
+    ("table", header, rows, groups[, optional])  groups: row counts between rules (one per layer);
+                                       optional: columns a narrow terminal may leave out
     ("verdict", s, ok)
 """
 from __future__ import annotations
@@ -114,19 +115,21 @@ def forward(d: Derivation, n: int, lang: str) -> list:
         blocks.append(("pairs", pairs))
     y_name = "y = softmax(a)" if d.loss == "cross_entropy" else "y"
     blocks.append(("line", f"{tr('prediction', lang)} {y_name} = {vec(ex.y)}", None))
-    blocks.append(("expr", f"{tr('loss_is', lang)} l = ", [_loss_terms(d, ex)], f" = {num(ex.loss)}"))
+    blocks.append(("expr", f"{tr('loss_is', lang)} l = ", _loss_terms(d, ex), f" = {num(ex.loss)}"))
     return blocks
 
 
-def _loss_terms(d: Derivation, ex) -> str:
+def _loss_terms(d: Derivation, ex) -> list[str]:
     if d.loss == "mse":
         k = len(ex.y)
-        sq = " + ".join(f"({num(y)} − {num(t)})²" for y, t in zip(ex.y, ex.target))
-        return f"(1/{k})·[{sq}]" if k <= 4 else f"(1/{k})·Σⱼ (yⱼ − tⱼ)²"
+        if k > 6:
+            return [f"(1/{k})·Σⱼ (yⱼ − tⱼ)²"]
+        sq = _joined([f"({num(y)} − {num(t)})²" for y, t in zip(ex.y, ex.target)])
+        return [f"(1/{k})·[" + sq[0]] + sq[1:-1] + [sq[-1] + "]"] if k > 1 else [f"(1/1)·[{sq[0]}]"]
     if ex.target_class is not None:
         c = ex.target_class
-        return f"−log y{sub(c + 1)} = −log {num(ex.y[c])}"
-    return "−Σⱼ tⱼ·log yⱼ"
+        return [f"−log y{sub(c + 1)} = −log {num(ex.y[c])}"]
+    return ["−Σⱼ tⱼ·log yⱼ"]
 
 
 def dzdw(d: Derivation, lang: str) -> list:
@@ -238,7 +241,8 @@ def totals(d: Derivation, lang: str, count: Counter) -> list:
         if per:
             row += [cell(_three(ex.layers[ell], kind, idx)[0]) for ex in d.examples]
         rows.append(row + [cell(g), cell(ga), cell(gn), _mark(ok), cell(g / N)])
-    blocks.append(("table", header_, rows, _groups(d)))
+    per_cols = list(range(1, N + 1)) if per else []  # a narrow terminal may leave these out
+    blocks.append(("table", header_, rows, _groups(d), per_cols))
     return blocks
 
 

@@ -58,9 +58,14 @@ def wrap(s: str, w: int) -> list[str]:
     return lines
 
 
-def _table(out: _Lines, header: list[str], rows: list[list[str]], groups) -> None:
-    """Numbers right-aligned, the first column left; a dotted rule between layers."""
+def _table(out: _Lines, header: list[str], rows: list[list[str]], groups, optional=()) -> None:
+    """Numbers right-aligned, the first column left; a dotted rule between layers.  Optional
+    columns are left out when the table would not fit the width."""
     ws = [max(cols(c) for c in col) for col in zip(header, *rows)]
+    if optional and IND + sum(ws) + len(ws) - 1 > out.width:
+        keep = [k for k in range(len(header)) if k not in set(optional)]
+        header, rows = [header[k] for k in keep], [[r[k] for k in keep] for r in rows]
+        ws = [ws[k] for k in keep]
     gap = 2 if IND + sum(ws) + 2 * (len(ws) - 1) <= out.width else 1
     fmt = lambda r: " " * IND + (" " * gap).join(pad(c, ws[k], right=k > 0) for k, c in enumerate(r))
     span = sum(ws) + gap * (len(ws) - 1)
@@ -134,7 +139,7 @@ def render(d: Derivation, lang: str = "en", color: bool = False, width: int = 80
             out.parts(first, b[2], max(IND, cols(first)) if b[1].strip() else IND, b[3])
         elif kind == "table":
             out.add()
-            _table(out, b[1], b[2], b[3])
+            _table(out, *b[1:])
         elif kind == "verdict":
             out.add()
             out.wrapped(b[1], 0, "ok" if b[2] else "bad")

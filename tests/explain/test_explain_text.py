@@ -1,0 +1,74 @@
+"""The terminal layout: 80 columns for any width of network, colour only on request, both languages."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.explain.i18n import MESSAGES, tr
+from chainrule.explain.network import lecture_network
+from chainrule.explain.notation import cell, num, sub, width
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(scope="module")
+def wide():
+    sizes = [7, 9, 6, 4]
+    rng = np.random.default_rng(4)
+    return cr.explain.backprop(lecture_network(sizes, "tanh", "mse", 4), rng.normal(size=(2, 7)),
+                               rng.uniform(size=(2, 4)))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("cols", [80, 72])
+def test_every_line_fits(wide, lang, cols):
+    text = wide.text(lang=lang, width=cols)
+    long = [line for line in text.splitlines() if width(line) > cols]
+    assert not long, long[:3]
+
+
+def test_wrapped_formulas_keep_every_term(wide):
+    """Wrapping never drops a term: z¹₁'s 7 products and bias are all in the text."""
+    d = wide.derivation
+    text = wide.text()
+    start = text.index("z¹₁ = ")
+    block = text[start:text.index("a¹₁ = σ", start)]
+    for j in range(7):
+        assert f"{num(d.layers[0].weight[0, j]).strip('()')}" in block
+    assert num(d.examples[0].layers[0].z[0]) in block
+
+
+def test_colour_only_when_asked(wide):
+    plain = wide.text()
+    coloured = wide.text(color=True)
+    assert "\x1b[" not in plain and "\x1b[" in coloured
+    assert ANSI.sub("", coloured) == plain
+    assert str(wide) == plain
+
+
+def test_every_message_exists_in_both_languages_and_differs():
+    for key, (en, zh) in MESSAGES.items():
+        assert en and zh, key
+        has_words = re.search(r"[A-Za-z]{4,}", en.replace("softmax", "").replace("sigmoid", ""))
+        if has_words:
+            assert re.search(r"[\u4e00-\u9fff]", zh), f"{key} is not translated"
+    with pytest.raises(ValueError, match="language 'fr'"):
+        tr("title", "fr")
+
+
+def test_number_formats():
+    assert num(-0.5) == "−0.5" and num(0) == "0" and num(0.0009958) == "0.0009958" and num(2.5e-6) == "2.500e−06"
+    assert cell(0.1234567) == "0.123457" and cell(-1.5e-5) == "−1.500e−05"
+    assert sub(1, 2) == "₁₂" and sub(10, 2) == "₁₀,₂"
+    assert width("前向 z¹₁") == 8
+
+
+def test_notebook_and_file_outputs(tmp_path, wide):
+    assert wide._repr_html_().startswith("<!doctype html>")
+    p = tmp_path / "e.html"
+    wide.save_html(p, lang="zh")
+    assert "反向传播" in p.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("*.tmp"))
