@@ -168,7 +168,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     """
     if weight is None and not label_smoothing and input.__class__ is Tensor and target.__class__ is Tensor:
         x, t = input.data, target.data
-        if x.ndim == 2 and t.ndim == 1 and t.dtype.kind in "iu" and t.size and (
+        if x.ndim == 2 and t.shape == x.shape[:1] and t.dtype.kind in "iu" and t.size and (
                 t.min() >= 0 if ignore_index < 0 else not (t == ignore_index).any()):
             return softmax_cross_entropy(input, target, reduction)  # the common case, with no detours
     _check_reduction(reduction, "cross_entropy")
