@@ -332,6 +332,8 @@ class Module:
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_cache"] = None
+        if "_seq" in d:
+            d["_seq"] = (-1, ())
         return d
 
     def __setstate__(self, state) -> None:

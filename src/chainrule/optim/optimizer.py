@@ -117,7 +117,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state_dict = copy.deepcopy(_plain(state_dict))
+        state_dict = copy.deepcopy(state_dict)
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise OptimizerStateError(
@@ -142,6 +142,7 @@ class Optimizer:
         for old, new in zip(self.param_groups, groups):
             params = old["params"]
             old.clear()
+            old.update(self.defaults)  # options a different version did not save keep their defaults
             old.update({k: v for k, v in new.items() if k != "params"})
             old["params"] = params
 
@@ -151,11 +152,6 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
-
-
-def _plain(sd: dict) -> dict:
-    """Strip what deepcopy must not copy twice (Tensors copy fine; keep the structure)."""
-    return sd
 
 
 def _cast_state(name: str, v: Any, p: Tensor):
