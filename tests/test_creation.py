@@ -25,6 +25,10 @@ def test_tensor_dtype_argument_and_requires_grad():
     assert t.dtype == np.float64 and t.requires_grad
     assert cr.tensor([1.0], dtype=cr.float16).dtype == np.float16
     assert cr.as_tensor(t) is t
+    arr = np.zeros(2, dtype=np.float32)
+    assert np.shares_memory(cr.as_tensor(arr).numpy(), arr)  # as torch.as_tensor: no copy when none is needed
+    assert cr.as_tensor(arr, dtype=cr.float64).dtype == np.float64
+    assert cr.as_tensor([1.0]).dtype == np.float32
     with pytest.raises(cr.DTypeError, match="int64"):
         cr.tensor([1, 2], requires_grad=True)
     with pytest.raises(cr.DTypeError, match="dtype"):

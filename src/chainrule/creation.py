@@ -45,8 +45,11 @@ def from_numpy(array) -> Tensor:
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:
+    """Like ``tensor`` but without a copy where none is needed (a Tensor or ndarray of that dtype)."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
+    if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype) and data.dtype.kind in "fiub":
+        return Tensor._make(data, None)
     return Tensor(data, dtype=dtype)
 
 
