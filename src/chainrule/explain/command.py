@@ -42,7 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--target", metavar="T",
                       help="targets likewise; with cross_entropy one class index per example, e.g. '1;0'")
     data.add_argument("--examples", type=int, metavar="N", help="how many examples (default 1, or as many as --input)")
-    data.add_argument("--lr", type=float, default=0.5, help="learning rate η of the gradient-descent step (0.5)")
+    data.add_argument("--lr", type=float, default=0.5,
+                      help="learning rate η of the gradient-descent step on L = Σₙ lⁿ (default 0.5)")
     out = parser.add_argument_group("output")
     out.add_argument("--lang", choices=("en", "zh"), default="en", help="language of every label (en, zh)")
     out.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with the two drawings")

@@ -192,9 +192,8 @@ def derive_example(layers: list[Layer], x: np.ndarray, target: np.ndarray, loss:
         if ell > 0:
             W = layers[ell].weight
             dl_da = [math.fsum(float(W[k, i]) * t.dl_dz[k] for k in range(W.shape[0])) for i in range(n_in)]
-    target_class = None
-    return ExampleTrace(np.asarray(x, dtype=np.float64), target, target_class, traces, y,
-                        loss_value(loss, out, target), dl_dy)
+    return ExampleTrace(np.asarray(x, dtype=np.float64), target, None, traces, y, loss_value(loss, out, target),
+                        dl_dy)
 
 
 # --------------------------------------------------------------- autograd (chainrule's ops)
