@@ -54,7 +54,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             f"mse_loss: input of shape {input.data.shape} and target of shape {target.data.shape} differ; "
             "broadcasting them would compare every prediction with every target (reshape one of them)"
         )
-    if target.data.dtype != input.data.dtype and target.data.dtype.kind != "f":
+    if target.data.dtype != input.data.dtype:  # the loss is computed in the predictions' dtype
         target = target.to(input.data.dtype)
     return apply(MSE, (input, target), {"reduction": reduction, "n": max(input.data.size, 1)})
 

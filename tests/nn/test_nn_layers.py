@@ -224,3 +224,17 @@ def test_small_cnn_end_to_end():
                              nn.Conv2d(4, 8, 3), nn.GELU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, 10))
     torch.manual_seed(0)
     compare_module(build(cr.nn), build(torch.nn), _x(3, 1, 8, 8), rtol=1e-4, atol=1e-5)
+
+
+def test_mixed_float_dtypes_are_refused_not_mixed():
+    x64 = cr.tensor(np.ones((2, 3, 4, 4)))
+    with pytest.raises(cr.DTypeError, match=r"conv2d: input is float64 but the weights are float32"):
+        cr.nn.Conv2d(3, 2, 3)(x64)
+    with pytest.raises(cr.DTypeError, match="batch_norm"):
+        cr.nn.BatchNorm2d(3)(x64)
+    with pytest.raises(cr.DTypeError, match="layer_norm"):
+        cr.nn.LayerNorm(4)(x64)
+    y = cr.nn.Conv2d(3, 2, 3)(cr.tensor(np.ones((1, 3, 4, 4), dtype=np.int64)))  # integers are converted
+    assert y.dtype == np.float32
+    loss = cr.nn.MSELoss()(cr.randn(3, requires_grad=True), cr.tensor(np.ones(3)))
+    assert loss.dtype == np.float32

@@ -10,7 +10,7 @@ import math
 
 from ..autograd import is_grad_enabled
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..functional import (  # noqa: F401
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -34,6 +34,18 @@ from ..ops.pool import MAX_POOL2D, flat_index
 from ..ops.registry import apply, apply1
 from ..ops.shape import cat, reshape
 from ..tensor import Tensor
+
+
+def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:
+    """Integer inputs take the weight's dtype; two different float dtypes are refused, not mixed."""
+    if weight is None or input.data.dtype == weight.data.dtype:
+        return input
+    if input.data.dtype.kind != "f":
+        return input.to(weight.data.dtype)
+    raise DTypeError(
+        f"{op}: input is {input.data.dtype} but the weights are {weight.data.dtype}; convert the input "
+        f"(.float() / .double()) or the module (.float() / .double()) so both agree"
+    )
 
 
 def _pair(v, name: str, op: str) -> tuple[int, int]:
@@ -75,11 +87,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                 f"conv2d: kernel {w.shape[2:]} (dilation {dilation}) is larger than the padded input "
                 f"{axis} {n + 2 * p} (input {x.shape}, padding {padding})"
             )
-    if w.dtype != x.dtype:
-        from ..ops.registry import check_dtypes
-
-        check_dtypes("conv2d", x, w)
-        input = input.to(w.dtype)
+    input = _match_dtype(input, weight, "conv2d")
     kw = {"stride": stride, "padding": padding, "dilation": dilation}
     if weight.requires_grad and is_grad_enabled():
         kw["saved"] = {}
@@ -176,6 +184,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training the running statistics are updated in place:
     r ← (1 − momentum)·r + momentum·batch (the unbiased variance for r_var).
     """
+    input = _match_dtype(input, weight, "batch_norm")
     x = input.data
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expects input of shape (N, C, ...), got {x.shape}")
@@ -210,6 +219,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes of every sample."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    input = _match_dtype(input, weight, "layer_norm")
     x = input.data
     k = len(ns)
     if k == 0 or x.shape[x.ndim - k:] != ns or x.ndim < k:
