@@ -59,7 +59,7 @@ def test_evaluate_prints_the_right_accuracy_and_matrix(run_dir, capsys, split):
 
 def test_evaluate_on_the_checkpoint_file_and_plot(run_dir, capsys, tmp_path):
     png = tmp_path / "cm.png"
-    assert cli.main(["evaluate", str(run_dir / "model.safetensors"), "--plot", str(png)]) == 0
+    assert cli.main(["evaluate", str(run_dir / "model.safetensors"), "--plot-file", str(png)]) == 0
     assert f"wrote {png}" in capsys.readouterr().out
     import matplotlib.image
 

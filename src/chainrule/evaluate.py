@@ -84,8 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder or its model.safetensors")
     parser.add_argument("--split", choices=("test", "train"), default="test", help="which split (default test)")
     parser.add_argument("--data-dir", metavar="DIR", help="where the MNIST files are now, if they moved")
-    parser.add_argument("--plot", nargs="?", const="", metavar="PNG",
-                        help="also draw the confusion matrix (default file: RUN/confusion-<split>.png)")
+    parser.add_argument("--plot", action="store_true", help="also draw the confusion matrix as a PNG")
+    parser.add_argument("--plot-file", metavar="PNG", help="where (default: RUN/confusion-<split>.png)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
     where = runs.model_file(args.run)
     print(f"{where} (epoch {info['epoch']}): {cfg.dataset} {args.split} split, {len(predicted)} examples")
     print(report(cm))
-    if args.plot is not None:
-        path = Path(args.plot) if args.plot else where.parent / f"confusion-{args.split}.png"
+    if args.plot or args.plot_file:
+        path = Path(args.plot_file) if args.plot_file else where.parent / f"confusion-{args.split}.png"
         title = f"{cfg.dataset} {args.split}: accuracy {100 * np.trace(cm) / cm.sum():.2f}%"
         plot_confusion(cm, path, title)
         print(f"wrote {path}")

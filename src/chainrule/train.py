@@ -26,6 +26,7 @@ from .errors import ChainruleError, DataError
 from .trainconfig import (
     ACTIVATIONS,
     ARCHITECTURE,
+    COMMAND_LINE,
     DATASETS,
     LOSSES,
     OPTIMIZERS,
@@ -34,6 +35,7 @@ from .trainconfig import (
     TrainConfig,
     from_dict,
     load_toml,
+    parse_option,
     validate,
 )
 
@@ -288,28 +290,36 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
 # ------------------------------------------------------------ command line
 def configure(parser: argparse.ArgumentParser) -> None:
     S = argparse.SUPPRESS  # only options given on the command line override the file / the resumed run
+    d = TrainConfig()
+
+    def one_of(options: tuple) -> str:
+        return "|".join(options)
+
     g = parser.add_argument_group("model and data")
-    g.add_argument("--dataset", choices=DATASETS, default=S, help="digits (bundled, default) or mnist")
+    g.add_argument("--dataset", metavar=one_of(DATASETS), default=S,
+                   help=f"digits (bundled) or mnist (default {d.dataset})")
     g.add_argument("--data-dir", metavar="DIR", default=S, help="folder of the MNIST IDX files (.gz or raw)")
     g.add_argument("--layers", metavar="SIZES", default=S,
-                   help="all layer sizes from input to output, e.g. 64,128,10 (default: inputs,128,10)")
-    g.add_argument("--activation", default=S, help=f"{' | '.join(ACTIVATIONS)} (default relu)")
-    g.add_argument("--loss", default=S, help=f"{' | '.join(LOSSES)} (default cross_entropy)")
+                   help=f"all layer sizes from input to output, e.g. 64,128,10 (default: inputs,{HIDDEN},10)")
+    g.add_argument("--activation", metavar=one_of(ACTIVATIONS), default=S, help=f"default {d.activation}")
+    g.add_argument("--loss", metavar=one_of(LOSSES), default=S, help=f"default {d.loss}")
     g = parser.add_argument_group("optimization")
-    g.add_argument("--optimizer", default=S, help=f"{' | '.join(OPTIMIZERS)} (default adam)")
-    g.add_argument("--lr", type=float, default=S, help="learning rate (default 3e-3)")
-    g.add_argument("--momentum", type=float, default=S, help="sgd, rmsprop (default 0)")
+    g.add_argument("--optimizer", metavar=one_of(OPTIMIZERS), default=S, help=f"default {d.optimizer}")
+    g.add_argument("--lr", metavar="X", default=S, help=f"learning rate (default {d.lr:g})")
+    g.add_argument("--momentum", metavar="X", default=S, help=f"sgd, rmsprop (default {d.momentum:g})")
     g.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=S, help="sgd: Nesterov momentum")
-    g.add_argument("--weight-decay", type=float, default=S, help="default 0.01 for adamw, else 0")
-    g.add_argument("--betas", metavar="B1,B2", default=S, help="adam, adamw (default 0.9,0.999)")
-    g.add_argument("--eps", type=float, default=S, help="adam, adamw, rmsprop (default 1e-8)")
-    g.add_argument("--alpha", type=float, default=S, help="rmsprop smoothing (default 0.99)")
-    g.add_argument("--schedule", default=S, help=f"{' | '.join(SCHEDULES)}, per epoch (default cosine)")
-    g.add_argument("--step-size", type=int, default=S, help="step schedule: epochs per decay (default epochs/3)")
-    g.add_argument("--gamma", type=float, default=S, help="step (default 0.1) / exponential (default 0.9) factor")
-    g.add_argument("--batch-size", type=int, default=S, help="default 32")
-    g.add_argument("--epochs", type=int, default=S, help="default 20")
-    g.add_argument("--seed", type=int, default=S, help="initial weights and data order (default 0)")
+    g.add_argument("--weight-decay", metavar="X", default=S, help="default 0.01 for adamw, else 0")
+    g.add_argument("--betas", metavar="B1,B2", default=S,
+                   help=f"adam, adamw (default {','.join(f'{b:g}' for b in d.betas)})")
+    g.add_argument("--eps", metavar="X", default=S, help=f"adam, adamw, rmsprop (default {d.eps:g})")
+    g.add_argument("--alpha", metavar="X", default=S, help=f"rmsprop smoothing (default {d.alpha:g})")
+    g.add_argument("--schedule", metavar=one_of(SCHEDULES), default=S,
+                   help=f"learning-rate schedule, stepped per epoch (default {d.schedule})")
+    g.add_argument("--step-size", metavar="N", default=S, help="step schedule: epochs per decay (default epochs/3)")
+    g.add_argument("--gamma", metavar="X", default=S, help="step (default 0.1) / exponential (default 0.9) factor")
+    g.add_argument("--batch-size", metavar="N", default=S, help=f"default {d.batch_size}")
+    g.add_argument("--epochs", metavar="N", default=S, help=f"default {d.epochs}")
+    g.add_argument("--seed", metavar="N", default=S, help=f"initial weights and data order (default {d.seed})")
     g = parser.add_argument_group("run")
     g.add_argument("--config", metavar="FILE.toml", help="settings file; its keys mirror these options")
     g.add_argument("--out", metavar="DIR", default=S, help="run folder (default runs/<date-time> or runs/NAME)")
@@ -331,8 +341,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cfg.out = str(runs.model_file(args.resume).parent)
     if args.config:
         cfg = load_toml(args.config, base=cfg)
-    given = {k: getattr(args, k) for k in OPTION_KEYS if hasattr(args, k)}
-    cfg = from_dict(given, base=cfg, source="command line")
+    given = {k: parse_option(k, v) if isinstance(v, str) else v for k in OPTION_KEYS if hasattr(args, k)
+             for v in [getattr(args, k)]}
+    cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
     if args.name and "out" not in given:
         cfg.out = str(Path("runs") / args.name)
     if not cfg.out:

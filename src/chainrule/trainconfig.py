@@ -58,6 +58,7 @@ class TrainConfig:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+COMMAND_LINE = "command line"
 
 
 def from_dict(values: dict, base: TrainConfig | None = None, source: str = "config") -> TrainConfig:
@@ -71,10 +72,24 @@ def from_dict(values: dict, base: TrainConfig | None = None, source: str = "conf
     return cfg
 
 
-def _coerce(name: str, value: Any, source: str) -> Any:
-    """Check the type of one setting (TOML values arrive typed; strings come from the command line)."""
+def parse_option(name: str, text: str) -> Any:
+    """A command-line string as the setting's type, so every bad value gets the same one-line error."""
     kind = FIELDS[name].type
-    where = f"{source}: {name}"
+    try:
+        if kind.startswith("int"):
+            return int(text)
+        if kind.startswith("float"):
+            return float(text)
+    except ValueError:
+        what = "an integer" if kind.startswith("int") else "a number"
+        raise ConfigError(f"--{name.replace('_', '-')} must be {what}, got {text!r}") from None
+    return text
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Check the type of one setting (TOML values arrive typed)."""
+    kind = FIELDS[name].type
+    where = f"--{name.replace('_', '-')}" if source == COMMAND_LINE else f"{source}: {name}"
     if value is None:
         if "None" in kind:
             return None
