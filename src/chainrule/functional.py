@@ -45,7 +45,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 # ------------------------------------------------------------------ regression
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences; shapes must match exactly (no silent broadcast)."""
     _check_reduction(reduction, "mse_loss")
     input, target = _t(input), _t(target)
@@ -59,7 +59,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return apply(MSE, (input, target), {"reduction": reduction, "n": max(input.data.size, 1)})
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """−[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], computed from logits without overflow."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
@@ -147,7 +147,7 @@ def _weight_array(weight, n_classes: int, dtype, op: str):
     return w
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """−input[n, target[n]] (weighted), for log-probabilities ``input``."""
     _check_reduction(reduction, "nll_loss")
@@ -160,11 +160,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     return reshape(out, shape) if reduction == "none" else out
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits against class indices or class probabilities.
 
-    The plain case is the fused op whose backward is softmax − one-hot.
+    The plain case is the fused op whose backward is softmax − one-hot.  Options
+    after ``weight`` are keyword-only: PyTorch's positional order has deprecated
+    arguments in between, and a silent mix-up would be worse than an error.
     """
     if weight is None and not label_smoothing and input.__class__ is Tensor and target.__class__ is Tensor:
         x, t = input.data, target.data

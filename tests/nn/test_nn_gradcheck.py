@@ -72,7 +72,7 @@ def test_loss_gradcheck(reduction):
     x, y = _t(_r(4, 3)), _t(np.random.default_rng(5).random((4, 3)))
     cls = cr.tensor([0, 2, 1, 2])
     w = cr.tensor(np.array([1.0, 2.0, 0.5]))
-    assert cr.gradcheck(lambda a, b: F.mse_loss(a, b, reduction), (x, y))
+    assert cr.gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), (x, y))
     assert cr.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction,
                                                                          pos_weight=cr.tensor(np.array([2.0]))), (x, y))
     assert cr.gradcheck(lambda a: F.cross_entropy(a, cls, reduction=reduction), (x,))

@@ -169,3 +169,11 @@ def test_one_hot():
     assert out.dtype == np.int64 and out.shape == (2, 5)
     with pytest.raises(ValueError, match="class values"):
         cr.nn.functional.one_hot(cr.tensor([5]), 3)
+
+
+def test_options_after_weight_are_keyword_only():
+    x, t = cr.randn(2, 3), cr.tensor([0, 1])
+    with pytest.raises(TypeError):
+        cr.nn.functional.cross_entropy(x, t, None, -100)  # PyTorch's order has size_average here
+    with pytest.raises(TypeError):
+        cr.nn.functional.mse_loss(x, x, "sum")
