@@ -171,8 +171,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def _normalize(x: Tensor, weight, bias, axes: tuple, pshape: tuple, mean, var, batch: bool, eps: float,
                count: int) -> Tensor:
     invstd = 1.0 / xp.sqrt(var + eps)
+    per_channel = len(pshape) == x.data.ndim and all(pshape[a] == 1 for a in axes)  # batch norm's layout
     kw = {"axes": axes, "pshape": pshape, "mean": mean, "invstd": invstd.astype(x.data.dtype, copy=False),
-          "batch": batch, "eps": eps, "count": count}
+          "batch": batch, "eps": eps, "count": count, "per_channel": per_channel}
     return apply(NORMALIZE, (x, weight, bias), kw)
 
 

@@ -13,7 +13,7 @@ from .arraymath import ArrayMath
 from .registry import defop
 
 
-def _norm_fwd(x, w=None, b=None, *, axes, pshape, mean, invstd, batch, eps, count):
+def _norm_fwd(x, w=None, b=None, *, axes, pshape, mean, invstd, batch, eps, count, per_channel):
     y = x - mean
     y *= invstd
     if w is not None:
@@ -23,9 +23,37 @@ def _norm_fwd(x, w=None, b=None, *, axes, pshape, mean, invstd, batch, eps, coun
     return y
 
 
+def _norm_vjp_arrays(g, x, w, b, kw, need):
+    """Batch norm's rule on raw arrays with few temporaries.
+
+    γ is constant over the normalised axes, so Σ dx̂ = γ Σ g and Σ dx̂·x̂ = γ Σ g·x̂:
+    the sums that give dγ and dβ also give dx.
+    """
+    axes, pshape, n, invstd = kw["axes"], kw["pshape"], kw["count"], kw["invstd"]
+    xhat = x - kw["mean"]
+    xhat *= invstd
+    gsum = g.sum(axis=axes, keepdims=True)
+    gxsum = (g * xhat).sum(axis=axes, keepdims=True)
+    gx = None
+    if need[0]:
+        scale = invstd if w is None else invstd * w.reshape(pshape)
+        if kw["batch"]:
+            xhat *= gxsum / n
+            gx = g - xhat
+            gx -= gsum / n
+            gx *= scale
+        else:
+            gx = g * scale
+    gw = gxsum.reshape(w.shape) if need[1] else None
+    gb = gsum.reshape(b.shape) if need[2] else None
+    return gx, gw, gb
+
+
 def _norm_vjp(F, g, xs, y, kw, need):
     x, w = xs[0], xs[1]
     axes, pshape, n = kw["axes"], kw["pshape"], kw["count"]
+    if F is ArrayMath and kw["per_channel"]:
+        return _norm_vjp_arrays(g, x, w, xs[2], kw, need)
     if F is ArrayMath or not kw["batch"]:
         mean, invstd = kw["mean"], kw["invstd"]
     else:  # statistics as a differentiable function of x
