@@ -110,6 +110,19 @@ def test_resume_after_epoch_k_equals_uninterrupted_run(tmp_path, optimizer, sche
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_resume_with_more_epochs_follows_the_longer_schedule(tmp_path, schedule):
+    cfg = TrainConfig(epochs=2, layers=[64, 8, 10], schedule=schedule, lr=0.01, out=str(tmp_path))
+    train(cfg)
+    res = train(dataclasses.replace(cfg, epochs=4), resume=tmp_path)
+    lrs = [r["lr"] for r in res.history]
+    if schedule == "cosine":  # epochs 1-2 on a 2-epoch cosine, then epochs 3-4 on the 4-epoch one
+        expected = [0.01, 0.005, 0.01 * (1 + np.cos(np.pi * 2 / 4)) / 2, 0.01 * (1 + np.cos(np.pi * 3 / 4)) / 2]
+    else:
+        expected = [0.01, 0.005, 0.01 * (1 - 2 / 4), 0.01 * (1 - 3 / 4)]
+    np.testing.assert_allclose(lrs, expected, rtol=1e-9, atol=1e-12)
+
+
 def test_resume_rejects_a_different_architecture(tmp_path):
     train(TrainConfig(epochs=1, layers=[64, 8, 10], out=str(tmp_path)))
     with pytest.raises(ConfigError, match="cannot change layers"):

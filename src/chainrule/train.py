@@ -25,9 +25,9 @@ from . import runs
 from .errors import ChainruleError, DataError
 from .trainconfig import (
     ACTIVATIONS,
-    ARCHITECTURE,
     COMMAND_LINE,
     DATASETS,
+    FIXED_ON_RESUME,
     LOSSES,
     OPTIMIZERS,
     SCHEDULES,
@@ -49,6 +49,8 @@ class TrainingDiverged(ChainruleError, ArithmeticError):
 
 @dataclass
 class TrainResult:
+    """What ``train`` made: the trained model and optimizer, and one metrics row per epoch."""
+
     config: TrainConfig
     model: Any
     optimizer: Any
@@ -274,7 +276,7 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
 
     state_dict, info = runs.read_model(resume)
     saved = info["config"]
-    for key in ARCHITECTURE:
+    for key in FIXED_ON_RESUME:
         if saved.get(key) != getattr(cfg, key):
             raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
                               f"{getattr(cfg, key)!r} now)")
@@ -282,7 +284,12 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
     opt_state, sched_state, rng = runs.read_state(runs.model_file(resume).parent, info["epoch"])
     optimizer.load_state_dict(opt_state)
     if scheduler is not None and sched_state is not None:
+        horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
         scheduler.load_state_dict(sched_state)
+        if saved.get("epochs") != cfg.epochs and horizon:
+            # --epochs changed: the schedule follows the new length from here (closed form at this epoch)
+            vars(scheduler).update(horizon)
+            scheduler.step(scheduler.last_epoch)
     random.generator().bit_generator.state = rng
     return info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]]
 

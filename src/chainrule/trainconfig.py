@@ -20,7 +20,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "exponential", "cosine", "linear")
 DATASETS = ("digits", "mnist")
 # what cannot change when a run is resumed: the checkpoint would not fit, or the data would differ
-ARCHITECTURE = ("dataset", "test_fraction", "layers", "activation", "optimizer")
+FIXED_ON_RESUME = ("dataset", "test_fraction", "layers", "activation", "optimizer")
 
 
 class ConfigError(ChainruleError, ValueError):
