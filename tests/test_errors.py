@@ -103,3 +103,16 @@ def test_errors_are_not_bare_numpy_tracebacks():
     assert info.value.__cause__ is None and info.value.__suppress_context__
     with pytest.raises(cr.ShapeError, match=r"reshape.*\(2, 3\).*\(5,\)"):
         cr.ones(2, 3).reshape(5)
+
+
+def test_bad_data_and_shapes_at_creation():
+    with pytest.raises(cr.ShapeError, match="rectangular"):
+        cr.tensor([[1.0, 2.0], [3.0]])
+    with pytest.raises(cr.ShapeError, match=r"negative dimension .*\(2, -1\)"):
+        cr.zeros(2, -1)
+    with pytest.raises(cr.DTypeError, match="mean: needs a floating-point tensor, got int64"):
+        cr.tensor([1, 2]).mean()
+    with pytest.raises(cr.ShapeError, match=r"max: the tensor of shape \(0, 2\) is empty"):
+        cr.zeros(0, 2).max()
+    with pytest.raises(cr.ShapeError, match=r"pad: \(1, 2, 3, 4\)"):
+        cr.pad(cr.ones(2), (1, 2, 3, 4))

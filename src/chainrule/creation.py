@@ -5,6 +5,7 @@ from typing import Any
 
 from . import random
 from .backend import xp
+from .errors import ChainruleError, ShapeError
 from .tensor import Tensor
 
 float32 = xp.dtype("float32")
@@ -21,7 +22,7 @@ def _shape(shape: tuple) -> tuple:
         shape = tuple(shape[0])
     for s in shape:
         if int(s) < 0:
-            raise ValueError(f"negative dimension in shape {shape}")
+            raise ShapeError(f"negative dimension in shape {shape}")
     return tuple(int(s) for s in shape)
 
 
@@ -34,7 +35,12 @@ def _finish(arr, requires_grad: bool) -> Tensor:
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats become float32)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    try:
+        return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    except ValueError as e:  # NumPy's words for a ragged nested list
+        if isinstance(e, ChainruleError):
+            raise
+        raise ShapeError(f"tensor: the data is not a rectangular array of numbers ({e})") from None
 
 
 def from_numpy(array) -> Tensor:

@@ -6,6 +6,7 @@ written once runs on either; see ``registry.py``.
 from __future__ import annotations
 
 from ..backend import xp
+from ..errors import ShapeError
 
 
 def sum_to(g, shape: tuple):
@@ -111,7 +112,7 @@ class ArrayMath:
 def _pad_width(ndim: int, pad) -> list:
     """PyTorch's flat pad tuple (last axis first) as NumPy's per-axis pairs."""
     if len(pad) % 2 or len(pad) // 2 > ndim:
-        raise ValueError(f"pad: {tuple(pad)} must hold a (before, after) pair per axis, at most {ndim} pairs")
+        raise ShapeError(f"pad: {tuple(pad)} must hold a (before, after) pair per axis, at most {ndim} pairs")
     width = [(0, 0)] * ndim
     for i in range(len(pad) // 2):
         width[ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])

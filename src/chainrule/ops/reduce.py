@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 
 from ..backend import xp
+from ..errors import DTypeError, ShapeError
 from . import registry
 from .axes import kept_shape, normalize, pick_axis
 from .registry import apply1, defop
@@ -73,7 +74,7 @@ def sum(x, axis=None, keepdims: bool = False, *, dim=None):
 def mean(x, axis=None, keepdims: bool = False, *, dim=None):
     x = _tensor(x)
     if x.data.dtype.kind in "biu":
-        raise TypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
+        raise DTypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
     kw = _reduction_kw(x, pick_axis(axis, dim, "mean"), keepdims, "mean")
     kw["count"] = _count(x.data.shape, kw["axis"])
     return apply1(MEAN, x, kw)
@@ -101,7 +102,7 @@ def min(x, axis=None, keepdims: bool = False, *, dim=None):
 
 def _nonempty(x, kw, op):
     if x.data.size == 0:
-        raise ValueError(f"{op}: the tensor of shape {x.data.shape} is empty")
+        raise ShapeError(f"{op}: the tensor of shape {x.data.shape} is empty")
 
 
 def logsumexp(x, axis=None, keepdims: bool = False, *, dim=None):

@@ -193,7 +193,7 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
     x = _tensor(x)
     pad = tuple(int(p) for p in pad)
     if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
+        raise ShapeError(f"pad: negative padding {pad} is not supported")
     _pad_width(x.data.ndim, pad)
     return apply1(PAD, x, {"pad": pad, "value": value, "old": x.data.shape})
 
