@@ -110,6 +110,26 @@ def test_resume_after_epoch_k_equals_uninterrupted_run(tmp_path, optimizer, sche
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
 
 
+def test_interrupt_in_the_middle_of_an_epoch_then_resume(tmp_path, monkeypatch):
+    cfg = TrainConfig(epochs=4, layers=[64, 16, 10], seed=5)
+    full = train(cfg)
+    real_iter = cr.data.DataLoader.__iter__
+
+    def interrupted(loader):
+        for i, batch in enumerate(real_iter(loader)):
+            if loader.epoch == 3 and i == 10:  # 10 batches into the third epoch
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(cr.data.DataLoader, "__iter__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(dataclasses.replace(cfg, out=str(tmp_path)))
+    monkeypatch.undo()
+    assert runs.read_model(tmp_path)[1]["epoch"] == 2
+    resumed = train(dataclasses.replace(cfg, out=str(tmp_path)), resume=tmp_path)
+    _assert_same_weights(full.model, resumed.model)
+
+
 @pytest.mark.parametrize("schedule", ["cosine", "linear"])
 def test_resume_with_more_epochs_follows_the_longer_schedule(tmp_path, schedule):
     cfg = TrainConfig(epochs=2, layers=[64, 8, 10], schedule=schedule, lr=0.01, out=str(tmp_path))
