@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.data import DataLoader, TensorDataset, load_digits, load_mnist, read_idx
@@ -248,3 +250,20 @@ def test_mnist_wrong_ndim_and_count_mismatch(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(np.full(6, 12, np.uint8)))
     with pytest.raises(cr.DataError, match="0..9"):
         load_mnist(tmp_path)
+
+
+@given(n=st.integers(0, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(), drop_last=st.booleans(),
+       seed=st.integers(0, 2**32))
+def test_loader_properties(n, batch_size, shuffle, drop_last, seed):
+    ds = TensorDataset(cr.tensor(np.arange(n, dtype=np.float32).reshape(n, 1)), cr.tensor(np.arange(n)))
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
+    batches = list(loader)
+    sizes = [len(b[1]) for b in batches]
+    assert len(batches) == len(loader) == (n // batch_size if drop_last else -(-n // batch_size))
+    assert all(s == batch_size for s in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
+    if drop_last:
+        assert all(s == batch_size for s in sizes)
+    seen = np.concatenate([b[1].numpy() for b in batches]) if batches else np.zeros(0, np.int64)
+    assert len(set(seen.tolist())) == len(seen) == (n // batch_size * batch_size if drop_last else n)
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())
