@@ -53,6 +53,8 @@ def test_reduction_methods_and_defaults(name):
         check_op(lambda x: getattr(x, name)(), lambda x: getattr(x, tname)(), [a])
     check_op(lambda x: getattr(x, name)(1), lambda x: getattr(x, tname)(1), [a])
     check_op(lambda x: getattr(x, name)(dim=-2, keepdims=True), lambda x: getattr(x, tname)(dim=-2, keepdim=True), [a])
+    check_op(lambda x: getattr(x, name)(1, keepdim=True), lambda x: getattr(x, tname)(1, keepdim=True), [a],
+             gradcheck=False)  # PyTorch's spelling works too
 
 
 @st.composite
@@ -130,6 +132,7 @@ def test_argmax_argmin_match_torch(shape, seed, data):
     x = cr.tensor(a)
     if axis is not None:
         np.testing.assert_array_equal(x.argmax(dim=axis).numpy(), np.argmax(a, axis=axis))
+        assert x.argmin(axis, keepdim=True).shape == tuple(torch.argmin(torch.tensor(a), axis, keepdim=True).shape)
 
 
 def test_reductions_keep_float32():

@@ -64,14 +64,16 @@ def _reduction_kw(x, axis, keepdims, op):
     return {"axis": axis, "keepdims": bool(keepdims), "shape": x.data.shape}
 
 
-def sum(x, axis=None, keepdims: bool = False, *, dim=None):
+def sum(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     if axis is None and dim is None and not keepdims:  # the common loss.sum(): skip axis parsing
         return apply1(SUM, x, {"axis": None, "keepdims": False, "shape": x.data.shape})
     return apply1(SUM, x, _reduction_kw(x, pick_axis(axis, dim, "sum"), keepdims, "sum"))
 
 
-def mean(x, axis=None, keepdims: bool = False, *, dim=None):
+def mean(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     if x.data.dtype.kind in "biu":
         raise DTypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
@@ -85,15 +87,17 @@ def _count(shape: tuple, axis) -> int:
     return _prod(shape if axis is None else (shape[i] for i in axis))
 
 
-def max(x, axis=None, keepdims: bool = False, *, dim=None):
+def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """Largest values (PyTorch's amax): values only; use argmax for indices."""
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
     _nonempty(x, kw, "max")
     return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
 
 
-def min(x, axis=None, keepdims: bool = False, *, dim=None):
+def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
     _nonempty(x, kw, "min")
@@ -105,15 +109,18 @@ def _nonempty(x, kw, op):
         raise ShapeError(f"{op}: the tensor of shape {x.data.shape} is empty")
 
 
-def logsumexp(x, axis=None, keepdims: bool = False, *, dim=None):
+def logsumexp(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """log Σ exp(x), shifted by the maximum so it never overflows."""
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "logsumexp"), keepdims, "logsumexp")
     return apply1(LOGSUMEXP, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
 
 
-def var(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
+def var(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correction: int = 1, dim=None,
+        unbiased=None):
     """Σ(x - mean)² / (N - correction); composite, so it is twice differentiable."""
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
@@ -132,8 +139,10 @@ def _std_sqrt_vjp(F, g, x, y, kw, need):
 STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, saves="y")
 
 
-def std(x, axis=None, keepdims: bool = False, *, correction: int = 1, dim=None, unbiased=None):
+def std(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correction: int = 1, dim=None,
+        unbiased=None):
     """sqrt(var); a constant slice has std 0 and gradient 0 there (PyTorch), not NaN."""
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     return apply1(STD_SQRT, var(x, axis, keepdims, correction=correction, dim=dim, unbiased=unbiased))
 
 
@@ -144,11 +153,13 @@ def _prod(it) -> int:
     return out
 
 
-def argmax(x, axis=None, keepdims: bool = False, *, dim=None):
+def argmax(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     return _arg(xp.argmax, x, axis, keepdims, dim, "argmax")
 
 
-def argmin(x, axis=None, keepdims: bool = False, *, dim=None):
+def argmin(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     return _arg(xp.argmin, x, axis, keepdims, dim, "argmin")
 
 
