@@ -489,3 +489,39 @@ def test_random_programs_with_reuse_match_torch_to_second_order(program, seed):
     _run_program(cr, cl2, program).backward()
     for a, b in zip(cl2, tg):
         np.testing.assert_allclose(a.grad.numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-9)
+
+
+_FLOAT32_SECOND_ORDER = {
+    "pow": lambda x: x ** 3 + x ** 2.5 + 2.0 ** x + x ** x,
+    "div": lambda x: 1.0 / x + x / (x + 1.0),
+    "elementwise": lambda x: x.exp() + x.log() + x.sqrt() + x.sin() + x.cos() + x.tanh() + x.sigmoid(),
+    "kinks": lambda x: x.abs() * x + x.relu() * x + cr.clip(x, 0.6, 1.4) ** 2,
+    "gelu": lambda x: cr.gelu(x) + cr.gelu(x, approximate="tanh"),
+    "select": lambda x: cr.where(x > 1.0, x * x, x) + cr.maximum(x, 1.0) ** 2 + cr.minimum(x, 1.0) ** 2,
+    "reduce": lambda x: x.max(1, keepdims=True) * x + x.min() * x + x.logsumexp(0) * x.sum(1, keepdims=True).T,
+    "stats": lambda x: x.var(0) * x.std(1, keepdims=True) + x.mean() * x,
+    "softmax": lambda x: x.softmax(0) * x + x.log_softmax(1) * x,
+    "shape": lambda x: cr.cat([x, x.T.reshape(3, 3)], 0)[::2] * cr.pad(x, (0, 0, 0, 0)).flatten()[:3],
+    "index": lambda x: x[[0, 0, 2]] ** 2 + x[x > 1.0].sum(),
+    "matmul": lambda x: (x @ x) @ x,
+}
+
+
+@pytest.mark.parametrize("name", list(_FLOAT32_SECOND_ORDER))
+def test_second_order_in_float32_stays_float32(name):
+    """The VJP rules run on Tensors under create_graph: no constant may turn float32 into float64."""
+    f = _FLOAT32_SECOND_ORDER[name]
+    a = np.abs(arrays_from_seed(3, [(3, 3)])[0]) + 0.5
+    results = []
+    for dt in (np.float32, np.float64):
+        x = cr.tensor(a.astype(dt), requires_grad=True)
+        (g,) = cr.grad(f(x).sum(), x, create_graph=True)
+        assert g.dtype == dt
+        (h,) = cr.grad((g * g).sum(), x, allow_unused=True)
+        if h is not None:
+            assert h.dtype == dt
+        results.append((g.numpy(), None if h is None else h.numpy()))
+    (g32, h32), (g64, h64) = results
+    np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
+    if h64 is not None:
+        np.testing.assert_allclose(h32, h64, rtol=1e-3, atol=1e-3)
