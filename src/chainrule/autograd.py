@@ -21,7 +21,7 @@ import weakref
 from typing import Any, Callable, Iterable, Sequence
 
 from .backend import xp as _xp
-from .errors import AutogradError
+from .errors import AnomalyError, AutogradError
 
 _grad_enabled = True
 _next_seq = itertools.count().__next__
@@ -42,6 +42,13 @@ class _GradMode:
     """Shared body of ``no_grad`` and ``enable_grad``: a context and a decorator."""
 
     mode = True
+
+    def __new__(cls, *args):
+        """``@no_grad`` works bare as well as ``@no_grad()`` (as in PyTorch)."""
+        self = super().__new__(cls)
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
+            return self(args[0])
+        return self
 
     def __enter__(self) -> None:
         self.prev = _grad_enabled
@@ -227,7 +234,7 @@ def run_backward(
         if plain and node.hooks is None and node.retained is None:
             # the hot path, inlined: run the VJP rule on arrays, then free what it saved
             op = node.op
-            if node.freed and op.saves:
+            if node.freed and (op.saves or op.saves_y):
                 _raise_freed(node)
             g_in = op.vjp(F, g, node.xd, node.y, node.kw, node.need)
             if not retain_graph:
@@ -257,7 +264,8 @@ def run_backward(
     if capture is not None:
         for key, i in wanted.items():
             if key.__class__ is not Node and key in leaf_grads:
-                results[i] = leaf_grads[key]
+                g = leaf_grads[key]  # a leaf's hooks run for cr.grad too, as in PyTorch
+                results[i] = _run_hooks(key._hooks, g, create_graph) if key._hooks else g
         return results
 
     stored: set = set()
@@ -276,7 +284,7 @@ def _node_extras(node: Node, g, create_graph: bool, wanted: dict, results: list)
     if node.retained is not None:
         t = node.retained()
         if t is not None and not wanted:
-            _accumulate_into(t, g, create_graph, set())
+            _accumulate_into(t, g, create_graph, {id(g)})  # a copy: g flows on and may become a leaf's .grad
     if node in wanted:
         results[wanted[node]] = g
     return g
@@ -292,7 +300,7 @@ def _raise_freed(node: Node):
 
 def _call_rule(node: Node, g, F, create_graph: bool, retain_graph: bool):
     op = node.op
-    if node.freed and op.saves:
+    if node.freed and (op.saves or op.saves_y):
         _raise_freed(node)
     if create_graph:
         xs = node.xt
@@ -316,7 +324,7 @@ def _check_finite(node: Node, g_in) -> None:
             continue
         arr = gi.data if isinstance(gi, _Tensor) else gi
         if arr.dtype.kind == "f" and not xp.isfinite(arr).all():
-            raise FloatingPointError(
+            raise AnomalyError(
                 f"detect_anomaly: {node.name()} returned NaN or inf as the gradient of its input {i}; "
                 f"the {node.op.name} was created at {anomaly_where.get(node, '<before detect_anomaly>')}"
             )
@@ -344,7 +352,8 @@ def _root_grad(t, g, create_graph: bool):
         raise AutogradError(
             f"gradient has shape {tuple(g.data.shape)} but the output has shape {tuple(t.data.shape)}"
         )
-    return g if create_graph else g.data
+    # a copy in the output's dtype: .grad must never alias the caller's array (PyTorch casts too)
+    return g if create_graph else g.data.astype(t.data.dtype)
 
 
 def _ones_like(a):

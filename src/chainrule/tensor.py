@@ -43,7 +43,7 @@ class Tensor:
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
         arr = to_array(data, dtype)
-        if isinstance(data, (Tensor, xp.ndarray)) and arr is getattr(data, "data", data):
+        if arr is (data.data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
             arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
         self.data = arr
         self.grad = None
