@@ -67,8 +67,8 @@ def _ce_vjp(F, g, x, y, kw, need):
         else:
             p[xp.arange(n), target] -= 1  # softmax − one-hot
             diff = p
-    else:
-        diff = p - target
+    else:  # l = −Σ t log p: ∂l/∂z = p·Σt − t (= p − t only when the targets sum to 1, as PyTorch)
+        diff = p * F.sum(target, axis=1, keepdims=True) - target
     red = kw["reduction"]
     if red == "mean":
         scale = g / n
