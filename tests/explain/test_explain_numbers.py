@@ -146,13 +146,20 @@ def test_sequential_model_from_cr_nn_matches_layer_list():
     assert d2["examples"][0]["layers"][0]["dl_dw"] == d["examples"][0]["layers"][0]["dl_dw"]
 
 
-def test_probability_targets_for_cross_entropy_match_torch():
+@pytest.mark.parametrize("target", [[0.2, 0.5, 0.3], [0.5, 1.0, 0.3]], ids=["probabilities", "unnormalised"])
+def test_probability_targets_for_cross_entropy_match_torch(target):
+    """Soft targets; ones that do not sum to 1 once exposed a wrong cross-entropy VJP (p − t for p·Σt − t)."""
     layers = make_layers([2, 3, 3], "sigmoid", "cross_entropy", 11)
-    T = np.array([[0.2, 0.5, 0.3]])
-    d = cr.explain.backprop(layers, [[0.3, -0.7]], T, loss="cross_entropy").to_dict()
+    T = np.array([target])
+    e = cr.explain.backprop(layers, [[0.3, -0.7]], T, loss="cross_entropy")
+    d = e.to_dict()
     per, *_ = torch_reference(layers, np.array([[0.3, -0.7]]), T, "cross_entropy", None, 0.5)
-    np.testing.assert_allclose(d["examples"][0]["layers"][0]["dl_dw"], per[0]["dl_dw"][0], **TOL)
-    assert d["examples"][0]["target_class"] is None
+    for ell in range(2):
+        lay = d["examples"][0]["layers"][ell]
+        for key in ("dl_dw", "dl_dw_autograd"):
+            np.testing.assert_allclose(lay[key], per[0]["dl_dw"][ell], **TOL)
+        np.testing.assert_allclose(lay["dl_dz_autograd"], per[0]["dl_dz"][ell], **TOL)
+    assert d["examples"][0]["target_class"] is None and e.agree
 
 
 def test_focus_on_one_weight_checks_it_three_ways():

@@ -164,7 +164,10 @@ def _output_neuron(d: Derivation, ex, i: int) -> list:
                               f" = {num(t.dl_da[i])}"])
     else:
         y = f"a{sup(L)}{sub(i + 1)}"
-        first = (f"∂l/∂{y}", [f"y{sub(i + 1)} − t{sub(i + 1)}", f" = {num(ex.y[i])} − {num(ex.target[i])}",
+        s = float(np.sum(ex.target))
+        scale = "" if abs(s - 1.0) < 1e-12 else "·Σt"  # targets that are not probabilities
+        first = (f"∂l/∂{y}", [f"y{sub(i + 1)}{scale} − t{sub(i + 1)}",
+                              f" = {num(ex.y[i])}{'·' + num(s) if scale else ''} − {num(ex.target[i])}",
                               f" = {num(t.dl_da[i])}"])
     ok = _ok(t.dl_dz[i], t.dl_dz_autograd[i], d)
     return [("chain", first[0], [first[1]], ""),
