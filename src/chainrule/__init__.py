@@ -36,6 +36,7 @@ from .creation import (
     zeros_like,
 )
 from .errors import (
+    AnomalyError,
     AutogradError,
     ChainruleError,
     DataError,
@@ -113,6 +114,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "AnomalyError",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
     "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "arange", "argmax",
     "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",
