@@ -238,3 +238,15 @@ def test_mixed_float_dtypes_are_refused_not_mixed():
     assert y.dtype == np.float32
     loss = cr.nn.MSELoss()(cr.randn(3, requires_grad=True), cr.tensor(np.ones(3)))
     assert loss.dtype == np.float32
+
+
+def test_max_pool2d_window_of_padding_only():
+    """Dilation can make a window hold only padding: its output is −inf and its gradient goes nowhere."""
+    x = cr.tensor([[[[1.0, 2.0]]]], requires_grad=True)
+    y = cr.nn.functional.max_pool2d(x, (2, 1), 1, (1, 0), (2, 1))
+    assert y.shape == (1, 1, 1, 2) and np.isneginf(y.numpy()).all()
+    y.backward(cr.ones(*y.shape))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 1, 1, 2), np.float32))
+    x = cr.tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    cr.nn.functional.max_pool2d(x, 2, 2, 1, 2).sum().backward()
+    assert x.grad.numpy().sum() == 4  # the four windows that saw x send one gradient each

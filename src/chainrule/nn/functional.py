@@ -143,7 +143,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     out = apply1(MAX_POOL2D, input, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
     if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
         n, c, h, w = input.data.shape
-        idx = flat_index(found["arg"], input.data.shape, k, s, p, d) % (h * w)
+        idx = flat_index(found["arg"], input.data.shape, k, s, p, d)[0] % (h * w)
         return out, Tensor._make(idx.astype(xp.int64), None)
     return out
 

@@ -28,23 +28,35 @@ def _maxpool_fwd(x, *, kernel, stride, padding, dilation, found):
 
 
 def flat_index(arg, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
-    """Offsets inside windows -> flat positions in x (N·C·H·W), for the scatter of the VJP."""
+    """Offsets inside windows -> (flat positions in x (N·C·H·W), mask of windows that saw x at all).
+
+    With dilation a window can hold only padding; its maximum is −inf and its
+    gradient goes nowhere (as in PyTorch).  The mask is None when every window saw x.
+    """
     n, c, h, w = x_shape
     ho, wo = arg.shape[2], arg.shape[3]
     i, j = xp.divmod(arg, kernel[1])
-    rows = xp.arange(ho)[:, None] * stride[0] - padding[0]
-    cols = xp.arange(wo)[None, :] * stride[1] - padding[1]
-    base = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w) + (rows * w + cols)
-    return base + (i.astype(xp.intp) * (dilation[0] * w) + j.astype(xp.intp) * dilation[1])
+    rows = (xp.arange(ho)[:, None] * stride[0] - padding[0]) + i.astype(xp.intp) * dilation[0]
+    cols = (xp.arange(wo)[None, :] * stride[1] - padding[1]) + j.astype(xp.intp) * dilation[1]
+    valid = None
+    if padding[0] or padding[1]:
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        if not inside.all():
+            valid = inside
+            rows, cols = xp.where(inside, rows, 0), xp.where(inside, cols, 0)
+    return xp.arange(n * c).reshape(n, c, 1, 1) * (h * w) + (rows * w + cols), valid
 
 
 def _maxpool_vjp(F, g, xs, y, kw, need):
     shape = tuple(xs[0].shape)
     k, s, d = kw["kernel"], kw["stride"], kw["dilation"]
-    idx = flat_index(kw["found"]["arg"], shape, k, s, kw["padding"], d).reshape(-1)
+    idx, valid = flat_index(kw["found"]["arg"], shape, k, s, kw["padding"], d)
+    idx = idx.reshape(-1)
+    if valid is not None:
+        g = g * valid.astype(g.dtype)
     size = shape[0] * shape[1] * shape[2] * shape[3]
     if F is ArrayMath:
-        if s[0] >= (k[0] - 1) * d[0] + 1 and s[1] >= (k[1] - 1) * d[1] + 1:
+        if valid is None and s[0] >= (k[0] - 1) * d[0] + 1 and s[1] >= (k[1] - 1) * d[1] + 1:
             dx = xp.zeros(size, dtype=g.dtype)  # windows do not overlap: each input wins at most once
             dx[idx] = g.reshape(-1)
         else:
