@@ -31,6 +31,7 @@ figure { margin: 18px 0; background:#fff; border:1px solid var(--line); border-r
   box-shadow: 0 1px 2px rgba(15,23,42,.05); }
 figcaption { font-weight: 600; margin: 2px 6px 4px; }
 figcaption small { font-weight: 400; color: var(--muted); margin-left: 8px; }
+figcaption small.legend { margin-left: 0; font-size: 13px; }
 svg { width: 100%; height: auto; display:block; }
 svg text { font-family: var(--mono); font-size: 13px; fill: var(--ink); }
 svg .colhead { font-family: inherit; font-size: 13px; fill: var(--muted); font-weight: 600; }
@@ -83,6 +84,7 @@ def _marks(s: str) -> str:
 def _figures(d: Derivation, n: int, lang: str) -> str:
     keep = _focus_keep(d, n)
     cap = f' <small>{escape(tr("drawn_for", lang, n=n + 1))}</small>' if len(d.examples) > 1 else ""
+    cap += f'<br><small class="legend">{escape(tr("edge_colours", lang))}</small>'
     return (f'<figure class="fig-forward">{forward_svg(d, n, lang, keep)}'
             f'<figcaption>{escape(tr("fig_forward", lang))}{cap}</figcaption></figure>'
             f'<figure class="fig-backward">{backward_svg(d, n, lang, keep)}'

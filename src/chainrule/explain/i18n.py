@@ -114,6 +114,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "前向传播：神经元上是 z 与 a = σ(z)，边上是 w"),
     "fig_backward": ("Reversed network: ∂l/∂z on the neurons, σ'(z) as amplifiers, w on the edges",
                      "反向网络：神经元上是 ∂l/∂z，σ'(z) 为放大器，边上是 w"),
+    "edge_colours": ("blue edge: w > 0, red: w < 0, thicker: larger |w|; hover an edge for its name",
+                     "蓝色边：w > 0，红色：w < 0，越粗 |w| 越大；鼠标停在边上可看名字"),
     "drawn_for": ("drawn for example {n}", "画的是样本 {n}"),
     "agrees": ("agrees", "一致"),
     "disagrees": ("disagrees", "不一致"),
