@@ -98,3 +98,17 @@ def test_manual_seed_makes_init_repeatable():
     a = cr.nn.Linear(5, 4).weight.numpy().copy()
     cr.manual_seed(7)
     np.testing.assert_array_equal(cr.nn.Linear(5, 4).weight.numpy(), a)
+
+
+def test_trunc_normal_orthogonal_eye():
+    cr.manual_seed(3)
+    w = cr.empty(300, 200)
+    v = init.trunc_normal_(w, mean=0.5, std=1.0, a=-1.0, b=1.5).numpy()
+    assert v.min() >= -1.0 and v.max() <= 1.5
+    ref = torch.nn.init.trunc_normal_(torch.empty(300, 200), mean=0.5, std=1.0, a=-1.0, b=1.5).numpy()
+    assert v.mean() == pytest.approx(ref.mean(), abs=0.01) and v.std() == pytest.approx(ref.std(), rel=0.02)
+    for shape in ((6, 4), (4, 6), (3, 2, 2)):
+        q = init.orthogonal_(cr.empty(*shape), gain=2.0).numpy().reshape(shape[0], -1)
+        small = q @ q.T if shape[0] <= q.shape[1] else q.T @ q
+        np.testing.assert_allclose(small, 4.0 * np.eye(len(small)), atol=1e-5)
+    np.testing.assert_array_equal(init.eye_(cr.empty(2, 3)).numpy(), np.eye(2, 3, dtype=np.float32))

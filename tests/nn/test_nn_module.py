@@ -254,3 +254,13 @@ def test_clip_grad_norm_with_aliased_gradients_scales_once():
     with pytest.raises(RuntimeError, match="non-finite"):
         a.grad = cr.tensor([float("nan"), 0.0])
         cr.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_apply_visits_children_before_parents_as_torch():
+    def names(lib):
+        net = lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.ReLU()), lib.nn.Tanh())
+        seen = []
+        net.apply(lambda m: seen.append(type(m).__name__))
+        return seen
+
+    assert names(cr) == names(torch) == ["Linear", "ReLU", "Sequential", "Tanh", "Sequential"]

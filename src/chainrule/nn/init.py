@@ -9,6 +9,7 @@ import math
 
 from .. import random
 from ..autograd import no_grad
+from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Tensor
 
@@ -111,3 +112,42 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """N(mean, std²) restricted to [a, b] (absolute bounds, as PyTorch), by resampling what falls outside."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the lower bound a={a} must be below the upper bound b={b}")
+    gen = generator or random.generator()
+    out = gen.normal(mean, std, tensor.data.shape)
+    bad = (out < a) | (out > b)
+    while bad.any():
+        out[bad] = gen.normal(mean, std, int(bad.sum()))
+        bad = (out < a) | (out > b)
+    return _fill(tensor, out)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (Saxe et al., 2013)."""
+    shape = tensor.data.shape
+    if len(shape) < 2:
+        raise ShapeError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")
+    rows = shape[0]
+    cols = tensor.data.size // rows if rows else 0
+    gen = generator or random.generator()
+    flat = gen.standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diag(r))  # makes the decomposition unique, so q is uniformly distributed
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (a 2-D tensor), so a linear layer starts by passing its input through."""
+    if tensor.data.ndim != 2:
+        raise ShapeError(f"eye_: only 2-D tensors are supported, got shape {tensor.data.shape}")
+    return _fill(tensor, xp.eye(*tensor.data.shape))

@@ -204,8 +204,10 @@ class Module:
         return m
 
     def apply(self, fn) -> "Module":
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """``fn(m)`` for every module, children before their parent (PyTorch's order)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
         return self
 
     # ------------------------------------------------------------ modes and gradients
