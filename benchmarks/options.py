@@ -18,6 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"comma-separated, among {','.join(FRAMEWORKS)} (default: all)")
     p.add_argument("--rounds", type=int, default=None,
                    help="processes per framework and config, alternating (default 2; --quick: 1)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="rank by wall-clock time per step (default, as the anchors) or by the process's CPU time, "
+                        "which other processes on a busy machine do not inflate (both are always in --json)")
     p.add_argument("--json", metavar="FILE", help="write every measurement to FILE")
     p.add_argument("--plot", metavar="FILE", help="draw the speed ratios to FILE (PNG, needs matplotlib)")
     p.add_argument("--no-overhead", action="store_true", help="skip the per-op overhead and 10-op chains")

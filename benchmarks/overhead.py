@@ -112,8 +112,8 @@ def _time_ops(k) -> dict:
             fwd().backward(k.g)
             _clear(k)
 
-        out[name] = dict(fwd_us=common.time_calls(fwd, min_time=0.1) * 1e5,
-                         fwdbwd_us=common.time_calls(fwdbwd, min_time=0.1) * 1e5)
+        out[name] = dict(fwd_us=common.time_calls(fwd, min_time=0.05, repeats=5) * 1e5,
+                         fwdbwd_us=common.time_calls(fwdbwd, min_time=0.05, repeats=5) * 1e5)
     return out
 
 
@@ -144,11 +144,11 @@ def _chains(framework: str, k) -> dict:
 
     res = {}
     for name, fn in (("chain10", c10), ("chain10-mixed", c10m)):
-        res[name] = common.time_calls(fn, min_time=0.4) * 1e6
+        res[name] = common.time_calls(fn, min_time=0.3) * 1e6
         gc.collect()
         gc.disable()
         try:
-            res[name + " gc off"] = common.time_calls(fn, min_time=0.4) * 1e6
+            res[name + " gc off"] = common.time_calls(fn, min_time=0.2) * 1e6
         finally:
             gc.enable()
     return res

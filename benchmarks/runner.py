@@ -68,16 +68,18 @@ def import_time(threads: int, n: int = 5) -> dict:
     return dict(total_s=statistics.median(r[0] for r in runs), own_s=statistics.median(r[1] for r in runs))
 
 
-def summarize(rs: list[dict]) -> dict | None:
-    """Medians over one framework's processes for one job."""
+def summarize(rs: list[dict], clock: str = "wall") -> dict | None:
+    """Medians over one framework's processes for one job, by the wall clock or the CPU clock."""
     ok = [r for r in rs if "step_ms" in r]
     if not ok:
         return None
-    med = lambda k: statistics.median(r[k] for r in ok)  # noqa: E731
-    fwd, fb = med("fwd_ms"), med("fwdbwd_ms")
-    return dict(step_ms=med("step_ms"), step_rounds=[r["step_ms"] for r in ok], fwd_ms=fwd, fwdbwd_ms=fb,
+    sfx = "_cpu_ms" if clock == "cpu" else "_ms"
+    med = lambda k: statistics.median(r[k + sfx] for r in ok)  # noqa: E731
+    fwd, fb = med("fwd"), med("fwdbwd")
+    return dict(step_ms=med("step"), step_rounds=[r["step" + sfx] for r in ok], fwd_ms=fwd, fwdbwd_ms=fb,
                 bwd_fwd=(fb - fwd) / fwd, peak_rss_mb=max(r["peak_rss_mb"] for r in ok),
-                gc_ms_per_step=med("gc_ms_per_step"), gc_collections_per_step=med("gc_collections_per_step"))
+                gc_ms_per_step=statistics.median(r["gc_ms_per_step"] for r in ok),
+                gc_collections_per_step=statistics.median(r["gc_collections_per_step"] for r in ok))
 
 
 def targets(job: str, s: dict) -> list[tuple[str, float, float, bool]]:
@@ -106,7 +108,7 @@ def _f(x, fmt=".3g") -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def report(results: dict, frameworks: list[str]) -> str:
+def report(results: dict, frameworks: list[str], clock: str = "wall") -> str:
     """The main table (medians), then the targets."""
     rows = []
     for job, s in results.items():
@@ -121,17 +123,17 @@ def report(results: dict, frameworks: list[str]) -> str:
             row.append(_f(cr / g("numpy", "step_ms"), ".2f") if cr and g("numpy", "step_ms") else "-")
         row += [_f(g(fw, "bwd_fwd"), ".2f") for fw in ("chainrule", "torch") if fw in frameworks]
         row.append("/".join(_f(g(fw, "peak_rss_mb"), ".0f") for fw in frameworks))
-        gc_ms = g("chainrule", "gc_ms_per_step")
-        row.append(f"{100 * gc_ms / cr:.2f}%" if cr else "-")
+        gc_ms, gc_n = g("chainrule", "gc_ms_per_step"), g("chainrule", "gc_collections_per_step")
+        row.append(f"{100 * gc_ms / cr:.2f}% ({gc_n:.2g}/step)" if cr else "-")
         rows.append(row)
     hdr = ["job", "net", "batch"] + [f"{fw} ms" for fw in frameworks]
     hdr += [h for fw, h in RATIO_COLUMNS if fw in frameworks] + (["cr/numpy"] if "numpy" in frameworks else [])
     hdr += [f"{'cr' if fw == 'chainrule' else fw} bwd/fwd" for fw in ("chainrule", "torch") if fw in frameworks]
     hdr += ["peak RSS MB " + "/".join("cr" if fw == "chainrule" else fw for fw in frameworks), "cr gc time"]
     lines = [common.fmt_table(hdr, rows),
-             "ms = median ms per training step over the processes; x/cr > 1: chainrule faster; "
+             f"ms = median {clock}-clock ms per training step over the processes; x/cr > 1: chainrule faster; "
              "cr/numpy: chainrule's time over the hand-written bound; bwd/fwd = (fwd+bwd - fwd) / fwd; "
-             "cr gc time = share of the step spent in Python's cyclic collector"]
+             "cr gc time = share of the step spent in Python's cyclic collector (collections per step)"]
     trows = []
     for job, s in results.items():
         for what, v, t, met in targets(job, s):
@@ -185,10 +187,11 @@ def run(args) -> int:
     print(f"threads={args.threads} in every worker ({', '.join(common.THREAD_VARS)} set before NumPy loads); "
           f"{' and '.join(common.UNSET_VARS)} unset for the workers (here: "
           + ", ".join(f"{k}={v if v is not None else '<unset>'}" for k, v in unset.items()) + ")")
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores before the run")
     print(f"jobs {','.join(jobs)}; frameworks {','.join(frameworks)}; {rounds} process(es) each, alternating"
           + ("; quick mode" if args.quick else ""), flush=True)
 
-    meta = dict(date=now, machine=machine(), threads=args.threads, rounds=rounds, quick=args.quick,
+    meta = dict(date=now, machine=machine(), threads=args.threads, rounds=rounds, quick=args.quick, clock=args.clock,
                 unset_for_workers=list(common.UNSET_VARS), env_here=unset)
     imp = import_time(args.threads) if "chainrule" in frameworks else {}
     if imp:
@@ -199,7 +202,7 @@ def run(args) -> int:
     ovh = None
     if not args.no_overhead:
         fws = [f for f in overhead.FRAMEWORKS if f in frameworks]
-        ovh = overhead.summarize(overhead.run_workers(args.threads, 1 if args.quick else 3, fws))
+        ovh = overhead.summarize(overhead.run_workers(args.threads, 1 if args.quick else 2, fws))
         print(f"  overhead done ({time.perf_counter() - t_start:.0f} s)", flush=True)
 
     raw: dict = {}
@@ -212,18 +215,23 @@ def run(args) -> int:
                 if "error" in res:
                     print(f"  {job} {fw}: failed: {res['error']}", flush=True)
         print(f"  {job} done ({time.perf_counter() - t_start:.0f} s)", flush=True)
-    results = {job: {fw: summarize(rs) for fw, rs in byfw.items()} for job, byfw in raw.items()}
+    results = {job: {fw: summarize(rs, args.clock) for fw, rs in byfw.items()} for job, byfw in raw.items()}
 
     env = next((r["env"] for byfw in raw.values() for rs in byfw.values() for r in rs if "env" in r), "")
     print("\n" + env + "\n")
-    print(report(results, frameworks))
+    print(report(results, frameworks, args.clock))
     if ovh:
         print("\n" + overhead.report(ovh))
         c = ovh["chains"].get("chainrule", {}).get("chain10")
         if c is not None:
             print(f"  chainrule chain10 {c:.1f} us, target <= {common.CHAIN_TARGET_US:.0f} us: "
                   f"{'met' if c <= common.CHAIN_TARGET_US else 'MISSED'}")
-    print(f"\ntotal wall {time.perf_counter() - t_start:.0f} s")
+    load = os.getloadavg()
+    busy = load[1] > args.threads + 0.5  # the benchmark itself keeps `threads` cores busy
+    print(f"\ntotal wall {time.perf_counter() - t_start:.0f} s; load average {load[0]:.2f} / {load[1]:.2f} (1 / 5 min)"
+          + (": other processes shared the CPU, so wall-clock timings of the larger configs are inflated"
+             + ("" if args.clock == "cpu" else " (rerun with --clock cpu)") if busy else ""))
+    meta["loadavg_end"] = load
 
     if args.json:
         out = dict(meta=meta, import_chainrule=imp, overhead=ovh, results=results, raw=raw,

@@ -48,15 +48,16 @@ def measure(framework: str, job: str, threads: int, quick: bool) -> dict:
     kw_fb = dict(kw, min_time=kw["min_time"] / 2, warmup=min(kw["warmup"], 3))
 
     with common.GcTimer() as gct:
-        step_s, n_steps = common.time_steps(lambda: model.step(*nxt()), **kw)
+        step_s, step_cpu, n_steps = common.time_steps(lambda: model.step(*nxt()), **kw)
     gc_s, gc_n = gct.seconds, gct.collections
-    fwd_s, _ = common.time_steps(lambda: model.fwd(*nxt()), **kw_fb)
-    fwdbwd_s, _ = common.time_steps(lambda: model.fwdbwd(*nxt()), **kw_fb)
+    fwd_s, fwd_cpu, _ = common.time_steps(lambda: model.fwd(*nxt()), **kw_fb)
+    fwdbwd_s, fwdbwd_cpu, _ = common.time_steps(lambda: model.fwdbwd(*nxt()), **kw_fb)
     loss_last = model.loss_value(model.fwd(*batches[0]))
     n_all = n_steps + kw["warmup"]
     return dict(
         framework=framework, job=job, threads=threads, batch=cfg.batch, params=cfg.params,
         step_ms=step_s * 1e3, fwd_ms=fwd_s * 1e3, fwdbwd_ms=fwdbwd_s * 1e3, n_steps=n_steps,
+        step_cpu_ms=step_cpu * 1e3, fwd_cpu_ms=fwd_cpu * 1e3, fwdbwd_cpu_ms=fwdbwd_cpu * 1e3,
         gc_ms_per_step=gc_s * 1e3 / n_all, gc_collections_per_step=gc_n / n_all,
         peak_rss_mb=common.peak_rss_mb(), setup_s=setup_s,
         loss_first=loss_first, loss_last=loss_last, env=common.env_report(),
