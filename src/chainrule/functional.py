@@ -13,15 +13,15 @@ from .errors import ShapeError
 from .ops import elementwise as _E
 from .ops.activation import LEAKY_RELU
 from .ops.linalg import linear
-from .ops.loss import BCE_LOGITS, MSE
+from .ops.loss import BCE_LOGITS, BCE_PROBS, MSE
 from .ops.registry import apply, apply1
 from .ops.shape import permute, reshape
 from .ops.softmax import log_softmax, softmax, softmax_cross_entropy
 from .tensor import Tensor
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "leaky_relu", "linear",
-    "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax", "tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
+    "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax", "tanh",
 ]
 
 relu = _E.relu
@@ -48,15 +48,43 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences; shapes must match exactly (no silent broadcast)."""
     _check_reduction(reduction, "mse_loss")
+    input, target = _same_shape(input, target, "mse_loss")  # computed in the predictions' dtype
+    return apply(MSE, (input, target), {"reduction": reduction, "n": max(input.data.size, 1)})
+
+
+def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of absolute differences; shapes must match exactly."""
+    _check_reduction(reduction, "l1_loss")
+    input, target = _same_shape(input, target, "l1_loss")
+    return _reduce(_E.abs(input - target), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *,
+                         reduction: str = "mean") -> Tensor:
+    """−[y·log p + (1 − y)·log(1 − p)] for probabilities p; each log is clamped at −100 as in PyTorch.
+
+    Prefer ``binary_cross_entropy_with_logits``: it never needs the clamp.
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    input, target = _same_shape(input, target, "binary_cross_entropy")
+    p = input.data
+    if p.size and not ((p >= 0).all() and (p <= 1).all()):
+        raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, "
+                         f"got values from {p.min()} to {p.max()}")
+    loss = apply(BCE_PROBS, (input, target))
+    if weight is not None:
+        loss = loss * _t(weight).to(input.data.dtype)
+    return _reduce(loss, reduction)
+
+
+def _same_shape(input, target, op: str):
     input, target = _t(input), _t(target)
     if input.data.shape != target.data.shape:
-        raise ShapeError(
-            f"mse_loss: input of shape {input.data.shape} and target of shape {target.data.shape} differ; "
-            "broadcasting them would compare every prediction with every target (reshape one of them)"
-        )
-    if target.data.dtype != input.data.dtype:  # the loss is computed in the predictions' dtype
+        raise ShapeError(f"{op}: input of shape {input.data.shape} and target of shape {target.data.shape} differ; "
+                         "reshape one of them rather than rely on broadcasting")
+    if target.data.dtype != input.data.dtype:
         target = target.to(input.data.dtype)
-    return apply(MSE, (input, target), {"reduction": reduction, "n": max(input.data.size, 1)})
+    return input, target
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, *,

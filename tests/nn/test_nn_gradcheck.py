@@ -135,3 +135,11 @@ def test_losses_second_order():
                   [x, y])
     _second_order(lambda a, b: F.mse_loss(a, b) * F.mse_loss(a, b), lambda a, b: TF.mse_loss(a, b) ** 2, [x, y])
     _second_order(lambda a: F.leaky_relu(a, 0.1).pow(3).sum(), lambda a: TF.leaky_relu(a, 0.1).pow(3).sum(), [x])
+
+
+def test_bce_on_probabilities_gradcheck_and_second_order():
+    p = _t(np.random.default_rng(0).uniform(0.1, 0.9, (3, 2)))
+    t = _t(np.random.default_rng(1).random((3, 2)))
+    assert cr.gradcheck(lambda p, t: F.binary_cross_entropy(p, t, reduction="none"), (p, t))
+    _second_order(lambda p, t: F.binary_cross_entropy(p, t), lambda p, t: TF.binary_cross_entropy(p, t),
+                  [p.numpy(), t.numpy()])

@@ -177,3 +177,22 @@ def test_options_after_weight_are_keyword_only():
         cr.nn.functional.cross_entropy(x, t, None, -100)  # PyTorch's order has size_average here
     with pytest.raises(TypeError):
         cr.nn.functional.mse_loss(x, x, "sum")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_l1_and_bce_on_probabilities(reduction):
+    _both(cr.nn.L1Loss(reduction=reduction), torch.nn.L1Loss(reduction=reduction), _f32(4, 3), _f32(4, 3),
+          grad_target=True)
+    p = rng.uniform(0.05, 0.95, (5, 2)).astype(np.float32)
+    t = rng.random((5, 2)).astype(np.float32)
+    w = rng.random(2).astype(np.float32)
+    _both(cr.nn.BCELoss(reduction=reduction), torch.nn.BCELoss(reduction=reduction), p, t, grad_target=True)
+    _both(cr.nn.BCELoss(weight=cr.tensor(w), reduction=reduction),
+          torch.nn.BCELoss(weight=torch.tensor(w), reduction=reduction), p, t)
+
+
+def test_bce_on_probabilities_clamps_and_checks():
+    _both(cr.nn.BCELoss(reduction="none"), torch.nn.BCELoss(reduction="none"), np.array([0.0, 1.0, 0.5], np.float32),
+          np.array([1.0, 0.0, 1.0], np.float32))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        cr.nn.BCELoss()(cr.tensor([1.5]), cr.tensor([1.0]))

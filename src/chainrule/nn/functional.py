@@ -12,10 +12,12 @@ from ..autograd import is_grad_enabled
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from ..functional import (  # noqa: F401
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     dropout,
     gelu,
+    l1_loss,
     leaky_relu,
     linear,
     log_softmax,

@@ -67,3 +67,33 @@ def _bce_vjp(F, g, xs, y, kw, need):
 
 BCE_LOGITS = defop("bce_with_logits", _bce_fwd, _bce_vjp, saves="x")
 
+
+
+def _clamped_logs(F, p):
+    """log p and log(1 − p), each at least −100 (PyTorch's clamp, so p = 0 or 1 stays finite)."""
+    if F is ArrayMath:
+        with xp.errstate(divide="ignore"):
+            return xp.maximum(xp.log(p), -100.0), xp.maximum(xp.log1p(-p), -100.0)
+    lp, lq = F.log(p), F.log(1.0 - p)
+    return F.where(lp < -100.0, -100.0, lp), F.where(lq < -100.0, -100.0, lq)
+
+
+def _bce_prob_fwd(p, t):
+    lp, lq = _clamped_logs(ArrayMath, p)
+    return (-(t * lp + (1 - t) * lq)).astype(p.dtype, copy=False)
+
+
+def _bce_prob_vjp(F, g, xs, y, kw, need):
+    """∂/∂p = (p − t) / max(p(1 − p), 1e-12) (PyTorch's guard);  ∂/∂t = log(1 − p) − log p (clamped)."""
+    p, t = xs
+    gp = gt = None
+    if need[0]:
+        d = p * (1.0 - p)
+        gp = g * (p - t) / F.where(d < 1e-12, 1e-12, d)
+    if need[1]:
+        lp, lq = _clamped_logs(F, p)
+        gt = g * (lq - lp)
+    return gp, gt
+
+
+BCE_PROBS = defop("binary_cross_entropy", _bce_prob_fwd, _bce_prob_vjp, saves="x")
