@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from . import lr_scheduler
-from .adam import Adam, AdamW
+from .adam import Adam
+from .adamw import AdamW
 from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
 from .sgd import SGD

@@ -1,4 +1,4 @@
-"""Adam (Kingma and Ba, 2015) with optional AMSGrad, and AdamW's decoupled weight decay."""
+"""Adam (Kingma and Ba, 2015) with optional AMSGrad; ``decoupled`` switches to AdamW's weight decay."""
 from __future__ import annotations
 
 import math
@@ -75,12 +75,3 @@ class Adam(Optimizer):
             tmp *= step_size
             theta -= tmp
 
-
-class AdamW(Adam):
-    """Adam whose weight decay shrinks θ directly (θ ← θ(1 − ηλ)) instead of adding λθ to the gradient."""
-
-    decoupled = True
-
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
