@@ -34,7 +34,7 @@ def _pow_vjp(F, g, x, y, kw, need):
     a, b = x
     ga = gb = None
     if need[0]:
-        ga = F.sum_to(g * b * a ** (b - 1), a.shape)
+        ga = F.sum_to(F.where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)  # 0 where b == 0 (as PyTorch)
     if need[1] and isinstance(a, (int, float)):  # a number base: log a is a constant, kept weakly typed
         log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
         gb = F.sum_to(g * y * log_a, b.shape)
@@ -91,6 +91,11 @@ def mul(a, b):
 
 
 def div(a, b):
+    """``a / b``; integer / integer is true division in float32 (PyTorch), not NumPy's float64."""
+    T = _Tensor()
+    if all(isinstance(v, (int, xp.integer, xp.bool_)) or isinstance(v, T) and v.data.dtype.kind in "biu"
+           for v in (a, b)):
+        a, b = (v.float() if isinstance(v, T) else float(v) for v in (a, b))
     return apply2(DIV, a, b)
 
 
