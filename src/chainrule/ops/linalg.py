@@ -1,9 +1,11 @@
 """Matrix products: ``matmul`` with NumPy's 1-D and batch rules, and the fused ``linear``."""
 from __future__ import annotations
 
+from .. import autograd as _ag
 from ..backend import xp
-from ..errors import ShapeError
-from .registry import apply, apply2, defop
+from ..errors import DTypeError, ShapeError
+from . import registry
+from .registry import apply2, defop
 
 
 def _matmul_vjp(F, g, x, y, kw, need):
@@ -79,4 +81,20 @@ def linear(x, weight, bias=None):
 
         check_dtypes("linear", x.data, weight.data)
         x = x.to(weight.data.dtype)
-    return apply(LINEAR, (x, weight) if bias is None else (x, weight, bias))
+    if bias is not None and bias.data.dtype != weight.data.dtype:
+        raise DTypeError(f"linear: bias is {bias.data.dtype} but weight is {weight.data.dtype}")
+    # the layer every network runs: recorded directly, without the generic apply's loops
+    xd, wd = x.data, weight.data
+    bd = None if bias is None else bias.data
+    y = _linear_fwd(xd, wd, bd)
+    rx, rw, rb = x._rg, weight._rg, bias is not None and bias._rg
+    if not (rx or rw or rb) or not _ag._grad_enabled:
+        return registry._Tensor._make(y, None)
+    if bias is None:
+        node = _ag.Node(LINEAR, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None),
+                        (rx, rw), (xd, wd), (x, weight), None, None)
+    else:
+        node = _ag.Node(LINEAR, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None,
+                                 (bias.grad_fn or bias) if rb else None),
+                        (rx, rw, rb), (xd, wd, bd), (x, weight, bias), None, None)
+    return registry._Tensor._make(y, node)

@@ -117,7 +117,9 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
         if ts != ls[:1]:
             raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")
         t = target.data
-        if t.size and (t.min() < 0 or t.max() >= ls[1]):
+        # one pass: seen as unsigned, a negative class is huge, so max() catches both ends
+        unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))
+        if t.size and unsigned.max() >= ls[1]:
             raise ValueError(
                 f"cross_entropy: target classes must lie in [0, {ls[1] - 1}]; got values from {t.min()} to {t.max()}"
             )
