@@ -130,16 +130,13 @@ TANH = defop("tanh", xp.tanh, lambda F, g, x, y, kw, need: (g * (1.0 - y * y),),
 
 
 def _sigmoid_fwd(x):
-    """1 / (1 + e^-x) via e = e^-|x|, which never overflows: x ≥ 0 gives 1/(1+e), x < 0 gives e/(1+e)."""
-    if x.ndim == 0:
-        return _sigmoid_fwd(x.reshape(1)).reshape(())
-    e = xp.abs(x)
-    xp.negative(e, out=e)
-    xp.exp(e, out=e)
-    den = e + 1.0
-    out = xp.where(x >= 0, 1.0, e).astype(x.dtype, copy=False)
-    out /= den
-    return out
+    """1 / (1 + e^-x) in one buffer.  e^-x may overflow to inf for x < -88 (float32),
+    which gives exactly 0, the right limit; the overflow is expected, so not warned about."""
+    t = xp.negative(x, out=xp.empty_like(x))
+    with xp.errstate(over="ignore"):
+        xp.exp(t, out=t)
+    t += 1.0
+    return xp.reciprocal(t, out=t)
 
 
 SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y")
