@@ -40,8 +40,11 @@ MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepd
 
 
 def _lse_fwd(x, axis, keepdims):
-    m = xp.max(x, axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
+    if not x.size:  # log Σ over nothing is log 0 = -inf (as PyTorch), not a failed max
+        m = xp.zeros(kept_shape(x.shape, axis), dtype=x.dtype)
+    else:
+        m = xp.max(x, axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
@@ -59,8 +62,13 @@ def _lse_vjp(F, g, x, y, kw, need):
 LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp)
 
 
+def _all_if_empty(axis):
+    """PyTorch reads an empty axis tuple as every axis (NumPy as none)."""
+    return None if isinstance(axis, (tuple, list)) and not axis else axis
+
+
 def _reduction_kw(x, axis, keepdims, op):
-    axis = normalize(axis, x.data.ndim, op)
+    axis = normalize(_all_if_empty(axis), x.data.ndim, op)
     return {"axis": axis, "keepdims": bool(keepdims), "shape": x.data.shape}
 
 
@@ -105,7 +113,8 @@ def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None
 
 
 def _nonempty(x, kw, op):
-    if x.data.size == 0:
+    """Only a reduction over an axis of length 0 has no value (a (0, 3) tensor has a max along axis 1)."""
+    if x.data.size == 0 and (kw["axis"] is None or 0 in (x.data.shape[i] for i in kw["axis"])):
         raise ShapeError(f"{op}: the tensor of shape {x.data.shape} is empty")
 
 
@@ -125,7 +134,7 @@ def var(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correcti
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axis = pick_axis(axis, dim, "var")
-    ax = normalize(axis, x.data.ndim, "var")
+    ax = normalize(_all_if_empty(axis), x.data.ndim, "var")
     d = x - mean(x, axis=ax, keepdims=True)
     return sum(d * d, axis=ax, keepdims=keepdims) / builtins.max(_count(x.data.shape, ax) - correction, 0)
 
