@@ -38,6 +38,9 @@ def _raw_index(index):
 
 def getitem(x, index):
     index = _raw_index(index)
+    split = _ints_first(index)
+    if split is not None:
+        return getitem(getitem(x, split[0]), split[1])
     d = x.data
     try:
         probe = d[index]
@@ -51,6 +54,30 @@ def getitem(x, index):
     if _ag._grad_enabled and x._rg:
         node = _ag.Node(GETITEM, (x.grad_fn or x,), (True,), None, None, None, {"index": index, "old": d.shape})
     return registry._Tensor._make(probe, node)
+
+
+def _ints_first(index):
+    """PyTorch applies integer indices before array ones, so ``x[0, :, idx]`` keeps ``idx``'s axis in
+    place where NumPy would move it to the front.  Returns (ints stage, arrays stage), or None when
+    the index does not mix the two."""
+    if not isinstance(index, tuple):
+        return None
+    is_int = [isinstance(i, (int, xp.integer)) and not isinstance(i, (bool, xp.bool_))
+              or isinstance(i, xp.ndarray) and i.ndim == 0 and i.dtype.kind in "iu" for i in index]
+    is_arr = [isinstance(i, xp.ndarray) and i.ndim > 0 for i in index]
+    if not any(is_int) or not any(is_arr):
+        return None
+    first, second = [], []
+    for i, n, a in zip(index, is_int, is_arr):
+        if n:
+            first.append(i)
+        elif a:
+            first.extend([slice(None)] * (i.ndim if i.dtype.kind == "b" else 1))
+            second.append(i)
+        else:  # a slice, None or Ellipsis: applied in the first stage, its axes kept whole in the second
+            first.append(i)
+            second.append(i if i is Ellipsis else slice(None))
+    return tuple(first), tuple(second)
 
 
 def index_add_zeros(g, shape, index):
