@@ -94,6 +94,8 @@ def softmax(x, axis: int | None = None, *, dim=None):
     x = _tensor(x)
     a = pick_axis(axis, dim, "softmax")
     a = one(-1 if a is None else a, x.data.ndim, "softmax")
+    if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
+        return softmax(x.reshape(1), 0).reshape(())
     return apply1(SOFTMAX, x, {"axis": a})
 
 
@@ -102,6 +104,8 @@ def log_softmax(x, axis: int | None = None, *, dim=None):
     x = _tensor(x)
     a = pick_axis(axis, dim, "log_softmax")
     a = one(-1 if a is None else a, x.data.ndim, "log_softmax")
+    if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
+        return log_softmax(x.reshape(1), 0).reshape(())
     return apply1(LOG_SOFTMAX, x, {"axis": a})
 
 
