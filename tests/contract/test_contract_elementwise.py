@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (the lambdas are called at once, inside the loop that binds their variables)
 """DESIGN.md "Operations", elementwise part: + - * / ** @, unary ops, comparisons, where, clip,
 maximum/minimum, with NumPy broadcasting, Python scalars on either side, reflected operators,
 integer/bool tensors; values and gradients against PyTorch."""

@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (the lambdas are called at once, inside the loop that binds their variables)
 """DESIGN.md "Tensors": creation functions, dtypes, attributes and methods, as PyTorch users know them."""
 from __future__ import annotations
 
