@@ -168,14 +168,10 @@ def _run_hooks(hooks, g, create_graph: bool):
 
 
 def _accumulate_into(t, g, create_graph: bool, stored: set) -> None:
-    """Add ``g`` to ``t.grad`` without ever sharing one array between two .grad."""
+    """Add ``g`` to ``t.grad`` (a retained non-leaf) without sharing one array between two .grad."""
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
         return
-    if g.shape != t.data.shape:
-        raise AutogradError(
-            f"internal: gradient of shape {g.shape} for a tensor of shape {t.data.shape}"
-        )
     if t.grad is None:
         if id(g) in stored or not g.flags.writeable:
             g = g.copy()
@@ -268,12 +264,23 @@ def run_backward(
                 results[i] = _run_hooks(key._hooks, g, create_graph) if key._hooks else g
         return results
 
-    stored: set = set()
+    # Leaves last: each .grad gets the sum of everything that reached it.
+    stored: set = set()  # arrays already handed to some .grad (add's VJP passes one array to both sides)
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
-        if leaf._rg:
-            _accumulate_into(leaf, g, create_graph, stored)
+        if not leaf._rg:
+            continue
+        old = leaf.grad
+        if create_graph:
+            leaf.grad = g if old is None else old + g
+        elif old is not None:
+            old.data = old.data + g
+        else:
+            if id(g) in stored or not g.flags.writeable:
+                g = g.copy()
+            stored.add(id(g))
+            leaf.grad = _Tensor._make(g, None)
     return None
 
 
@@ -371,7 +378,8 @@ def backward(
         # the everyday case, loss.backward(): no wrapping, no mode switch
         if not tensors._rg or tensors.data.size != 1:
             _root_grad(tensors, None, False) if tensors._rg else backward((tensors,))
-        run_backward((tensors,), (_xp.ones(tensors.data.shape, tensors.data.dtype),), bool(retain_graph), False)
+        d = tensors.data
+        run_backward((tensors,), (_xp.array(1, d.dtype).reshape(d.shape),), bool(retain_graph), False)
         return
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
