@@ -5,14 +5,17 @@ from ..creation import empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, _check_device
 from .parameter import Parameter
 
 
 class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype=None) -> None:
+                 max_norm: float | None = None, *, device=None, dtype=None) -> None:
         super().__init__()
+        _check_device(device)
+        if max_norm is not None:
+            raise NotImplementedError("Embedding: max_norm is not supported")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "

@@ -7,15 +7,16 @@ from ..creation import empty
 from ..ops.linalg import linear
 from ..tensor import Tensor
 from . import init
-from .module import Module
+from .module import Module, _check_device
 from .parameter import Parameter
 
 
 class Linear(Module):
     """A fully connected layer: one fused op, so one node per layer in the graph."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        _check_device(device)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))

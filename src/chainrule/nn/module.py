@@ -342,6 +342,14 @@ class Module:
         self.__dict__.update(state)
 
 
+def _check_device(device) -> None:
+    """Layers take PyTorch's ``device=`` argument; only the CPU exists here."""
+    if device is not None:
+        from ..backend import get_array_module
+
+        get_array_module(str(device))
+
+
 def _as_array(v, key: str):
     """Accept chainrule Tensors, NumPy arrays and anything array-like (e.g. torch tensors)."""
     if isinstance(v, Tensor):
