@@ -264,3 +264,10 @@ def test_apply_visits_children_before_parents_as_torch():
         return seen
 
     assert names(cr) == names(torch) == ["Linear", "ReLU", "Sequential", "Tanh", "Sequential"]
+
+
+def test_batchnorm_checkpoint_without_num_batches_tracked_loads_like_torch():
+    sd = {k: v.numpy() for k, v in torch.nn.BatchNorm2d(3).state_dict().items() if "num_batches" not in k}
+    torch.nn.BatchNorm2d(3).load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})  # PyTorch accepts it
+    result = cr.nn.BatchNorm2d(3).load_state_dict(sd)
+    assert result.missing_keys == []

@@ -275,10 +275,12 @@ class Module:
         """Copy values into the existing tensors (optimizers keep their references).
 
         Shape mismatches always raise; with ``strict`` missing and unexpected
-        keys raise too.  The error lists every problem at once.
+        keys raise too.  The error lists every problem at once.  A missing
+        ``num_batches_tracked`` is allowed (older checkpoints lack it, as PyTorch allows).
         """
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        # PyTorch also accepts batch norm checkpoints written before num_batches_tracked existed
+        missing = [k for k in own if k not in state_dict and not k.endswith("num_batches_tracked")]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         values = {}
