@@ -8,7 +8,6 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import ShapeError
 
-
 _add_reduce = xp.add.reduce
 
 
