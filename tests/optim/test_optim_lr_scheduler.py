@@ -16,6 +16,8 @@ CASES = [
     ("LinearLR", dict()),
     ("LinearLR", dict(start_factor=0.1, end_factor=0.8, total_iters=6)),
     ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=10)),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 11], gamma=0.5)),
+    ("LambdaLR", dict(lr_lambda=lambda e: 0.95 ** e / (1 + e % 3))),
 ]
 
 
@@ -92,3 +94,10 @@ def test_state_dict_keys_match_torch():
 def test_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError, match="not a cr.optim.Optimizer"):
         cr.optim.lr_scheduler.StepLR(object(), 2)
+
+
+def test_lambda_lr_state_dict_leaves_the_functions_out():
+    _, cs, _, _ = _pair("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (e + 1)))
+    cs.step()
+    state = cs.state_dict()
+    assert "lr_lambdas" not in state and state["last_epoch"] == 1

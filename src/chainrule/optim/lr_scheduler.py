@@ -6,6 +6,7 @@ as in PyTorch, constructing one already performs step 0.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from .optimizer import Optimizer
 
@@ -136,6 +137,42 @@ class LinearLR(LRScheduler):
     def _closed_form(self) -> list[float]:
         s, e, n = self.start_factor, self.end_factor, self.total_iters
         return [b * (s + (e - s) * min(n, self.last_epoch) / n) for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr ← lr·γ at each epoch listed in ``milestones`` (γ^k if it is listed k times)."""
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.milestones = Counter(int(m) for m in milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
+
+    def _closed_form(self) -> list[float]:
+        passed = sum(n for m, n in self.milestones.items() if m <= self.last_epoch)
+        return [b * self.gamma ** passed for b in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr · λ(epoch), with one function per group or one for all."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        n = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(self.lr_lambdas) != n:
+            raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [b * f(self.last_epoch) for f, b in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        """Functions are not state (they cannot be saved); everything else is."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
 
 _LRScheduler = LRScheduler
