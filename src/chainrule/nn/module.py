@@ -330,9 +330,6 @@ class Module:
             return head + lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
-    def __dir__(self):
-        return sorted(set(super().__dir__()))
-
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_cache"] = None
