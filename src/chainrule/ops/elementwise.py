@@ -200,7 +200,10 @@ def clip(x, min=None, max=None):
     """Limit values to [min, max]; the gradient passes where x was inside."""
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    return apply1(CLIP, x, {"min": _scalar(min), "max": _scalar(max)})
+    min, max = _scalar(min), _scalar(max)
+    if x.data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = x.float()  # an integer tensor clipped to 0.5 is float32 (PyTorch), not float64
+    return apply1(CLIP, x, {"min": min, "max": max})
 
 
 clamp = clip
@@ -244,6 +247,12 @@ def where(cond, a, b):
         cond = T._make(cond.data.astype(bool), None)
     a = a if isinstance(a, T) else as_value(a)
     b = b if isinstance(b, T) else as_value(b)
+    if not isinstance(a, T) and not isinstance(b, T):
+        a = T(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
+    if isinstance(a, float) and b.data.dtype.kind in "biu":
+        b = b.float()
+    if isinstance(b, float) and a.data.dtype.kind in "biu":
+        a = a.float()
     if isinstance(a, T) and isinstance(b, T) and a.data.dtype != b.data.dtype:
         ad, bd = check_dtypes("where", a.data, b.data)
         if ad is not a.data:
