@@ -122,6 +122,8 @@ def logsumexp(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, di
     """log Σ exp(x), shifted by the maximum so it never overflows."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = _tensor(x)
+    if x.data.dtype.kind in "biu":
+        x = x.float()  # float32 for integers (PyTorch), not NumPy's float64
     kw = _reduction_kw(x, pick_axis(axis, dim, "logsumexp"), keepdims, "logsumexp")
     return apply1(LOGSUMEXP, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
 
