@@ -69,7 +69,10 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
         from ..errors import IndexOutOfRange
 
         return IndexOutOfRange(f"{op.name}: {msg} (tensor shape {_shape_of(xd[0])})")
-    return type(exc)(f"{op.name} on shapes {shapes}: {msg}")
+    try:
+        return type(exc)(f"{op.name} on shapes {shapes}: {msg}")
+    except TypeError:  # an exception class with its own constructor (NumPy's casting errors)
+        return DTypeError(f"{op.name} on shapes {shapes}: {msg}")
 
 
 def as_value(x, like=None):
