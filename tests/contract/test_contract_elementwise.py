@@ -240,3 +240,39 @@ def test_gradcheck_broadcast_binary():
     b = cr.tensor(randn(4, 1, seed=19, kind="positive"), requires_grad=True)
     for f in (lambda x, y: x * y + x / y - y ** x, lambda x, y: cr.maximum(x, y) * cr.minimum(x, y)):
         assert cr.gradcheck(f, (a, b))
+
+
+MIXED_INT_CASES = [
+    ("exp(int)", lambda m, t: m.exp(t(np.array([1, 2])))), ("sqrt(bool)", lambda m, t: m.sqrt(t(np.array([True])))),
+    ("sigmoid(int)", lambda m, t: m.sigmoid(t(np.array([-1, 2])))),
+    ("relu(int)", lambda m, t: m.relu(t(np.array([-1, 2])))),
+    ("tanh(int)", lambda m, t: m.tanh(t(np.array([1, 0])))), ("log(int)", lambda m, t: m.log(t(np.array([1, 3])))),
+    ("where(int, 0.5)", lambda m, t: m.where(t(np.array([True, False])), t(np.array([1, 2])), 0.5)),
+    ("where(0.5, int)", lambda m, t: m.where(t(np.array([True, False])), 0.5, t(np.array([1, 2])))),
+    ("where(1.0, 0.0)", lambda m, t: m.where(t(np.array([True, False])), 1.0, 0.0)),
+    ("where(int, 0)", lambda m, t: m.where(t(np.array([True, False])), t(np.array([1, 2])), 0)),
+    ("clip(int, floats)", lambda m, t: m.clip(t(np.array([0, 1, 3])), 0.5, 2.5)),
+    ("clip(int, ints)", lambda m, t: m.clip(t(np.array([0, 1, 3])), 1, 2)),
+    ("logsumexp(int)", lambda m, t: m.logsumexp(t(np.array([1, 2, 3])), 0)),
+    ("int ** 0.5", lambda m, t: t(np.array([1, 4])) ** 0.5), ("int ** int", lambda m, t: t(np.array([2, 3])) ** 2),
+    ("bool * 2", lambda m, t: t(np.array([True, False])) * 2), ("bool * 1.5", lambda m, t: t(np.array([True])) * 1.5),
+    ("maximum(int, int)", lambda m, t: m.maximum(t(np.array([1, 5])), t(np.array([3, 2])))),
+    ("sum(bool)", lambda m, t: m.sum(t(np.array([True, True, False])))),
+    ("int @ int", lambda m, t: t(np.arange(4).reshape(2, 2)) @ t(np.arange(4).reshape(2, 2))),
+    ("f16 * 2.5", lambda m, t: t(np.array([1.0, 2.0], dtype=np.float16)) * 2.5),
+    ("f32 + int tensor", lambda m, t: t(np.array([1.5], dtype=np.float32)) + t(np.array([2]))),
+]
+
+
+@pytest.mark.parametrize("name,f", MIXED_INT_CASES, ids=[c[0] for c in MIXED_INT_CASES])
+def test_integer_bool_inputs_dtype_and_values_like_torch(name, f):
+    with np.errstate(all="ignore"):
+        y = f(cr, cr.tensor)
+    t = f(torch, torch.tensor)
+    assert str(y.dtype) == str(t.dtype).replace("torch.", ""), (y.dtype, t.dtype)
+    np.testing.assert_allclose(y.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_bad_dtype_in_op_is_a_chainrule_error():
+    with pytest.raises(cr.ChainruleError, match="softmax"):
+        cr.softmax(cr.tensor([1, 2]), 0)  # torch refuses integer softmax too
