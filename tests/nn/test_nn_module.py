@@ -271,3 +271,22 @@ def test_batchnorm_checkpoint_without_num_batches_tracked_loads_like_torch():
     torch.nn.BatchNorm2d(3).load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})  # PyTorch accepts it
     result = cr.nn.BatchNorm2d(3).load_state_dict(sd)
     assert result.missing_keys == []
+
+
+def test_forward_hooks_see_and_replace_inputs_and_outputs():
+    m = _mlp(cr.nn)
+    x = cr.randn(2, 4)
+    seen = []
+    h1 = m[0].register_forward_hook(lambda mod, args, out: seen.append((type(mod).__name__, out.shape)))
+    h2 = m[1].register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+    y = m(x)
+    assert seen == [("Linear", (2, 8))]
+    np.testing.assert_allclose(y.numpy(), np.broadcast_to(m[2].bias.numpy(), (2, 3)), rtol=1e-6)
+    h1.remove()
+    h2.remove()
+    assert m[0]._hooks is None and m[1]._hooks is None  # removed: back to the plain call
+    np.testing.assert_array_equal(m(x).numpy(), m[2](m[1](m[0](x))).numpy())
+    assert len(seen) == 1
+    with m.register_forward_hook(lambda mod, args, out: out * 2):
+        np.testing.assert_allclose(m(x).numpy(), 2 * m[2](m[1](m[0](x))).numpy(), rtol=1e-6)
+    assert m._hooks is None

@@ -30,6 +30,30 @@ class StateDictError(ChainruleError, RuntimeError):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class RemovableHandle:
+    """Returned by the hook registrations; ``remove()`` takes the hook off again."""
+
+    _next = [0]
+
+    def __init__(self, module: "Module", which: int) -> None:
+        self.module, self.which = module, which
+        self.id = RemovableHandle._next[0]
+        RemovableHandle._next[0] += 1
+
+    def remove(self) -> None:
+        hooks = self.module._hooks
+        if hooks is not None:
+            hooks[self.which].pop(self.id, None)
+            if not hooks[0] and not hooks[1]:
+                self.module.__dict__["_hooks"] = None  # back to the fast path
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 class Module:
     """Base class: subclass it, assign layers and Parameters in ``__init__``, write ``forward``."""
 
@@ -43,12 +67,45 @@ class Module:
         d["_non_persistent"] = set()
         d["_modules"] = {}
         d["_cache"] = None
+        d["_hooks"] = None
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:  # the usual case costs one attribute test
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    # ------------------------------------------------------------ hooks
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        pre, post = self._hooks
+        for hook in list(pre.values()):
+            out = hook(self, args)
+            if out is not None:
+                args = out if isinstance(out, tuple) else (out,)
+        result = self.forward(*args, **kwargs)
+        for hook in list(post.values()):
+            out = hook(self, args, result)
+            if out is not None:
+                result = out
+        return result
+
+    def _add_hook(self, which: int, hook) -> "RemovableHandle":
+        if self._hooks is None:
+            self.__dict__["_hooks"] = ({}, {})
+        table = self._hooks[which]
+        handle = RemovableHandle(self, which)
+        table[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook) -> "RemovableHandle":
+        """``hook(module, args) -> None or new args`` runs before every forward."""
+        return self._add_hook(0, hook)
+
+    def register_forward_hook(self, hook) -> "RemovableHandle":
+        """``hook(module, args, output) -> None or new output`` runs after every forward."""
+        return self._add_hook(1, hook)
 
     # ------------------------------------------------------------ registration
     def _registry(self, name: str) -> dict:
@@ -333,6 +390,7 @@ class Module:
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_cache"] = None
+        d["_hooks"] = None  # hooks are functions of this session, not state
         if "_seq" in d:
             d["_seq"] = (-1, ())
         return d
