@@ -154,6 +154,9 @@ def cat(tensors, axis: int | None = None, *, dim=None):
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
     first = tensors[0].data
+    for i, t in enumerate(tensors):
+        if t.data.ndim == 0:
+            raise ShapeError(f"cat: tensor {i} is 0-d and has no axis to join along; use stack")
     a = one(axis, first.ndim, "cat")
     for i, t in enumerate(tensors[1:], 1):
         d = t.data
