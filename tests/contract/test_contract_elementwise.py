@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 import torch
 from contract_util import compare, pair, randn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
 
@@ -276,3 +279,30 @@ def test_integer_bool_inputs_dtype_and_values_like_torch(name, f):
 def test_bad_dtype_in_op_is_a_chainrule_error():
     with pytest.raises(cr.ChainruleError, match="softmax"):
         cr.softmax(cr.tensor([1, 2]), 0)  # torch refuses integer softmax too
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=3),
+       name=st.sampled_from(sorted(BINARY)), seed=st.integers(0, 2**16))
+def test_property_binary_broadcasting_vs_torch(shapes, name, seed):
+    fn, tfn, _ = BINARY[name]
+    a = randn(*shapes.input_shapes[0], seed=seed, kind="positive")
+    b = randn(*shapes.input_shapes[1], seed=seed + 1, kind="positive" if name in ("div", "pow") else "normal")
+    compare(fn, tfn, [a, b], seed=seed)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=3), data=st.data(),
+       name=st.sampled_from(["sum", "mean", "max", "min", "logsumexp", "var", "std"]), keep=st.booleans())
+def test_property_reductions_vs_torch(shape, data, name, keep):
+    nd = len(shape)
+    axes = data.draw(st.lists(st.integers(-max(nd, 1), max(nd, 1) - 1), min_size=1, max_size=max(nd, 1),
+                              unique_by=lambda v: v % max(nd, 1)))
+    axis = tuple(axes) if len(axes) > 1 else axes[0]
+    a = randn(*shape, seed=len(shape))
+    tname = {"max": "amax", "min": "amin"}.get(name, name)
+    kw = {"correction": 0} if name in ("var", "std") else {}
+    if name == "std":
+        a = a + np.arange(a.size).reshape(shape)  # no constant slice: std's gradient is defined
+    compare(lambda x: getattr(cr, name)(x, axis=axis, keepdims=keep, **kw),
+            lambda t: getattr(torch, tname)(t, dim=axis, keepdim=keep, **kw), [a])

@@ -224,6 +224,8 @@ def test_cat_stack_defaults_and_edges():
         cr.cat([cr.tensor(a), cr.tensor(b)], axis=1)
     with pytest.raises(cr.ChainruleError):
         cr.stack([cr.tensor(a), cr.tensor(b)])
+    with pytest.raises(cr.ChainruleError, match="0-d"):
+        cr.cat([cr.tensor(1.0), cr.tensor(2.0)])  # torch refuses too
 
 
 @pytest.mark.parametrize("pad", [(1, 2), (0, 0), (1, 0, 0, 2), (2, 1, 1, 0, 1, 1), (0, 3, 1, 1)])
