@@ -78,3 +78,28 @@ def test_cross_entropy_any_shape(n, c, extra, reduction, seed):
     t = rng.integers(0, c, (n,) + spatial)
     _compare(lambda a: F.cross_entropy(a, cr.tensor(t), reduction=reduction),
              lambda a: TF.cross_entropy(a, torch.tensor(t), reduction=reduction), [x])
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.booleans(), st.integers(0, 2**16))
+def test_batch_norm_any_shape(n, c, extra, training, seed):
+    rng = np.random.default_rng(seed)
+    shape = (n, c) + tuple(rng.integers(1, 4, extra))
+    assume(not training or np.prod(shape) // c > 1)
+    x, w, b = rng.standard_normal(shape) * 3 + 1, rng.standard_normal(c), rng.standard_normal(c)
+    rm, rv = rng.standard_normal(c), rng.random(c) + 0.5
+    crm, crv, trm, trv = cr.tensor(rm), cr.tensor(rv), torch.tensor(rm), torch.tensor(rv)
+    _compare(lambda *a: F.batch_norm(a[0], crm, crv, a[1], a[2], training=training, momentum=0.3),
+             lambda *a: TF.batch_norm(a[0], trm, trv, a[1], a[2], training=training, momentum=0.3), [x, w, b],
+             rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(crm.numpy(), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(crv.numpy(), trv.numpy(), rtol=1e-12)
+
+
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.integers(1, 3), st.integers(0, 2**16))
+def test_layer_norm_any_shape(shape, k, seed):
+    k = min(k, len(shape))
+    rng = np.random.default_rng(seed)
+    ns = tuple(shape[len(shape) - k:])
+    x, w, b = rng.standard_normal(shape) * 2, rng.standard_normal(ns), rng.standard_normal(ns)
+    _compare(lambda *a: F.layer_norm(a[0], ns, a[1], a[2]), lambda *a: TF.layer_norm(a[0], ns, a[1], a[2]),
+             [x, w, b], rtol=1e-8, atol=1e-9)
