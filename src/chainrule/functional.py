@@ -7,6 +7,8 @@ their gradients come for free.
 """
 from __future__ import annotations
 
+import math
+
 from . import random
 from .backend import xp
 from .errors import ShapeError
@@ -163,6 +165,8 @@ def _nll_2d(logp: Tensor, t, weight, ignore_index: int, reduction: str, op: str)
     if reduction == "none":
         return loss
     total = loss.sum()
+    if reduction == "mean" and not w.sum():  # every target ignored: NaN loss, zero gradient (PyTorch)
+        return total + math.nan
     return total / float(w.sum()) if reduction == "mean" else total
 
 
@@ -229,7 +233,7 @@ def _ce_classes(logp, t, w, ignore_index, reduction, eps):
     smooth = -((logp if w is None else logp * w).sum(axis=1)) * valid.astype(logp.data.dtype)
     if reduction == "mean":
         denom = float(w[safe][valid].sum()) if w is not None else float(valid.sum())
-        smooth = smooth.sum() / denom
+        smooth = smooth.sum() / denom if denom else smooth.sum() + math.nan
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1.0 - eps) + smooth * (eps / c)
