@@ -456,3 +456,23 @@ def test_clip_grad_norm_like_torch(norm_type):
     nn.utils.clip_grad_norm_(small, 5.0)  # a single tensor; under max_norm: unchanged
     np.testing.assert_allclose(small.grad.numpy(), [0.1, 0.1])
     assert "max_norm" in inspect.signature(nn.utils.clip_grad_norm_).parameters
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_every_target_ignored_nan_loss_zero_gradient_like_torch(smoothing, weighted):
+    logits, tgt = x32(5, 4, seed=50), np.full(5, -100)
+    w = np.array([1.0, 2.0, 0.5, 1.5], dtype=np.float32)
+    (xc, xt) = pair(logits)
+    with np.errstate(all="ignore"):
+        y = F.cross_entropy(xc, cr.tensor(tgt), weight=cr.tensor(w) if weighted else None, label_smoothing=smoothing)
+        y.backward()
+    ty = TF.cross_entropy(xt, torch.tensor(tgt), weight=torch.tensor(w) if weighted else None,
+                          label_smoothing=smoothing)
+    ty.backward()
+    assert np.isnan(y.item()) and np.isnan(ty.item())
+    np.testing.assert_array_equal(xc.grad.numpy(), xt.grad.numpy())  # zeros, not NaN
+    xn = cr.tensor(logits, requires_grad=True)
+    with np.errstate(all="ignore"):
+        F.nll_loss(xn, cr.tensor(tgt)).backward()
+    assert not xn.grad.numpy().any()
