@@ -61,7 +61,7 @@ def test_conv2d_errors():
     with pytest.raises(cr.ShapeError, match=r"3 channels|expects 3"):
         conv(cr.randn(1, 2, 5, 5))
     with pytest.raises(cr.ShapeError, match=r"\(N, C, H, W\)"):
-        conv(cr.randn(3, 5, 5))
+        conv(cr.randn(5, 5))  # (3, 5, 5) is one unbatched image, accepted as in PyTorch
     with pytest.raises(cr.ShapeError, match="larger than the padded input"):
         conv(cr.randn(1, 3, 2, 2))
     with pytest.raises(ValueError, match="same"):

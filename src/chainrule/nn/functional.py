@@ -65,6 +65,8 @@ def _check_4d(x: Tensor, op: str) -> None:
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, H, W) with weights (O, C/groups, kh, kw), as PyTorch's conv2d."""
+    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)[0]
     x, w = input.data, weight.data
     _check_4d(input, "conv2d")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
@@ -140,6 +142,9 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """The largest value of each window; its gradient goes to that value's position alone."""
+    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+        out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return (out[0][0], out[1][0]) if return_indices else out[0]
     k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     found: dict = {}
     out = apply1(MAX_POOL2D, input, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
@@ -153,6 +158,9 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The mean of each window: a convolution of every channel with a constant kernel."""
+    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override)[0]
     k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     n, c, h, w = input.data.shape
     dtype = input.data.dtype if input.data.dtype.kind == "f" else xp.float32
