@@ -476,3 +476,17 @@ def test_every_target_ignored_nan_loss_zero_gradient_like_torch(smoothing, weigh
     with np.errstate(all="ignore"):
         F.nll_loss(xn, cr.tensor(tgt)).backward()
     assert not xn.grad.numpy().any()
+
+
+def test_unbatched_chw_input_like_torch():
+    x, w, b = x32(3, 7, 6, seed=51), x32(4, 3, 3, 3, seed=52), x32(4, seed=53)
+    compare(F.conv2d, TF.conv2d, [x, w, b], rtol=1e-4, atol=1e-5)
+    compare(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [x])
+    compare(lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), [x])
+    out, idx = F.max_pool2d(cr.tensor(x), 2, return_indices=True)
+    tout, tidx = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    c = nn.Conv2d(3, 2, 3)
+    t = torch.nn.Conv2d(3, 2, 3)
+    t.load_state_dict(to_torch_state(c))
+    np.testing.assert_allclose(c(cr.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
