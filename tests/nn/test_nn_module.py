@@ -128,7 +128,8 @@ def test_registration_and_traversal():
     n = Net()
     assert [k for k, _ in n.named_parameters()] == ["w", "a.weight", "a.bias"]
     assert len(list(n.parameters())) == 3
-    assert list(n.state_dict()) == ["w", "count", "a.weight", "a.bias"]
+    # as in PyTorch, state_dict names a module used twice under both names
+    assert list(n.state_dict()) == ["w", "count", "a.weight", "a.bias", "shared.weight", "shared.bias"]
     assert [k for k, _ in n.named_buffers()] == ["count", "scratch"]
     assert len(list(n.modules())) == 2 and len(list(n.children())) == 1
     n.b = cr.nn.Linear(2, 1)

@@ -318,7 +318,8 @@ class Module:
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Names -> tensors (sharing memory), in PyTorch's order and with its names."""
         out = OrderedDict() if destination is None else destination
-        for mname, m in self.named_modules(prefix=prefix.rstrip(".")):
+        # a module used twice is saved under each name (PyTorch), so tied layers keep PyTorch's keys
+        for mname, m in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             pre = f"{mname}." if mname else ""
             for k, p in m._parameters.items():
                 if p is not None:
