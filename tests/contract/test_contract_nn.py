@@ -490,3 +490,12 @@ def test_unbatched_chw_input_like_torch():
     t = torch.nn.Conv2d(3, 2, 3)
     t.load_state_dict(to_torch_state(c))
     np.testing.assert_allclose(c(cr.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_shared_module_state_dict_keys_like_torch():
+    lin, tlin = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    c, t = nn.Sequential(lin, nn.ReLU(), lin), torch.nn.Sequential(tlin, torch.nn.ReLU(), tlin)
+    assert list(c.state_dict()) == list(t.state_dict())
+    assert len(list(c.parameters())) == len(list(t.parameters())) == 2  # parameters() does not repeat them
+    check_layer(c, t, x32(3, 2, seed=54))
+    c.load_state_dict({k: cr.tensor(v.numpy()) for k, v in t.state_dict().items()})  # strict: no unexpected keys
