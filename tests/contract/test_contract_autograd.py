@@ -203,3 +203,36 @@ def test_leaf_hook_modifies_grad_like_torch():
     (x * 3).sum().backward()
     (tx * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_engine_semantics_like_torch():
+    for m, grad in ((cr, cr.grad), (torch, torch.autograd.grad)):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        (y * y).sum().backward(retain_graph=True)
+        (y * 3).sum().backward()
+        assert y.grad.tolist() == [7.0, 11.0] and x.grad.tolist() == [14.0, 22.0]  # retained grads accumulate
+        z = x * x
+        assert grad((z * 3).sum(), z)[0].tolist() == [3.0, 3.0]  # gradient with respect to an intermediate
+        outs = [(x * x).sum(), (x * 3).sum()]
+        assert grad(outs, x, grad_outputs=[None, None])[0].tolist() == [5.0, 7.0]
+        with m.no_grad():
+            w = m.tensor([1.0], requires_grad=True)  # created under no_grad: still a leaf that requires grad
+        assert w.requires_grad and w.is_leaf and (w * 2).requires_grad
+        a = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        (a[0] * a[:, 1]).sum().backward()  # overlapping views of one leaf
+        assert a.grad.tolist() == [[2.0, 5.0], [0.0, 2.0]]
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(cr.ChainruleError, match=r"(?i)float32.*float64|float64.*float32"):
+        cr.tensor([1.0]) + cr.tensor(np.array([1.0]))  # would silently compute in float64
+    with pytest.raises(cr.ChainruleError, match=r"\(2, 3\).*\(2, 3\)|matmul"):
+        cr.matmul(cr.zeros(2, 3), cr.zeros(2, 3))
+    with pytest.raises(cr.ChainruleError, match=r"(?i)scalar"):
+        cr.zeros(2, requires_grad=True).backward()
+    with pytest.raises(cr.ChainruleError, match=r"(?i)int64|float"):
+        cr.tensor([1, 2]).requires_grad_()
+    with pytest.raises(cr.ChainruleError, match=r"\(2, 3\)"):
+        cr.zeros(2, 3)[:, 3]
