@@ -195,9 +195,16 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
         raise ValueError(f"pad: only mode='constant' is supported, not {mode!r}")
     x = _tensor(x)
     pad = tuple(int(p) for p in pad)
-    if any(p < 0 for p in pad):
-        raise ShapeError(f"pad: negative padding {pad} is not supported")
-    _pad_width(x.data.ndim, pad)
+    width = _pad_width(x.data.ndim, pad)
+    if any(p < 0 for p in pad):  # negative padding crops that side, as in PyTorch
+        index = []
+        for (lo, hi), n in zip(width, x.data.shape):
+            start, stop = max(-lo, 0), n - max(-hi, 0)
+            if stop < start:
+                raise ShapeError(f"pad: {pad} crops more than the {n} values of an axis of shape {x.data.shape}")
+            index.append(slice(start, stop))
+        x = x[tuple(index)]
+        pad = tuple(max(p, 0) for p in pad)
     return apply1(PAD, x, {"pad": pad, "value": value, "old": x.data.shape})
 
 
