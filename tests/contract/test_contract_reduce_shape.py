@@ -324,3 +324,11 @@ def test_second_order_through_reductions_vs_torch():
         (h,) = cr.grad((g * g).sum(), (x,))
         (th,) = torch.autograd.grad((tg * tg).sum(), (t,))
         np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("pad", [(-1, 2), (-1, -1), (1, -2, -1, 1), (0, -3), (-1, 0, 0, 0, 2, -1)], ids=str)
+def test_pad_negative_crops_like_torch(pad):
+    a = randn(2, 3, 4, seed=36)
+    compare(lambda x: cr.pad(x, pad, value=0.5), lambda t: torch.nn.functional.pad(t, pad, value=0.5), [a])
+    with pytest.raises(cr.ChainruleError, match="pad"):
+        cr.pad(cr.tensor(a), (-3, -2))
