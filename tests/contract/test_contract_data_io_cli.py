@@ -176,3 +176,37 @@ def test_command_line_help_and_version(args):
         if args == ["--help"]:
             for sub in ("train", "evaluate", "explain"):
                 assert sub in out
+
+
+def test_save_interrupted_mid_write_keeps_old_file(tmp_path: Path, monkeypatch):
+    import os
+
+    path = tmp_path / "ckpt.safetensors"
+    cr.save({"a": cr.ones(3)}, path)
+    before = path.read_bytes()
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        cr.save({"a": cr.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]  # no temporary left behind
+
+
+def test_load_never_executes_code(tmp_path: Path):
+    import pickle
+
+    marker = tmp_path / "executed"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.write_text, (marker, "pwned"))
+
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(pickle.dumps({"w": Evil()}))
+    with pytest.raises(cr.ChainruleError):
+        cr.load(bad)
+    assert not marker.exists()
