@@ -59,9 +59,9 @@ def reshape(x, *shape):
     return apply1(RESHAPE, x, {"shape": shape, "old": old})
 
 
-def permute(x, *axes):
+def permute(x, *axes, dims=None):
     x = _tensor(x)
-    axes = _shape_arg(axes)
+    axes = _shape_arg(axes if dims is None else (dims,))  # dims= is PyTorch's keyword
     nd = x.data.ndim
     if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
         raise ShapeError(f"permute: {axes} is not an ordering of the {nd} axes of shape {x.data.shape}")
@@ -70,8 +70,10 @@ def permute(x, *axes):
     return apply1(PERMUTE, x, {"axes": axes, "inverse": inverse})
 
 
-def transpose(x, axis0: int = -2, axis1: int = -1):
-    """Swap two axes (PyTorch's transpose, not NumPy's)."""
+def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
+    """Swap two axes (PyTorch's transpose, not NumPy's); dim0=/dim1= are PyTorch's keywords."""
+    axis0 = axis0 if dim0 is None else dim0
+    axis1 = axis1 if dim1 is None else dim1
     x = _tensor(x)
     nd = x.data.ndim
     if nd < 2:
