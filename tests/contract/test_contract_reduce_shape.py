@@ -155,6 +155,8 @@ def test_transpose_permute_T():
         compare(lambda x: x.permute(*axes), lambda t: t.permute(*axes), [a])
         compare(lambda x: x.permute(axes), lambda t: t.permute(axes), [a])
         compare(lambda x: cr.permute(x, axes), lambda t: torch.permute(t, axes), [a])
+    compare(lambda x: x.transpose(dim0=0, dim1=2), lambda t: t.transpose(dim0=0, dim1=2), [a])
+    compare(lambda x: cr.permute(x, dims=(1, 2, 0)), lambda t: torch.permute(t, dims=(1, 2, 0)), [a])
     compare(lambda x: x.T, lambda t: t.permute(2, 1, 0), [a])
     compare(lambda x: x.T, lambda t: t.T, [randn(3, 5, seed=26)])
     compare(lambda x: x.T, lambda t: t.T, [randn(3, seed=26)])
