@@ -69,7 +69,8 @@ def test_conv2d_errors():
 
 
 POOL_CASES = [dict(kernel_size=2), dict(kernel_size=3, stride=1), dict(kernel_size=3, stride=2, padding=1),
-              dict(kernel_size=(2, 3), stride=(1, 2))]
+              dict(kernel_size=(2, 3), stride=(1, 2)), dict(kernel_size=2, ceil_mode=True),
+              dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)]
 
 
 @pytest.mark.parametrize("kw", POOL_CASES, ids=[str(k) for k in POOL_CASES])
@@ -80,10 +81,11 @@ def test_max_pool2d(kw):
 def test_max_pool2d_dilation_and_indices():
     compare_module(cr.nn.MaxPool2d(2, 1, dilation=2), torch.nn.MaxPool2d(2, 1, dilation=2), _x(2, 3, 7, 8))
     x = _x(2, 3, 6, 6)
-    out, idx = cr.nn.functional.max_pool2d(cr.tensor(x), 3, 2, 1, return_indices=True)
-    tout, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
-    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
-    np.testing.assert_array_equal(out.numpy(), tout.numpy())
+    for ceil in (False, True):
+        out, idx = cr.nn.functional.max_pool2d(cr.tensor(x), 3, 2, 1, ceil_mode=ceil, return_indices=True)
+        tout, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, ceil_mode=ceil, return_indices=True)
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+        np.testing.assert_array_equal(out.numpy(), tout.numpy())
 
 
 def test_max_pool2d_ties_send_gradient_to_one_input():
@@ -96,7 +98,9 @@ def test_max_pool2d_ties_send_gradient_to_one_input():
 
 AVG_CASES = [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
              dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
-             dict(kernel_size=(2, 3), divisor_override=4)]
+             dict(kernel_size=(2, 3), divisor_override=4), dict(kernel_size=2, ceil_mode=True),
+             dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+             dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)]
 
 
 @pytest.mark.parametrize("kw", AVG_CASES, ids=[str(k) for k in AVG_CASES])

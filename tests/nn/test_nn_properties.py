@@ -62,10 +62,12 @@ def test_pools_any_geometry(g):
     rng = np.random.default_rng(g["seed"])
     x = rng.permutation(g["n"] * g["c"] * g["h"] * g["w"]).reshape(g["n"], g["c"], g["h"], g["w"]) / 10.0
     k = (g["kh"], g["kw"])
-    mkw = dict(stride=g["stride"], padding=padding, dilation=g["dilation"])
-    _compare(lambda a: F.max_pool2d(a, k, **mkw), lambda a: TF.max_pool2d(a, k, **mkw), [x])
+    ceil = g["bias"]  # reuse the drawn boolean for ceil_mode
+    mkw = dict(stride=g["stride"], padding=padding, dilation=g["dilation"], ceil_mode=ceil)
+    if not (ceil and max(g["dilation"]) > 1):  # PyTorch again: its backward of padding-only windows
+        _compare(lambda a: F.max_pool2d(a, k, **mkw), lambda a: TF.max_pool2d(a, k, **mkw), [x])
     for include in (True, False):
-        akw = dict(stride=g["stride"], padding=padding, count_include_pad=include)
+        akw = dict(stride=g["stride"], padding=padding, count_include_pad=include, ceil_mode=ceil)
         _compare(lambda a, akw=akw: F.avg_pool2d(a, k, **akw), lambda a, akw=akw: TF.avg_pool2d(a, k, **akw), [x])
 
 

@@ -34,7 +34,7 @@ from ..ops.embedding import EMBEDDING
 from ..ops.normalization import NORMALIZE
 from ..ops.pool import MAX_POOL2D, flat_index
 from ..ops.registry import apply, apply1
-from ..ops.shape import cat, reshape
+from ..ops.shape import cat, pad, reshape
 from ..tensor import Tensor
 
 
@@ -123,8 +123,6 @@ def _string_padding(mode: str, kernel, stride, dilation) -> tuple[int, int]:
 
 def _pool_args(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool):
     _check_4d(x, op)
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     k = _pair(kernel_size, "kernel_size", op)
     s = k if stride is None or stride == () or stride == [] else _pair(stride, "stride", op)
     p = _pair(padding, "padding", op)
@@ -136,7 +134,32 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_
     h, w = x.data.shape[2:]
     if out_size(h, k[0], s[0], p[0], d[0]) < 1 or out_size(w, k[1], s[1], p[1], d[1]) < 1:
         raise ShapeError(f"{op}: kernel {k} does not fit input of shape {x.data.shape} with padding {p}")
-    return k, s, p, d
+    extra = (0, 0)
+    if ceil_mode:
+        extra = (_ceil_extra(h, k[0], s[0], p[0], d[0]), _ceil_extra(w, k[1], s[1], p[1], d[1]))
+    return k, s, p, d, extra
+
+
+def _ceil_extra(n: int, k: int, s: int, p: int, d: int) -> int:
+    """Rows (or columns) to append so that the floor formula gives ceil_mode's output size.
+
+    PyTorch rounds the window count up, but drops a last window that would
+    start inside the right padding.
+    """
+    span = d * (k - 1) + 1
+    out = -(-(n + 2 * p - span) // s) + 1
+    if (out - 1) * s >= n + p:
+        out -= 1
+    return max(0, (out - 1) * s + span - (n + 2 * p))
+
+
+def _window_sizes(n: int, k: int, s: int, p: int, count: int, include_pad: bool):
+    """How many positions each average-pooling window divides by along one axis (PyTorch's rule)."""
+    start = xp.arange(count) * s - p
+    end = xp.minimum(start + k, n + p)
+    if not include_pad:
+        start, end = xp.maximum(start, 0), xp.minimum(end, n)
+    return end - start
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -145,12 +168,17 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
         out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
         return (out[0][0], out[1][0]) if return_indices else out[0]
-    k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, extra = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    x = input
+    if extra != (0, 0):  # ceil_mode: windows may run past the end, over values that never win
+        low = -xp.inf if input.data.dtype.kind == "f" else xp.iinfo(input.data.dtype).min
+        x = pad(input, (0, extra[1], 0, extra[0]), value=low)
     found: dict = {}
-    out = apply1(MAX_POOL2D, input, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
+    out = apply1(MAX_POOL2D, x, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
     if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
-        n, c, h, w = input.data.shape
-        idx = flat_index(found["arg"], input.data.shape, k, s, p, d)[0] % (h * w)
+        hp, wp = x.data.shape[2:]
+        flat = flat_index(found["arg"], x.data.shape, k, s, p, d)[0] % (hp * wp)
+        idx = (flat // wp) * input.data.shape[3] + flat % wp
         return out, Tensor._make(idx.astype(xp.int64), None)
     return out
 
@@ -161,21 +189,24 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
         return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)[0]
-    k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    k, s, p, d, extra = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     n, c, h, w = input.data.shape
     dtype = input.data.dtype if input.data.dtype.kind == "f" else xp.float32
     ones = Tensor._make(xp.ones((1, 1) + k, dtype=dtype), None)
     x = reshape(input.to(dtype), (n * c, 1, h, w))
+    if extra != (0, 0):
+        x = pad(x, (0, extra[1], 0, extra[0]))
     summed = apply(CONV2D, (x, ones), {"stride": s, "padding": p, "dilation": d})
+    ho, wo = summed.data.shape[2:]
     if divisor_override:
         out = summed / float(divisor_override)
-    elif count_include_pad or p == (0, 0):
+    elif (count_include_pad or p == (0, 0)) and extra == (0, 0):
         out = summed / float(k[0] * k[1])
-    else:
-        plane = xp.ones((1, 1, h, w), dtype=dtype)
-        counts = CONV2D.fwd(plane, ones.data, stride=s, padding=p, dilation=d)
-        out = summed / Tensor._make(counts, None)
-    return reshape(out, (n, c) + out.data.shape[2:])
+    else:  # windows cut short by the edge divide by what they cover
+        sizes = xp.outer(_window_sizes(h, k[0], s[0], p[0], ho, count_include_pad),
+                         _window_sizes(w, k[1], s[1], p[1], wo, count_include_pad))
+        out = summed / Tensor._make(sizes.astype(dtype), None)
+    return reshape(out, (n, c, ho, wo))
 
 
 def _normalize(x: Tensor, weight, bias, axes: tuple, pshape: tuple, mean, var, batch: bool, eps: float,
