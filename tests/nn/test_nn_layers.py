@@ -256,3 +256,13 @@ def test_max_pool2d_window_of_padding_only():
     x = cr.tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
     cr.nn.functional.max_pool2d(x, 2, 2, 1, 2).sum().backward()
     assert x.grad.numpy().sum() == 4  # the four windows that saw x send one gradient each
+
+
+def test_embedding_from_pretrained():
+    w = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    for freeze in (True, False):
+        c = cr.nn.Embedding.from_pretrained(cr.tensor(w), freeze=freeze, padding_idx=1)
+        t = torch.nn.Embedding.from_pretrained(torch.tensor(w), freeze=freeze, padding_idx=1)
+        assert c.weight.requires_grad == t.weight.requires_grad == (not freeze)
+        idx = np.array([1, 3, 3])
+        np.testing.assert_array_equal(c(cr.tensor(idx)).numpy(), t(torch.tensor(idx)).detach().numpy())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..creation import empty
+from ..errors import ShapeError
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -29,6 +30,16 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None) -> "Embedding":
+        """An Embedding holding a copy of ``embeddings`` (num, dim); frozen (no gradient) by default."""
+        if embeddings.ndim != 2:
+            raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}")
+        emb = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype)
+        emb.weight.data[...] = embeddings.data
+        emb.weight.requires_grad_(not freeze)
+        return emb
 
     def forward(self, idx: Tensor) -> Tensor:
         return F.embedding(idx, self.weight, self.padding_idx)
