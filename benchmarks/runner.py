@@ -147,6 +147,26 @@ def report(results: dict, frameworks: list[str], clock: str = "wall") -> str:
     return "\n".join(lines)
 
 
+def cross_check(raw: dict, frameworks: list[str], clock: str) -> str:
+    """The speed ratios again by the other clock: where the two disagree, the machine was busy."""
+    rows = []
+    for job, byfw in raw.items():
+        s = {fw: summarize(rs, clock) for fw, rs in byfw.items()}
+        cr = s.get("chainrule")
+        if not cr:
+            continue
+        row = [job, f"{cr['step_ms']:.3g}"]
+        for fw in ("torch", "mygrad"):
+            if fw in frameworks:
+                row.append(f"{s[fw]['step_ms'] / cr['step_ms']:.2f}" if s.get(fw) else "-")
+        if "numpy" in frameworks:
+            row.append(f"{cr['step_ms'] / s['numpy']['step_ms']:.2f}" if s.get("numpy") else "-")
+        rows.append(row)
+    hdr = ["job", "chainrule ms"] + [f"{fw}/cr" for fw in ("torch", "mygrad") if fw in frameworks]
+    hdr += ["cr/numpy"] if "numpy" in frameworks else []
+    return f"the same ratios by the {clock} clock (each process's medians)\n" + common.fmt_table(hdr, rows)
+
+
 def plot(results: dict, path: str) -> None:
     """Bars: chainrule's speed-up over each framework per job (>1: chainrule faster), torch targets marked."""
     import matplotlib
@@ -225,6 +245,8 @@ def run(args) -> int:
     env = next((r["env"] for byfw in raw.values() for rs in byfw.values() for r in rs if "env" in r), "")
     print("\n" + env + "\n")
     print(report(results, frameworks, args.clock))
+    other = "cpu" if args.clock == "wall" else "wall"
+    print("\n" + cross_check(raw, frameworks, other))
     if ovh:
         print("\n" + overhead.report(ovh))
         c = ovh["chains"].get("chainrule", {})

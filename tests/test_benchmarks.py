@@ -185,3 +185,23 @@ def test_bench_command_takes_the_suite_options(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--quick" in out and "--configs" in out and "--json" in out
+
+
+def _raw(step, cpu):
+    return dict(step_ms=step, fwd_ms=1.0, fwdbwd_ms=2.0, step_cpu_ms=cpu, fwd_cpu_ms=1.0, fwdbwd_cpu_ms=3.0,
+                peak_rss_mb=50.0, gc_ms_per_step=0.0, gc_collections_per_step=0.0)
+
+
+def test_summaries_pick_the_clock_asked_for():
+    rs = [_raw(2.0, 1.0), _raw(4.0, 1.5), dict(error="crashed")]  # a failed process is left out
+    wall, cpu = runner.summarize(rs, "wall"), runner.summarize(rs, "cpu")
+    assert wall["step_ms"] == 3.0 and wall["bwd_fwd"] == 1.0
+    assert cpu["step_ms"] == 1.25 and cpu["bwd_fwd"] == 2.0
+    assert runner.summarize([dict(error="x")]) is None
+
+
+def test_cross_check_reports_ratios_by_the_other_clock():
+    raw = {"a": {"chainrule": [_raw(1.0, 1.0)], "torch": [_raw(9.0, 3.0)], "numpy": [_raw(0.5, 0.5)]}}
+    text = runner.cross_check(raw, ["chainrule", "torch", "numpy"], "cpu")
+    last = text.splitlines()[-1].split()
+    assert last == ["a", "1", "3.00", "2.00"]
