@@ -9,7 +9,7 @@ import math
 
 from ..backend import xp
 from . import registry
-from .registry import apply1, apply2, defop
+from .registry import apply1, binary, defop, unary
 
 # ------------------------------------------------------------------ binary
 ADD = defop("add", xp.add, lambda F, g, x, y, kw, need: (
@@ -24,7 +24,20 @@ MUL = defop("mul", xp.multiply, lambda F, g, x, y, kw, need: (
     F.sum_to(g * x[1], x[0].shape) if need[0] else None,
     F.sum_to(g * x[0], x[1].shape) if need[1] else None,
 ), saves="x")
-DIV = defop("div", xp.true_divide, lambda F, g, x, y, kw, need: (
+def _true_divide(a, b):
+    """Integer / integer is true division in float32 (PyTorch), not NumPy's float64."""
+    y = xp.true_divide(a, b)
+    if y.dtype == _F64 and not _is_f64(a) and not _is_f64(b):
+        y = y.astype(xp.float32)
+    return y
+
+
+def _is_f64(v) -> bool:
+    return isinstance(v, xp.ndarray) and v.dtype == _F64
+
+
+_F64 = xp.dtype("float64")
+DIV = defop("div", _true_divide, lambda F, g, x, y, kw, need: (
     F.sum_to(g / x[1], x[0].shape) if need[0] else None,
     F.sum_to(-g * x[0] / (x[1] * x[1]), x[1].shape) if need[1] else None,
 ), saves="x")
@@ -78,25 +91,10 @@ MAXIMUM = defop("maximum", xp.maximum, _extreme_vjp(lambda a, b: a > b), saves="
 MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="x")
 
 
-def add(a, b):
-    return apply2(ADD, a, b)
-
-
-def sub(a, b):
-    return apply2(SUB, a, b)
-
-
-def mul(a, b):
-    return apply2(MUL, a, b)
-
-
-def div(a, b):
-    """``a / b``; integer / integer is true division in float32 (PyTorch), not NumPy's float64."""
-    T = _Tensor()
-    if all(isinstance(v, (int, xp.integer, xp.bool_)) or isinstance(v, T) and v.data.dtype.kind in "biu"
-           for v in (a, b)):
-        a, b = (v.float() if isinstance(v, T) else float(v) for v in (a, b))
-    return apply2(DIV, a, b)
+add = binary(ADD)
+sub = binary(SUB)
+mul = binary(MUL)
+div = binary(DIV)
 
 
 def pow(a, b):
@@ -107,15 +105,12 @@ def pow(a, b):
         if a.data.dtype.kind in "biu" and isinstance(b, float):
             a = a.float()
         return apply1(POW_SCALAR, a, {"exponent": b})
-    return apply2(POW, a, b)
+    return _pow2(a, b)
 
 
-def maximum(a, b):
-    return apply2(MAXIMUM, a, b)
-
-
-def minimum(a, b):
-    return apply2(MINIMUM, a, b)
+_pow2 = binary(POW)
+maximum = binary(MAXIMUM)
+minimum = binary(MINIMUM)
 
 
 # ------------------------------------------------------------------- unary
@@ -156,44 +151,16 @@ def _clip_vjp(F, g, x, y, kw, need):
 CLIP = defop("clip", lambda x, min, max: xp.clip(x, min, max), _clip_vjp, saves="x")
 
 
-def neg(x):
-    return apply1(NEG, x)
-
-
-def exp(x):
-    return apply1(EXP, _float(x))
-
-
-def log(x):
-    return apply1(LOG, _float(x))
-
-
-def sqrt(x):
-    return apply1(SQRT, _float(x))
-
-
-def abs(x):
-    return apply1(ABS, x)
-
-
-def sin(x):
-    return apply1(SIN, _float(x))
-
-
-def cos(x):
-    return apply1(COS, _float(x))
-
-
-def tanh(x):
-    return apply1(TANH, _float(x))
-
-
-def sigmoid(x):
-    return apply1(SIGMOID, _float(x))
-
-
-def relu(x):
-    return apply1(RELU, x)
+neg = unary(NEG)
+abs = unary(ABS)
+relu = unary(RELU)
+exp = unary(EXP, floating=True)
+log = unary(LOG, floating=True)
+sqrt = unary(SQRT, floating=True)
+sin = unary(SIN, floating=True)
+cos = unary(COS, floating=True)
+tanh = unary(TANH, floating=True)
+sigmoid = unary(SIGMOID, floating=True)
 
 
 def clip(x, min=None, max=None):

@@ -5,7 +5,7 @@ from .. import autograd as _ag
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
-from .registry import apply2, defop
+from .registry import binary, defop
 
 
 def _matmul_vjp(F, g, x, y, kw, need):
@@ -29,6 +29,7 @@ def _matmul_vjp(F, g, x, y, kw, need):
 
 
 MATMUL = defop("matmul", xp.matmul, _matmul_vjp, saves="x")
+_matmul = binary(MATMUL)
 
 
 def _linear_fwd(x, w, b=None):
@@ -63,7 +64,7 @@ def matmul(a, b):
     for v, side in ((a, "first"), (b, "second")):
         if isinstance(v, T) and v.data.ndim == 0:
             raise ShapeError(f"matmul: the {side} operand is a 0-d tensor; matmul needs at least 1 dimension")
-    return apply2(MATMUL, a, b)
+    return _matmul(a, b)
 
 
 def linear(x, weight, bias=None):

@@ -121,36 +121,78 @@ def apply1(op: Op, x, kw: dict | None = None):
 _NEED1 = (True,)
 
 
-def apply2(op: Op, a, b, kw: dict | None = None):
-    """Apply a two-input op; either side may be a Python number or array-like."""
-    T = _Tensor
-    if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
-        return _apply2_mixed(op, a, b, kw)
-    ad = a.data
-    bd = b.data
-    if ad.dtype is not bd.dtype:
-        ad, bd = check_dtypes(op.name, ad, bd)
-    try:
-        y = op.fwd(ad, bd) if kw is None else op.fwd(ad, bd, **kw)
-    except (ValueError, IndexError, TypeError) as e:
-        raise op_error(op, e, (ad, bd), kw) from None
-    if y.__class__ is not _ndarray:
-        y = xp.asarray(y)
-    ra = a._rg
-    rb = b._rg
-    if (ra or rb) and _ag._grad_enabled:
-        saves = op.saves
-        node = _ag.Node(
-            op,
-            ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
-            (ra, rb),
-            (ad, bd) if saves else None,
-            (a, b) if saves else None,
-            y if op.saves_y else None,
-            kw,
-        )
-        return T._make(y, node)
-    return T._make(y, None)
+def binary(op: Op):
+    """The public function of a two-input op: one closure, one call deep (the hot path of every
+    network), with the op's fields bound once.  Either side may be a Python number or array-like."""
+    fwd, saves, saves_y, name = op.fwd, op.saves, op.saves_y, op.name
+    Node = _ag.Node
+
+    def call(a, b):
+        T = _Tensor
+        if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
+            return _apply2_mixed(op, a, b, None)
+        ad = a.data
+        bd = b.data
+        if ad.dtype is not bd.dtype:
+            ad, bd = check_dtypes(name, ad, bd)
+        try:
+            y = fwd(ad, bd)
+        except (ValueError, IndexError, TypeError) as e:
+            raise op_error(op, e, (ad, bd), None) from None
+        if y.__class__ is not _ndarray:
+            y = xp.asarray(y)
+        ra = a._rg
+        rb = b._rg
+        if (ra or rb) and _ag._grad_enabled:
+            node = Node(
+                op,
+                ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
+                (ra, rb),
+                (ad, bd) if saves else None,
+                (a, b) if saves else None,
+                y if saves_y else None,
+                None,
+            )
+            return T._make(y, node)
+        return T._make(y, None)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def unary(op: Op, floating: bool = False):
+    """The public function of a one-input op; ``floating`` ops (exp, tanh, ...) turn integer
+    input into float32 first, as PyTorch does, never float64."""
+    fwd, saves, saves_y, name = op.fwd, op.saves, op.saves_y, op.name
+    Node = _ag.Node
+
+    def call(x):
+        T = _Tensor
+        if x.__class__ is not T and not isinstance(x, T):
+            x = T(x)
+        d = x.data
+        if floating and d.dtype.kind != "f":
+            x = x.float()
+            d = x.data
+        try:
+            y = fwd(d)
+        except (ValueError, IndexError, TypeError) as e:
+            raise op_error(op, e, (d,), None) from None
+        if y.__class__ is not _ndarray:
+            y = xp.asarray(y)
+        if x._rg and _ag._grad_enabled:
+            node = Node(op, (x.grad_fn or x,), _NEED1, (d,) if saves else None, (x,) if saves else None,
+                        y if saves_y else None, None)
+            return T._make(y, node)
+        return T._make(y, None)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def apply2(op: Op, a, b):
+    """Apply a two-input op once (ops called often keep their ``binary(op)`` function instead)."""
+    return binary(op)(a, b)
 
 
 def _apply2_mixed(op: Op, a, b, kw: dict | None):
@@ -162,7 +204,7 @@ def _apply2_mixed(op: Op, a, b, kw: dict | None):
         b = as_value(b)
     ta, tb = isinstance(a, T), isinstance(b, T)
     if ta and tb:
-        return apply2(op, a, b, kw)
+        return binary(op)(a, b)
     t, num = (a, b) if ta else (b, a)
     td = t.data
     if td.dtype.kind in "biu" and isinstance(num, float):
