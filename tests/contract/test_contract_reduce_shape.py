@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 import torch
 from contract_util import compare, pair, randn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
 
@@ -334,3 +337,47 @@ def test_pad_negative_crops_like_torch(pad):
     compare(lambda x: cr.pad(x, pad, value=0.5), lambda t: torch.nn.functional.pad(t, pad, value=0.5), [a])
     with pytest.raises(cr.ChainruleError, match="pad"):
         cr.pad(cr.tensor(a), (-3, -2))
+
+
+@st.composite
+def _index(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4))
+    parts, axis, used_ellipsis = [], 0, False
+    while axis < len(shape) and draw(st.booleans()):
+        n = shape[axis]
+        kind = draw(st.sampled_from(["int", "slice", "none", "array", "mask", "ellipsis"]))
+        if kind == "int":
+            parts.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            parts.append(slice(draw(st.none() | st.integers(-n, n)), draw(st.none() | st.integers(-n, n)),
+                               draw(st.none() | st.integers(1, 3))))
+        elif kind == "none":
+            parts.append(None)
+            continue
+        elif kind == "array":
+            parts.append(np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))))
+        elif kind == "mask":
+            parts.append(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        elif not used_ellipsis:
+            used_ellipsis = True
+            parts.append(Ellipsis)
+            axis = len(shape) - sum(1 for p in parts if p is not None and p is not Ellipsis)
+            continue
+        axis += 1
+    arrays = [p for p in parts if isinstance(p, np.ndarray) and p.dtype != bool]
+    masks = [p for p in parts if isinstance(p, np.ndarray) and p.dtype == bool]
+    if len(arrays) + len(masks) > 1 and (masks or len({a.shape for a in arrays}) > 1):
+        parts = [p for p in parts if not isinstance(p, np.ndarray)]  # keep index arrays broadcastable
+    return shape, tuple(parts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_index())
+def test_property_indexing_vs_torch(case):
+    shape, index = case
+    t_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    try:
+        torch.zeros(shape)[t_index]
+    except (IndexError, RuntimeError, ValueError):
+        return  # torch refuses this index (as NumPy may not): nothing to compare
+    compare(lambda x: x[index], lambda t: t[t_index], [randn(*shape, seed=len(shape))])
