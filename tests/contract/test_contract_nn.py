@@ -499,3 +499,15 @@ def test_shared_module_state_dict_keys_like_torch():
     assert len(list(c.parameters())) == len(list(t.parameters())) == 2  # parameters() does not repeat them
     check_layer(c, t, x32(3, 2, seed=54))
     c.load_state_dict({k: cr.tensor(v.numpy()) for k, v in t.state_dict().items()})  # strict: no unexpected keys
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=2),
+                                dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 0))], ids=str)
+def test_pooling_ceil_mode_like_torch(kw):
+    x = x32(2, 3, 7, 6, seed=55)
+    compare(lambda t: F.max_pool2d(t, ceil_mode=True, **kw), lambda t: TF.max_pool2d(t, ceil_mode=True, **kw), [x])
+    for cip in (True, False):
+        compare(lambda t: F.avg_pool2d(t, ceil_mode=True, count_include_pad=cip, **kw),
+                lambda t: TF.avg_pool2d(t, ceil_mode=True, count_include_pad=cip, **kw), [x])
+    check_layer(nn.MaxPool2d(ceil_mode=True, **kw), torch.nn.MaxPool2d(ceil_mode=True, **kw), x)
+    check_layer(nn.AvgPool2d(ceil_mode=True, **kw), torch.nn.AvgPool2d(ceil_mode=True, **kw), x)
