@@ -210,3 +210,33 @@ def test_load_never_executes_code(tmp_path: Path):
     with pytest.raises(cr.ChainruleError):
         cr.load(bad)
     assert not marker.exists()
+
+
+def test_train_evaluate_explain_end_to_end(tmp_path: Path):
+    from safetensors.torch import load_file
+
+    run = tmp_path / "run"
+    r = subprocess.run(_chainrule_cmd() + ["train", "--epochs", "2", "--quiet", "--out", str(run)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert list(run.glob("*.safetensors")) and list(run.glob("*.png")) and list(run.glob("*.csv"))
+    state = load_file(str(run / "model.safetensors"))
+    sizes = [(tuple(v.shape)) for k, v in sorted(state.items()) if k.endswith("weight")]
+    layers = []
+    for out_f, in_f in sizes:
+        layers += [torch.nn.Linear(in_f, out_f), torch.nn.ReLU()]
+    tnet = torch.nn.Sequential(*layers[:-1])
+    tnet.load_state_dict(state)  # chainrule's checkpoint is a torch state dict for the same architecture
+    x, y = cr.data.load_digits()
+    acc = (tnet(torch.tensor(x.numpy())).argmax(1).numpy() == y.numpy()).mean()
+    assert acc > 0.8
+    r = subprocess.run(_chainrule_cmd() + ["evaluate", str(run)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "%" in r.stdout and "accuracy" in r.stdout.lower()
+    html = tmp_path / "explain.html"
+    r = subprocess.run(_chainrule_cmd() + ["explain", "--html", str(html), "--quiet"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "<html" in html.read_text(encoding="utf-8").lower()
+    r = subprocess.run(_chainrule_cmd() + ["train", "--epochs", "zero"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "epochs" in r.stderr
