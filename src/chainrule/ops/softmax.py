@@ -79,6 +79,9 @@ def _ce_vjp(F, g, x, y, kw, need):
     gt = None
     if need[1]:  # probabilities as targets can be differentiated too
         gt = -F.log_softmax(logits, axis=1) * scale
+    if diff is p and y is not None:  # our own copy: scale it in place
+        p *= scale
+        return p, gt
     return diff * scale, gt
 
 
