@@ -49,6 +49,7 @@ def run_both(name, kw, steps=25, groups=False):
         topt = getattr(torch.optim, name)([{"params": [tw]}, {"params": [tb], "lr": 0.003}], **kw)
     else:
         copt, topt = getattr(cr.optim, name)([cw, cb], **kw), getattr(torch.optim, name)([tw, tb], **kw)
+    storage = cw.numpy()
     for x in xs[:steps]:
         copt.zero_grad()
         topt.zero_grad()
@@ -56,6 +57,7 @@ def run_both(name, kw, steps=25, groups=False):
         _loss(tw, tb, torch.tensor(x), torch).backward()
         copt.step()
         topt.step()
+    assert np.shares_memory(cw.numpy(), storage) and cw.dtype == np.float32  # updated in place, in its dtype
     return (cw, cb, copt), (tw, tb, topt)
 
 
