@@ -240,3 +240,27 @@ def test_errors_name_the_problem():
         cr.tensor([1, 2]).requires_grad_()
     with pytest.raises(cr.ChainruleError, match=r"\(2, 3\)"):
         cr.zeros(2, 3)[:, 3]
+
+
+def test_function_backward_is_differentiable_like_torch():
+    def make(lib):
+        class Cube(lib.Function if lib is cr else torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x ** 2
+
+        return Cube
+
+    a = randn(4, seed=63)
+    x, tx = pair(a)
+    (g,) = cr.grad(make(cr).apply(x).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad(make(torch).apply(tx).sum(), tx, create_graph=True)
+    (h,) = cr.grad((g * g).sum(), x)
+    (th,) = torch.autograd.grad((tg * tg).sum(), tx)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-10)
