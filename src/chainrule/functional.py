@@ -18,7 +18,7 @@ from .ops.linalg import linear
 from .ops.loss import BCE_LOGITS, BCE_PROBS, MSE
 from .ops.registry import apply, apply1
 from .ops.shape import permute, reshape
-from .ops.softmax import log_softmax, softmax, softmax_cross_entropy
+from .ops.softmax import REDUCTIONS, classes_in_range, fused_cross_entropy, log_softmax, softmax, softmax_cross_entropy
 from .tensor import Tensor
 
 __all__ = [
@@ -202,9 +202,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
     """
     if weight is None and not label_smoothing and input.__class__ is Tensor and target.__class__ is Tensor:
         x, t = input.data, target.data
-        if x.ndim == 2 and t.shape == x.shape[:1] and t.dtype.kind in "iu" and t.size and (
-                t.min() >= 0 if ignore_index < 0 else not (t == ignore_index).any()):
-            return softmax_cross_entropy(input, target, reduction)  # the common case, with no detours
+        if (x.ndim == 2 and t.shape == x.shape[:1] and t.dtype.kind in "iu" and t.size and reduction in REDUCTIONS
+                and x.dtype.kind == "f" and classes_in_range(t, x.shape[1])):
+            # the common case, checked in one pass (an ignore_index inside [0, C) takes the long way)
+            if ignore_index < 0 or ignore_index >= x.shape[1] or not (t == ignore_index).any():
+                return fused_cross_entropy(input, target, reduction, True)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")

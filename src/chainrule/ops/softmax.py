@@ -124,9 +124,7 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
         if ts != ls[:1]:
             raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")
         t = target.data
-        # one pass: seen as unsigned, a negative class is huge, so max() catches both ends
-        unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))
-        if t.size and unsigned.max() >= ls[1]:
+        if t.size and not classes_in_range(t, ls[1]):
             raise ValueError(
                 f"cross_entropy: target classes must lie in [0, {ls[1] - 1}]; got values from {t.min()} to {t.max()}"
             )
@@ -134,9 +132,28 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
         raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {ls}, got {ts}")
     elif target.data.dtype != logits.data.dtype:
         target = target.to(logits.data.dtype)
-    if reduction not in ("mean", "sum", "none"):
+    if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    return apply(CROSS_ENTROPY, (logits, target), {"reduction": reduction, "classes": classes})
+    return fused_cross_entropy(logits, target, reduction, classes)
+
+
+REDUCTIONS = ("mean", "sum", "none")
+_KW = {(r, c): {"reduction": r, "classes": c} for r in REDUCTIONS for c in (True, False)}
+
+
+def fused_cross_entropy(logits, target, reduction: str, classes: bool):
+    """The op itself, for callers that have already checked shapes, classes and reduction."""
+    return apply(CROSS_ENTROPY, (logits, target), _KW[reduction, classes])
+
+
+def classes_in_range(t, n_classes: int) -> bool:
+    """All of the integer array ``t`` in [0, n_classes), in one pass: seen as unsigned,
+    a negative class is huge, so one maximum catches both ends."""
+    unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))
+    return bool(_max_reduce(unsigned, axis=None) < n_classes)
+
+
+_max_reduce = xp.maximum.reduce
 
 
 def _tensor(x):
