@@ -344,6 +344,20 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
+def _pair_up(outputs, grads) -> tuple:
+    """Outputs as a tuple and one gradient (or None) each; for a single output tensor the
+    gradient is taken whole, so ``gradient=[1.0, 2.0]`` is one gradient, not two."""
+    if isinstance(outputs, _Tensor):
+        return (outputs,), (grads,)
+    outputs = _as_tuple(outputs)
+    if grads is None:
+        return outputs, (None,) * len(outputs)
+    grads = _as_tuple(grads)
+    if len(grads) != len(outputs):
+        raise AutogradError(f"got {len(grads)} gradients for {len(outputs)} outputs")
+    return outputs, grads
+
+
 def _root_grad(t, g, create_graph: bool):
     if g is None:
         if t.data.size != 1:
@@ -374,21 +388,19 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    if grad_tensors is None and not create_graph and tensors.__class__ is _Tensor:
+    if grad_tensors is None and not create_graph and tensors.__class__ is _Tensor and tensors._rg \
+            and tensors.data.size == 1:
         # the everyday case, loss.backward(): no wrapping, no mode switch
-        if not tensors._rg or tensors.data.size != 1:
-            _root_grad(tensors, None, False) if tensors._rg else backward((tensors,))
         d = tensors.data
         run_backward((tensors,), (_xp.array(1, d.dtype).reshape(d.shape),), bool(retain_graph), False)
         return
-    tensors = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    tensors, grad_tensors = _pair_up(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not t._rg:
             raise AutogradError(
-                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                f"element {i} of tensors does not require grad and does not have a grad_fn: "
                 "nothing to differentiate (did you create it under no_grad, or forget requires_grad=True?)"
             )
     roots = [_root_grad(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
@@ -409,12 +421,8 @@ def grad(
     Leaves' ``.grad`` are left alone.  With ``create_graph=True`` the returned
     gradients are part of a graph themselves (gradients of gradients).
     """
-    outputs = _as_tuple(outputs)
+    outputs, grad_outputs = _pair_up(outputs, grad_outputs)
     inputs = _as_tuple(inputs)
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    else:
-        grad_outputs = _as_tuple(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs):
