@@ -525,3 +525,17 @@ def test_second_order_in_float32_stays_float32(name):
     np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
     if h64 is not None:
         np.testing.assert_allclose(h32, h64, rtol=1e-3, atol=1e-3)
+
+
+def test_backward_takes_a_list_as_one_gradient_like_torch():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).backward(gradient=[1.0, 0.5, -1.0])
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (tx * tx).backward(gradient=torch.tensor([1.0, 0.5, -1.0]))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_grad_with_mismatched_gradient_count_is_an_error():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(cr.AutogradError, match="2 gradients for 1 outputs"):
+        cr.grad([(x * x).sum()], [x], grad_outputs=[cr.tensor(1.0), cr.tensor(1.0)])
