@@ -48,7 +48,10 @@ def _linear_vjp(F, g, x, y, kw, need):
         g2 = g if len(g.shape) == 2 else F.reshape(g, (-1, g.shape[-1]))
         if need[1]:
             x2 = xin if len(xin.shape) == 2 else F.reshape(xin, (-1, xin.shape[-1]))
-            gw = F.matmul(F.transpose(g2, 0, 1), x2)
+            if isinstance(w, xp.ndarray) and w.flags.f_contiguous and not w.flags.c_contiguous:
+                gw = (x2.T @ g2).T  # the same column-major layout as the weight (see nn.Linear)
+            else:
+                gw = F.matmul(F.transpose(g2, 0, 1), x2)
         if len(need) > 2 and need[2]:
             gb = F.sum(g2, axis=0)
     return (gx, gw, gb) if len(need) > 2 else (gx, gw)
