@@ -94,8 +94,8 @@ class Tensor:
         self.requires_grad_(flag)
 
     @property
-    def T(self) -> "Tensor":
-        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+    def T(self) -> Tensor:
+        return _ops.reverse_axes(self)
 
     @property
     def mT(self) -> "Tensor":

@@ -46,6 +46,7 @@ from .shape import (
     pad,
     permute,
     reshape,
+    reverse_axes,
     squeeze,
     stack,
     transpose,
@@ -57,7 +58,7 @@ __all__ = [
     "REGISTRY", "abs", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
     "eq", "exp", "expand", "flatten", "ge", "gelu", "gelu_cdf", "getitem", "gt", "index_add_zeros", "le",
     "linear", "log", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin",
+    "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "reverse_axes", "sigmoid", "sign", "sin",
     "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",
 ]

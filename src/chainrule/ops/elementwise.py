@@ -12,14 +12,15 @@ from . import registry
 from .registry import apply1, binary, defop, unary
 
 # ------------------------------------------------------------------ binary
+# add and sub pass g through unchanged unless an input was broadcast: tested inline (no call)
 ADD = defop("add", xp.add, lambda F, g, x, y, kw, need: (
-    F.sum_to(g, x[0].shape) if need[0] else None,
-    F.sum_to(g, x[1].shape) if need[1] else None,
-))
+    (g if g.shape == x[0].shape else F.sum_to(g, x[0].shape)) if need[0] else None,
+    (g if g.shape == x[1].shape else F.sum_to(g, x[1].shape)) if need[1] else None,
+), saves="x")
 SUB = defop("sub", xp.subtract, lambda F, g, x, y, kw, need: (
-    F.sum_to(g, x[0].shape) if need[0] else None,
+    (g if g.shape == x[0].shape else F.sum_to(g, x[0].shape)) if need[0] else None,
     F.sum_to(-g, x[1].shape) if need[1] else None,
-))
+), saves="x")
 MUL = defop("mul", xp.multiply, lambda F, g, x, y, kw, need: (
     F.sum_to(g * x[1], x[0].shape) if need[0] else None,
     F.sum_to(g * x[0], x[1].shape) if need[1] else None,

@@ -70,6 +70,19 @@ def permute(x, *axes, dims=None):
     return apply1(PERMUTE, x, {"axes": axes, "inverse": inverse})
 
 
+_REVERSED: dict = {}  # ndim -> the permute keywords that reverse all axes
+
+
+def reverse_axes(x):
+    """``x.T``: all axes reversed, without permute's argument checks (they cannot fail)."""
+    nd = x.data.ndim
+    kw = _REVERSED.get(nd)
+    if kw is None:
+        axes = tuple(range(nd - 1, -1, -1))
+        kw = _REVERSED[nd] = {"axes": axes, "inverse": axes}
+    return apply1(PERMUTE, x, kw)
+
+
 def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
     """Swap two axes (PyTorch's transpose, not NumPy's); dim0=/dim1= are PyTorch's keywords."""
     axis0 = axis0 if dim0 is None else dim0

@@ -13,16 +13,21 @@ from .registry import apply, apply1, defop
 
 
 def _softmax_fwd(x, axis):
-    e = x - x.max(axis=axis, keepdims=True)
+    e = x - _max_reduce(x, axis=axis, keepdims=True)
     xp.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
+    e /= _add_reduce(e, axis=axis, keepdims=True)
     return e
 
 
 def _log_softmax_fwd(x, axis):
-    s = x - x.max(axis=axis, keepdims=True)
-    s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+    s = x - _max_reduce(x, axis=axis, keepdims=True)
+    s -= xp.log(_add_reduce(xp.exp(s), axis=axis, keepdims=True))
     return s
+
+
+# the ufuncs' own reductions: ndarray.max/.sum add a Python wrapper that costs µs on small arrays
+_max_reduce = xp.maximum.reduce
+_add_reduce = xp.add.reduce
 
 
 SOFTMAX = defop("softmax", _softmax_fwd, lambda F, g, x, y, kw, need: (
@@ -33,9 +38,9 @@ LOG_SOFTMAX = defop("log_softmax", _log_softmax_fwd, lambda F, g, x, y, kw, need
 
 def _ce_fwd(logits, target, reduction, classes):
     """Returns the loss and, as the residual for backward, softmax(logits)."""
-    s = logits - logits.max(axis=1, keepdims=True)
+    s = logits - _max_reduce(logits, axis=1, keepdims=True)
     p = xp.exp(s)
-    total = p.sum(axis=1, keepdims=True)
+    total = _add_reduce(p, axis=1, keepdims=True)
     p /= total
     s -= xp.log(total)  # s is now log_softmax(logits)
     if classes:
@@ -152,8 +157,6 @@ def classes_in_range(t, n_classes: int) -> bool:
     unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))
     return bool(_max_reduce(unsigned, axis=None) < n_classes)
 
-
-_max_reduce = xp.maximum.reduce
 
 
 def _tensor(x):
