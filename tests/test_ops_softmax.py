@@ -61,3 +61,21 @@ def test_softmax_axis_errors():
         cr.softmax(cr.ones(2, 3), axis=2)
     with pytest.raises(TypeError, match="axis= or dim="):
         cr.log_softmax(cr.ones(2, 3), axis=0, dim=1)
+
+
+@pytest.mark.parametrize("gap", [0.0, 30.0, 60.0, 1000.0])
+def test_cross_entropy_rows_far_apart_like_torch(gap):
+    """Rows whose values lie far below the batch's maximum (the per-row fallback)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    x[1] -= gap
+    x[4] += gap
+    t = np.array([0, 1, 2, 3, 4, 1])
+    X = cr.tensor(x, requires_grad=True)
+    loss = cr.ops.softmax_cross_entropy(X, t, "none")
+    loss.sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(t), reduction="none")
+    tl.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), tl.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(X.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -25,8 +25,42 @@ def _log_softmax_fwd(x, axis):
     return s
 
 
+def _shifted_exp(x):
+    """(x − m, e^(x − m), Σ_row e^(x − m)) for (N, C) logits, m a shift that keeps exp in range.
+
+    Softmax is unchanged by any per-row shift.  One global maximum is a single fast
+    reduction (NumPy's per-row maximum over a short last axis costs ~50 ns a row) and
+    row sums are one BLAS matrix-vector product; only a batch where some row lies far
+    below the global maximum (its sum would lose precision or underflow) falls back to
+    per-row maxima.
+    """
+    m = _max_reduce(x, axis=None) if x.size else 0.0
+    if xp.isfinite(m):
+        s = x - m
+        e = xp.exp(s)
+        total = e @ _ones_column(x.shape[1], x.dtype)
+        if not x.size or _min_reduce(total, axis=None) > _FAR_BELOW:
+            return s, e, total
+    s = x - _max_reduce(x, axis=1, keepdims=True)
+    e = xp.exp(s)
+    return s, e, _add_reduce(e, axis=1, keepdims=True)
+
+
+_FAR_BELOW = 1e-20  # a row whose largest value is ~46 below the batch's: use per-row maxima
+_ONES: dict = {}
+
+
+def _ones_column(n: int, dtype):
+    key = (n, dtype)
+    col = _ONES.get(key)
+    if col is None:
+        col = _ONES[key] = xp.ones((n, 1), dtype=dtype)
+    return col
+
+
 # the ufuncs' own reductions: ndarray.max/.sum add a Python wrapper that costs µs on small arrays
 _max_reduce = xp.maximum.reduce
+_min_reduce = xp.minimum.reduce
 _add_reduce = xp.add.reduce
 
 
@@ -38,9 +72,7 @@ LOG_SOFTMAX = defop("log_softmax", _log_softmax_fwd, lambda F, g, x, y, kw, need
 
 def _ce_fwd(logits, target, reduction, classes):
     """Returns the loss and, as the residual for backward, softmax(logits)."""
-    s = logits - _max_reduce(logits, axis=1, keepdims=True)
-    p = xp.exp(s)
-    total = _add_reduce(p, axis=1, keepdims=True)
+    s, p, total = _shifted_exp(logits)
     p /= total
     s -= xp.log(total)  # s is now log_softmax(logits)
     if classes:
