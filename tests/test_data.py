@@ -127,7 +127,7 @@ def test_load_digits_shape_values_classes():
 
 
 def test_load_digits_matches_scikit_learn_copy():
-    sk = pytest.importorskip("sklearn.datasets")
+    import sklearn.datasets as sk  # a test dependency: missing it is a failure, not a skip
     ref = sk.load_digits()
     x, y = load_digits()
     np.testing.assert_array_equal(x.numpy() * 16, ref.data)
