@@ -18,7 +18,7 @@ import functools
 import heapq
 import itertools
 import weakref
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from .backend import xp as _xp
 from .errors import AnomalyError, AutogradError
@@ -135,23 +135,20 @@ class Node:
 
 
 def make_node(op, inputs: Sequence[Any], xd: tuple, y, kw) -> Node | None:
-    """Record ``op`` if grad mode is on and some Tensor input wants a gradient."""
+    """Record ``op`` if grad mode is on and some Tensor input wants a gradient.
+
+    ``y`` is what the rule reads as its output (the residual for residual ops).
+    """
     if not _grad_enabled:
         return None
-    need = tuple(isinstance(x, _Tensor) and x._rg for x in inputs)
+    T = _Tensor
+    need = tuple([isinstance(x, T) and x._rg for x in inputs])
     if True not in need:
         return None
-    nxt = tuple((x.grad_fn or x) if n else None for x, n in zip(inputs, need))
+    nxt = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
     saves = op.saves
-    return Node(
-        op,
-        nxt,
-        need,
-        xd if saves else None,
-        tuple(inputs) if saves else None,
-        y if op.saves_y else None,
-        kw,
-    )
+    return Node(op, nxt, need, xd if saves else None, tuple(inputs) if saves else None,
+                y if op.saves_y else None, kw)
 
 
 # ----------------------------------------------------------------- backward
@@ -470,19 +467,6 @@ class _RemovableHandle:
     def remove(self) -> None:
         if self.fn in self.hooks:
             self.hooks.remove(self.fn)
-
-
-def iter_graph(root_node: Node) -> Iterable[Node]:
-    """Every node reachable from ``root_node``, each once (for tools, not the engine)."""
-    seen = {root_node}
-    stack = [root_node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for p in n.next:
-            if p.__class__ is Node and p not in seen:
-                seen.add(p)
-                stack.append(p)
 
 
 _Tensor: Any = None  # set by tensor.py, which imports this module first

@@ -190,11 +190,6 @@ def unary(op: Op, floating: bool = False):
     return call
 
 
-def apply2(op: Op, a, b):
-    """Apply a two-input op once (ops called often keep their ``binary(op)`` function instead)."""
-    return binary(op)(a, b)
-
-
 def _apply2_mixed(op: Op, a, b, kw: dict | None):
     """A Tensor with a Python number (kept weak: float32 stays float32) or array-like."""
     T = _Tensor
@@ -245,13 +240,4 @@ def apply(op: Op, inputs: tuple, kw: dict | None = None):
         y, res = y
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
-    if not _ag._grad_enabled:
-        return T._make(y, None)
-    need = tuple([isinstance(x, T) and x._rg for x in inputs])
-    if True not in need:
-        return T._make(y, None)
-    nxt = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
-    saves = op.saves
-    node = _ag.Node(op, nxt, need, xd if saves else None, inputs if saves else None,
-                    res if op.residual else y if op.saves_y else None, kw)
-    return T._make(y, node)
+    return T._make(y, _ag.make_node(op, inputs, xd, res if op.residual else y, kw))
