@@ -5,9 +5,10 @@ leaf tensors) of its inputs and keeps what its VJP rule needs.  Nothing points
 back from a node to its own output, so the graph has no reference cycles and
 is freed by reference counting alone.
 
-``backward`` walks the graph once to count, for every node, how many of its
-consumers will send it a gradient; it then runs the nodes in an order where a
-node runs only after all its consumers did (no recursion, any depth).  In the
+Every node gets a creation number, and a node's inputs are always older than it.
+``backward`` keeps the nodes that have received a gradient in a heap and always
+runs the newest: by then every consumer of that node has run, so its gradient is
+complete (no recursion, any depth, no separate pass to count consumers).  In the
 ordinary first-order case the VJP rules run on raw arrays; with
 ``create_graph=True`` the same rules run on Tensors, so the backward pass is
 itself recorded and can be differentiated.
