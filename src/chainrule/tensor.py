@@ -23,10 +23,9 @@ def to_array(data: Any, dtype=None):
         arr = data
     else:
         arr = xp.asarray(data)
+        # Python floats (and lists of them) become float32; an explicit np.float64(...) stays float64
         if dtype is None and arr.dtype == xp.float64 and not isinstance(data, xp.generic):
             arr = arr.astype(xp.float32)
-        elif dtype is None and arr.dtype == xp.float64 and isinstance(data, xp.generic):
-            pass  # an explicit np.float64(...) keeps its dtype
     if dtype is not None:
         arr = arr.astype(xp.dtype(dtype), copy=False)
     if arr.dtype.kind not in "fiub":
