@@ -67,6 +67,14 @@ def matmul(a, b):
     for v, side in ((a, "first"), (b, "second")):
         if isinstance(v, T) and v.data.ndim == 0:
             raise ShapeError(f"matmul: the {side} operand is a 0-d tensor; matmul needs at least 1 dimension")
+    if isinstance(a, T) and isinstance(b, T):
+        sa, sb = a.data.shape, b.data.shape
+        k = sb[0] if len(sb) == 1 else sb[-2]
+        if sa[-1] != k:
+            raise ShapeError(
+                f"matmul: shapes {sa} and {sb} do not fit: the first's last axis ({sa[-1]}) must equal "
+                f"the second's {'only' if len(sb) == 1 else 'second-to-last'} axis ({k})"
+            )
     return _matmul(a, b)
 
 

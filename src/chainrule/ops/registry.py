@@ -62,6 +62,9 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
     """Rephrase a NumPy failure inside ``op`` in the user's terms."""
     shapes = " and ".join(_shape_of(v) for v in xd)
     msg = str(exc)
+    if isinstance(exc, ValueError) and "could not be broadcast" in msg:
+        return ShapeError(f"{op.name}: shapes {shapes} cannot be broadcast together "
+                          "(aligned from the last axis, each pair of sizes must be equal or 1)")
     if isinstance(exc, ValueError) and ("broadcast" in msg or "shape" in msg or "mismatch" in msg
                                         or "dimension" in msg or "size" in msg):
         return ShapeError(f"{op.name}: incompatible shapes {shapes}" + (f" ({kw})" if kw else "") + f": {msg}")
