@@ -116,3 +116,13 @@ def test_bad_data_and_shapes_at_creation():
         cr.zeros(0, 2).max()
     with pytest.raises(cr.ShapeError, match=r"pad: \(1, 2, 3, 4\)"):
         cr.pad(cr.ones(2), (1, 2, 3, 4))
+
+
+def test_matmul_mismatch_names_the_axes_that_must_match():
+    with pytest.raises(cr.ShapeError, match=r"\(2, 3\) and \(4, 5\).*last axis \(3\).*second-to-last axis \(4\)"):
+        cr.ones(2, 3) @ cr.ones(4, 5)
+
+
+def test_broadcast_mismatch_explains_the_rule():
+    with pytest.raises(cr.ShapeError, match=r"add: shapes \(2, 3\) and \(4, 5\) cannot be broadcast"):
+        cr.ones(2, 3) + cr.ones(4, 5)
