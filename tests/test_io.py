@@ -57,7 +57,17 @@ def test_save_rejects_bad_input(tmp_path):
         cr.save({"w": [1, 2]}, tmp_path / "x")
     with pytest.raises(TypeError, match="metadata"):
         cr.save({"w": cr.ones(2)}, tmp_path / "x", metadata={"a": 1})
+    with pytest.raises(cr.DTypeError, match=r"save: cannot write .*x: .*object"):
+        cr.save({"w": np.array([1, "a"], dtype=object)}, tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_save_into_a_missing_folder_names_the_target_not_a_temporary(tmp_path):
+    target = tmp_path / "no-such-folder" / "w.safetensors"
+    with pytest.raises(FileNotFoundError) as info:
+        cr.save({"w": cr.ones(2)}, target)
+    assert info.value.filename == str(target)
+    assert ".tmp" not in str(info.value)
 
 
 def test_load_missing_and_corrupt_files_name_the_file(tmp_path):
@@ -76,6 +86,18 @@ def test_load_missing_and_corrupt_files_name_the_file(tmp_path):
         cr.load(bad)
     with pytest.raises(cr.DataError, match=r"bad\.safetensors: not a valid safetensors file"):
         load_metadata(bad)
+
+
+
+def test_load_of_a_dtype_numpy_lacks_is_a_data_error(tmp_path):
+    """A bfloat16 checkpoint (common from PyTorch) is refused by name, not with a KeyError."""
+    import torch
+    from safetensors.torch import save_file
+
+    p = tmp_path / "bf16.safetensors"
+    save_file({"w": torch.ones(3, dtype=torch.bfloat16)}, str(p))
+    with pytest.raises(cr.DataError, match=r"bf16\.safetensors: holds BF16 tensors"):
+        cr.load(p)
 
 
 def _leftovers(folder):

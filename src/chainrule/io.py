@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, DTypeError
 from .tensor import Tensor
 
 
 def save(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
     """Write ``{name: Tensor or array}`` to ``path``; ``metadata`` is optional str -> str."""
+    from safetensors import SafetensorError
     from safetensors.numpy import save as _encode
 
     if not isinstance(tensors, dict):
@@ -35,14 +36,20 @@ def save(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None
         bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
         if bad:
             raise TypeError(f"save: metadata must map str to str; offending keys: {bad}")
-    blob = _encode(arrays, metadata=metadata)
+    try:
+        blob = _encode(arrays, metadata=metadata)
+    except SafetensorError as e:  # a dtype the format has no code for (object, float128, ...)
+        raise DTypeError(f"save: cannot write {path}: {e}") from None
     atomic_write(Path(path), blob)
 
 
 def atomic_write(path: Path, blob: bytes) -> None:
     """Replace ``path`` by ``blob`` all at once: temp file in the same folder, fsync, rename."""
     folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:  # name the file asked for, not the temporary one
+        raise type(e)(e.errno, e.strerror, str(path)) from None
     try:
         os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600; a checkpoint should get the usual permissions
         with os.fdopen(fd, "wb") as f:
@@ -93,6 +100,9 @@ def load(path: str | os.PathLike) -> dict[str, Tensor]:
         arrays = _decode(blob)
     except (SafetensorError, ValueError, TypeError) as e:
         raise DataError(f"{path}: not a valid safetensors file ({e})") from e
+    except KeyError as e:  # a dtype NumPy has no type for, such as BF16
+        raise DataError(f"{path}: holds {e.args[0]} tensors, which NumPy cannot represent; "
+                        f"convert them (e.g. to float32) before saving") from None
     return {name: Tensor._make(arr, None) for name, arr in arrays.items()}
 
 
