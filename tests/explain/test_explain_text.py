@@ -72,3 +72,20 @@ def test_notebook_and_file_outputs(tmp_path, wide):
     wide.save_html(p, lang="zh")
     assert "反向传播" in p.read_text(encoding="utf-8")
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_failed_file_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, wide, monkeypatch):
+    import chainrule.io
+
+    p = tmp_path / "e.json"
+    p.write_text("old")
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(chainrule.io.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        wide.save_json(p)
+    monkeypatch.undo()
+    assert p.read_text() == "old"
+    assert [q.name for q in tmp_path.iterdir()] == ["e.json"]

@@ -54,10 +54,10 @@ class Explanation:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write through a temporary file so a failed write leaves the old file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write all at once (``io.atomic_write``), so a failed write leaves the old file."""
+    from ..io import atomic_write
+
+    atomic_write(path, text.encode("utf-8"))
 
 
 _NAME = re.compile(r"^\s*(.+?)\.(weight|bias)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
