@@ -12,6 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import cli
+from chainrule.io import load_metadata
 
 SMALL = ["--layers", "64,16,10", "--epochs", "2", "--quiet"]
 
@@ -153,6 +154,25 @@ def test_resume_cannot_change_the_architecture(tmp_path, capsys):
     assert _main(["train", *SMALL, "--out", out]) == 0
     assert _main(["train", "--resume", out, "--activation", "tanh", "--epochs", "3"]) == 2
     assert "cannot change activation" in capsys.readouterr().err
+
+
+def test_unwritable_run_folder_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "run"
+    assert _main(["train", *SMALL, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"chainrule train: error: cannot write {out}: ") and len(err.splitlines()) == 1, err
+
+
+def test_resume_from_weights_that_do_not_fit_is_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _main(["train", *SMALL, "--out", str(out)]) == 0
+    tensors = cr.load(out / "model.safetensors")
+    del tensors["2.bias"]
+    cr.save(tensors, out / "model.safetensors", metadata=load_metadata(out / "model.safetensors"))
+    assert _main(["train", "--resume", str(out), "--epochs", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "the weights do not fit" in err and '"2.bias"' in err, err
 
 
 def _run(args, cwd, stderr_tty=False):

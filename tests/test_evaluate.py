@@ -79,3 +79,42 @@ def test_evaluate_missing_or_foreign_checkpoint(tmp_path, capsys):
     assert cli.main(["evaluate", str(tmp_path / "plain.safetensors")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no training config" in err
+
+
+def _doctored(run_dir, folder, drop=None, **config):
+    """A copy of the run's checkpoint with some config values replaced (or a tensor dropped)."""
+    import json
+
+    import chainrule as cr
+    from chainrule.io import load_metadata
+
+    src = run_dir / "model.safetensors"
+    tensors, meta = cr.load(src), load_metadata(src)
+    if drop:
+        del tensors[drop]
+    if config:
+        meta["config"] = config.pop("raw", None) or json.dumps({**json.loads(meta["config"]), **config})
+    folder.mkdir()
+    cr.save(tensors, folder / "model.safetensors", metadata=meta)
+    return folder
+
+
+@pytest.mark.parametrize("change, msg", [
+    ({"layers": [64, 16, 10]}, r"model\.safetensors: the weights do not fit .* size mismatch for 0\.weight"),
+    ({"drop": "2.bias"}, r"model\.safetensors: the weights do not fit .* Missing key\(s\) .*2\.bias"),
+    ({"raw": "[1, 2]"}, r"model\.safetensors: unreadable checkpoint metadata \(config must be a JSON object"),
+    ({"activation": "swish"}, r"\(saved config\): unknown activation 'swish'"),
+], ids=["layers", "missing", "config-not-object", "activation"])
+def test_evaluate_inconsistent_checkpoint_is_one_line(run_dir, tmp_path, capsys, change, msg):
+    folder = _doctored(run_dir, tmp_path / "bad", **change)
+    assert cli.main(["evaluate", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("chainrule evaluate: error: "), err
+    assert re.search(msg, err), err
+
+
+def test_evaluate_unwritable_plot_is_one_line(run_dir, tmp_path, capsys):
+    png = tmp_path / "no-such-folder" / "cm.png"
+    assert cli.main(["evaluate", str(run_dir), "--plot-file", str(png)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"chainrule evaluate: error: cannot write {png}: No such file or directory"

@@ -30,15 +30,19 @@ def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def load_run(path: str | Path, data_dir: str | None = None):
     """(model with the checkpoint's weights, TrainConfig, checkpoint info) of a run folder or model file."""
     from .train import build_model, layer_sizes, load_dataset
-    from .trainconfig import FIELDS, from_dict
+    from .trainconfig import FIELDS, from_dict, validate
 
     state_dict, info = runs.read_model(path)
     cfg = from_dict({k: v for k, v in info["config"].items() if k in FIELDS}, source=f"{path} (saved config)")
     if data_dir is not None:
         cfg.data_dir = data_dir
+    try:
+        validate(cfg)
+    except ConfigError as e:
+        raise ConfigError(f"{path} (saved config): {e}") from None
     splits = load_dataset(cfg)
     model = build_model(layer_sizes(cfg, splits[0].images.shape[1], 10), cfg.activation)
-    model.load_state_dict(state_dict)
+    runs.load_weights(model, state_dict, runs.model_file(path))
     return model, cfg, info, splits
 
 
@@ -105,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plot or args.plot_file:
         path = Path(args.plot_file) if args.plot_file else where.parent / f"confusion-{args.split}.png"
         title = f"{cfg.dataset} {args.split}: accuracy {100 * np.trace(cm) / cm.sum():.2f}%"
-        plot_confusion(cm, path, title)
+        try:
+            plot_confusion(cm, path, title)
+        except OSError as e:
+            raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
         print(f"wrote {path}")
     return 0

@@ -110,7 +110,20 @@ def read_model(path: str | Path) -> tuple[dict, dict]:
                 "history": json.loads(meta.get("history", "[]"))}
     except (ValueError, TypeError) as e:
         raise DataError(f"{p}: unreadable checkpoint metadata ({e})") from e
+    if not isinstance(info["config"], dict) or not isinstance(info["history"], list):
+        raise DataError(f"{p}: unreadable checkpoint metadata (config must be a JSON object, history a list)")
     return tensors, info
+
+
+def load_weights(model, state_dict: dict, path: str | Path) -> None:
+    """``model.load_state_dict``, a mismatch reported in one line as a DataError naming the checkpoint."""
+    from .nn import StateDictError
+
+    try:
+        model.load_state_dict(state_dict)
+    except StateDictError as e:
+        raise DataError(f"{path}: the weights do not fit the network its config describes: "
+                        f"{' '.join(str(e).split())}") from None
 
 
 def read_state(run_dir: Path, epoch: int) -> tuple[dict, dict | None, dict]:

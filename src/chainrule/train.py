@@ -280,7 +280,7 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
         if saved.get(key) != getattr(cfg, key):
             raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
                               f"{getattr(cfg, key)!r} now)")
-    model.load_state_dict(state_dict)
+    runs.load_weights(model, state_dict, runs.model_file(resume))
     opt_state, sched_state, rng = runs.read_state(runs.model_file(resume).parent, info["epoch"])
     optimizer.load_state_dict(opt_state)
     if scheduler is not None and sched_state is not None:
@@ -374,6 +374,10 @@ def run(args: argparse.Namespace) -> int:
         result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
     except (ConfigError, DataError) as e:
         raise UsageError(str(e)) from None
+    except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
+        raise
+    except OSError as e:  # the run folder cannot be written (reads are DataErrors)
+        raise UsageError(f"cannot write {e.filename or cfg.out}: {e.strerror or e}") from None
     except TrainingDiverged as e:
         print(f"chainrule train: error: {e}", file=sys.stderr)
         return 1
