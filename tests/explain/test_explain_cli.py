@@ -142,6 +142,8 @@ def test_one_weight_of_a_trained_run(capsys, tmp_path):
     (["--checkpoint", "/nonexistent-run", "--weight", "0.weight[0,0]"], "no checkpoint here"),
     (["--examples", "0"], "need at least 1"),
     (["--lr", "-1"], "must be positive"),
+    (["--lr", "nan"], "must be positive"),
+    (["--lr", "inf"], "must be positive"),
 ])
 def test_bad_options_exit_2_with_one_line(capsys, argv, msg):
     rc, out, err = explain(capsys, *argv)

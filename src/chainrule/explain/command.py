@@ -10,6 +10,7 @@ Exit status: 0 when every gradient agrees three ways, 1 when one does not, 2 for
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -150,8 +151,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.width < 40:
         raise UsageError(f"--width {args.width}: at least 40 columns")
-    if args.lr <= 0:
-        raise UsageError(f"--lr {args.lr}: the learning rate must be positive")
+    if not 0 < args.lr < math.inf:  # NaN fails both comparisons
+        raise UsageError(f"--lr {args.lr}: the learning rate must be positive and finite")
     try:
         if args.checkpoint:
             if not args.weight:
