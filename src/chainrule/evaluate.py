@@ -30,10 +30,10 @@ def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def load_run(path: str | Path, data_dir: str | None = None):
     """(model with the checkpoint's weights, TrainConfig, checkpoint info) of a run folder or model file."""
     from .train import build_model, layer_sizes, load_dataset
-    from .trainconfig import FIELDS, from_dict, validate
+    from .trainconfig import from_saved, validate
 
     state_dict, info = runs.read_model(path)
-    cfg = from_dict({k: v for k, v in info["config"].items() if k in FIELDS}, source=f"{path} (saved config)")
+    cfg = from_saved(info["config"], path)
     if data_dir is not None:
         cfg.data_dir = data_dir
     try:

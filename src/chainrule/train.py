@@ -27,6 +27,7 @@ from .trainconfig import (
     ACTIVATIONS,
     COMMAND_LINE,
     DATASETS,
+    FIELDS,
     FIXED_ON_RESUME,
     LOSSES,
     OPTIMIZERS,
@@ -34,6 +35,7 @@ from .trainconfig import (
     ConfigError,
     TrainConfig,
     from_dict,
+    from_saved,
     load_toml,
     parse_option,
     validate,
@@ -335,20 +337,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no per-epoch lines")
 
 
-OPTION_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
-
-
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Defaults < the resumed run's settings < the TOML file < the command line."""
     cfg = TrainConfig()
     if args.resume:
         _, info = runs.read_model(args.resume)
-        saved = {k: v for k, v in info["config"].items() if k in OPTION_KEYS}
-        cfg = from_dict(saved, source=f"{args.resume} (saved config)")
+        cfg = from_saved(info["config"], args.resume)
         cfg.out = str(runs.model_file(args.resume).parent)
     if args.config:
         cfg = load_toml(args.config, base=cfg)
-    given = {k: parse_option(k, v) if isinstance(v, str) else v for k in OPTION_KEYS if hasattr(args, k)
+    given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
     if args.name and "out" not in given:

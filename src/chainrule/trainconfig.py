@@ -72,6 +72,11 @@ def from_dict(values: dict, base: TrainConfig | None = None, source: str = "conf
     return cfg
 
 
+def from_saved(config: dict, path: str | os.PathLike) -> TrainConfig:
+    """The settings a checkpoint recorded; keys this version does not know are skipped, bad values refused."""
+    return from_dict({k: v for k, v in config.items() if k in FIELDS}, source=f"{path} (saved config)")
+
+
 def parse_option(name: str, text: str) -> Any:
     """A command-line string as the setting's type, so every bad value gets the same one-line error."""
     kind = FIELDS[name].type
