@@ -30,11 +30,10 @@ relu = _E.relu
 sigmoid = _E.sigmoid
 tanh = _E.tanh
 gelu = _E.gelu
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
+    if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
 
 

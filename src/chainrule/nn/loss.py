@@ -9,8 +9,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+        F._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -18,7 +17,7 @@ class _Loss(Module):
 
 
 def _buffer(v):
-    return None if v is None else (v if isinstance(v, Tensor) else Tensor(v))
+    return None if v is None else F._t(v)
 
 
 class MSELoss(_Loss):
