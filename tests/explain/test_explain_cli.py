@@ -161,3 +161,19 @@ def test_argparse_rejects_bad_choices_with_exit_2(capsys, argv, msg):
     with pytest.raises(SystemExit) as e:
         main(["explain", *argv])
     assert e.value.code == 2 and msg in capsys.readouterr().err
+
+
+def test_one_weight_of_a_trained_mse_run_uses_one_hot_targets(capsys, tmp_path):
+    from chainrule.train import TrainConfig, load_dataset, train
+
+    run = tmp_path / "run"
+    train({"epochs": 1, "out": str(run), "layers": [64, 12, 10], "loss": "mse"})
+    j = tmp_path / "w.json"
+    rc, _, _ = explain(capsys, "--checkpoint", str(run), "--weight", "2.weight[3,5]", "--examples", "2",
+                       "--json", str(j), "--quiet")
+    d = json.loads(j.read_text())
+    x, y = load_dataset(TrainConfig())[1]  # the run's test split
+    assert rc == 0 and d["loss"] == "mse" and d["agree"]
+    for n, ex in enumerate(d["examples"]):
+        assert ex["x"] == x.numpy()[n].tolist()
+        assert ex["target"] == [1.0 if c == int(y.numpy()[n]) else 0.0 for c in range(10)]

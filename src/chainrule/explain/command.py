@@ -136,10 +136,9 @@ def _checkpoint(args):
     n = args.examples if args.examples is not None else 1
     if n < 1:
         raise UsageError(f"--examples {n}: need at least 1")
-    X = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)[:n]
-    labels = np.asarray(y.numpy() if hasattr(y, "numpy") else y).astype(np.int64)[:n]
-    k = int(model.state_dict()[[key for key in model.state_dict() if key.endswith("weight")][-1]].shape[0])
-    targets = labels if cfg.loss == "cross_entropy" else np.eye(k)[labels]
+    X = x.numpy()[:n].astype(np.float64)
+    labels = y.numpy()[:n]  # int64 class indices
+    targets = labels if cfg.loss == "cross_entropy" else np.eye(model[-1].weight.shape[0])[labels]
     return model, X, targets, cfg.loss
 
 
