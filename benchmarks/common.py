@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ANCHORS = REPO.parent / "shared" / "anchors"  # the anchor scripts, where the checkout has them beside it
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Unset together for every worker process (and said so in the output): an OpenBLAS core type or L2
