@@ -252,9 +252,38 @@ def test_clip_grad_norm_with_aliased_gradients_scales_once():
     np.testing.assert_allclose(total.item(), np.sqrt(50), rtol=1e-6)
     np.testing.assert_allclose(a.grad.numpy(), np.array([3, 4]) / np.sqrt(50), rtol=1e-5)
     np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy())
-    with pytest.raises(RuntimeError, match="non-finite"):
+    with pytest.raises(cr.AutogradError, match="non-finite"):  # a RuntimeError, as PyTorch's
         a.grad = cr.tensor([float("nan"), 0.0])
         cr.nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_and_parameter_vectors_match_torch():
+    torch.manual_seed(0)
+    t = _mlp(torch.nn)
+    c = _mlp(cr.nn)
+    c.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((6, 4)).astype(np.float32)
+    t(torch.tensor(x)).pow(2).sum().backward()
+    (c(cr.tensor(x)) ** 2).sum().backward()
+    torch.nn.utils.clip_grad_value_(t.parameters(), 0.05)
+    cr.nn.utils.clip_grad_value_(c.parameters(), 0.05)
+    for (k, p), tp in zip(c.named_parameters(), t.parameters()):
+        assert p.grad.dtype == np.float32
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7, err_msg=k)
+    assert max(np.abs(p.grad.numpy()).max() for p in c.parameters()) == pytest.approx(0.05)
+
+    tv = torch.nn.utils.parameters_to_vector(t.parameters()).detach()
+    cv = cr.nn.utils.parameters_to_vector(c.parameters())
+    np.testing.assert_array_equal(cv.numpy(), tv.numpy())
+    new = np.arange(cv.numel(), dtype=np.float32) / 100
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), t.parameters())
+    cr.nn.utils.vector_to_parameters(cr.tensor(new), c.parameters())
+    for (k, p), tp in zip(c.named_parameters(), t.parameters()):
+        np.testing.assert_array_equal(p.numpy(), tp.detach().numpy(), err_msg=k)
+    with pytest.raises(cr.ShapeError, match=rf"hold {new.size} values, but vec has shape \(3,\)"):
+        cr.nn.utils.vector_to_parameters(cr.tensor(new[:3]), c.parameters())
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        cr.nn.utils.vector_to_parameters(new, c.parameters())
 
 
 def test_apply_visits_children_before_parents_as_torch():

@@ -1,10 +1,11 @@
-"""Gradient utilities: ``clip_grad_norm_``."""
+"""Gradient and parameter utilities (PyTorch's ``torch.nn.utils``): clipping, flattening to one vector."""
 from __future__ import annotations
 
 import math
 from typing import Iterable
 
 from ..backend import xp
+from ..errors import AutogradError, ShapeError
 from ..tensor import Tensor
 
 
@@ -30,7 +31,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
             acc += float(xp.dot(g, g)) if norm_type == 2.0 else float((xp.abs(g) ** norm_type).sum())
         total = acc ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(
+        raise AutogradError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite ({total}), "
             "so it cannot be clipped; pass error_if_nonfinite=False to clip anyway"
         )
@@ -50,12 +51,21 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one 1-d tensor, in order (no gradient)."""
     return Tensor._make(xp.concatenate([p.data.reshape(-1) for p in parameters]), None)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """The inverse of ``parameters_to_vector``: copy consecutive slices of ``vec`` into the parameters in place."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__}")
+    params = list(parameters)
+    need = sum(p.data.size for p in params)
+    if vec.data.ndim != 1 or vec.data.size < need:
+        raise ShapeError(f"vector_to_parameters: the parameters hold {need} values, but vec has shape "
+                         f"{vec.data.shape}")
     i = 0
-    for p in parameters:
+    for p in params:
         n = p.data.size
         p.data[...] = vec.data[i:i + n].reshape(p.data.shape)
         i += n
