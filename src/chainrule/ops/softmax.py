@@ -74,10 +74,11 @@ def _ce_fwd(logits, target, reduction, classes):
     """Returns the loss and, as the residual for backward, softmax(logits)."""
     s, p, total = _shifted_exp(logits)
     p /= total
-    s -= xp.log(total)  # s is now log_softmax(logits)
-    if classes:
-        per = -s[xp.arange(len(target)), target]
+    log_total = xp.log(total).reshape(-1)
+    if classes:  # −log_softmax at the target only: log Σ − (z_t − m), no full log-softmax needed
+        per = log_total - s[xp.arange(len(target)), target]
     else:
+        s -= log_total[:, None]  # s is now log_softmax(logits)
         per = -(target * s).sum(axis=1)
     if reduction == "mean":
         loss = per.sum() / per.dtype.type(len(per)) if len(per) else per.sum() * xp.nan
