@@ -266,3 +266,31 @@ def test_embedding_from_pretrained():
         assert c.weight.requires_grad == t.weight.requires_grad == (not freeze)
         idx = np.array([1, 3, 3])
         np.testing.assert_array_equal(c(cr.tensor(idx)).numpy(), t(torch.tensor(idx)).detach().numpy())
+
+
+def test_batchnorm_reset_running_stats_like_torch():
+    x = np.random.default_rng(5).standard_normal((8, 3)).astype(np.float32) * 4 + 2
+    c, t = cr.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    c(cr.tensor(x))
+    t(torch.tensor(x))
+    assert c.running_mean.numpy().any() and int(c.num_batches_tracked.item()) == 1
+    c.reset_running_stats()
+    t.reset_running_stats()
+    for k, v in t.state_dict().items():
+        np.testing.assert_array_equal(c.state_dict()[k].numpy(), v.numpy(), err_msg=k)
+    cr.nn.BatchNorm1d(3, track_running_stats=False).reset_running_stats()  # nothing to reset: no error
+
+
+def test_get_submodule_like_torch():
+    def net(lib):
+        return lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Linear(3, 1)))
+
+    c, t = net(cr), net(torch)
+    for name in ("", "0", "1", "1.1"):
+        assert type(c.get_submodule(name)).__name__ == type(t.get_submodule(name)).__name__, name
+    assert c.get_submodule("1.1") is c[1][1]
+    for bad in ("2", "1.1.0", "0.weight"):
+        with pytest.raises(AttributeError):
+            t.get_submodule(bad)
+        with pytest.raises(AttributeError, match=f"looking up '{bad}'"):
+            c.get_submodule(bad)
