@@ -35,6 +35,16 @@ def test_tensor_dataset_rejects_mismatched_lengths():
         TensorDataset(cr.zeros(4, 2), cr.zeros(5))
 
 
+
+def test_tensor_dataset_of_lists_and_arrays():
+    x = np.arange(6, dtype=np.float64).reshape(3, 2)
+    ds = TensorDataset(x, [0.5, 1.5, 2.5])
+    assert ds.tensors[0].data is x  # an array is wrapped, not copied
+    assert ds.tensors[1].dtype == np.float32  # Python floats are float32, as cr.tensor makes them
+    with pytest.raises(cr.ShapeError, match="not a rectangular array"):
+        TensorDataset([[1, 2], [3]])
+
+
 # ------------------------------------------------------------ DataLoader
 def test_loader_in_order_batches_and_last_partial():
     ds, x, y = _dataset(10)
@@ -104,6 +114,14 @@ def test_loader_generic_dataset_is_collated():
     batches = list(DataLoader(Squares(), batch_size=2))
     assert batches[0][0].dtype == np.float32 and batches[0][0].tolist() == [0.0, 1.0]
     assert batches[2][1].tolist() == [16]
+
+
+
+def test_loader_ragged_examples_are_a_shape_error():
+    ragged = [(np.ones(2), 0), (np.ones(3), 1)]
+    with pytest.raises(cr.ShapeError, match=r"one shape to be stacked, got shapes \(2,\), \(3,\)"):
+        list(DataLoader(ragged, batch_size=2))
+    assert [b[0].shape for b in DataLoader(ragged, batch_size=1)] == [(1, 2), (1, 3)]
 
 
 def test_loader_rejects_bad_batch_size():

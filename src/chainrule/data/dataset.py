@@ -27,7 +27,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        ts = tuple(t if isinstance(t, Tensor) else Tensor._make(_as_array(t), None) for t in tensors)
+        ts = tuple(t if isinstance(t, Tensor) else _as_tensor(t) for t in tensors)
         for i, t in enumerate(ts):
             if t.ndim == 0:
                 raise ShapeError(f"TensorDataset: tensor {i} is 0-d; every tensor needs a first axis of examples")
@@ -52,7 +52,10 @@ class TensorDataset(Dataset):
         return f"TensorDataset({len(self)} examples: {shapes})"
 
 
-def _as_array(data: Any):
+def _as_tensor(data: Any) -> Tensor:
+    """An array is wrapped without a copy; other data goes through ``cr.tensor`` (ragged lists are a ShapeError)."""
+    from ..backend import xp
+    from ..creation import tensor
     from ..tensor import to_array
 
-    return to_array(data)
+    return Tensor._make(to_array(data), None) if isinstance(data, xp.ndarray) else tensor(data)

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .dataset import TensorDataset
 
@@ -80,8 +81,12 @@ def collate(items: list) -> Any:
         return tuple(collate([it[j] for it in items]) for j in range(len(first)))
     if isinstance(first, dict):
         return {k: collate([it[k] for it in items]) for k in first}
-    arrays = [it.data if isinstance(it, Tensor) else it for it in items]
-    stacked = np.stack([np.asarray(a) for a in arrays])
+    arrays = [np.asarray(it.data if isinstance(it, Tensor) else it) for it in items]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ShapeError(f"collate: the examples of a batch must have one shape to be stacked, got shapes "
+                         f"{', '.join(map(str, sorted(shapes)))}")
+    stacked = np.stack(arrays)
     if not isinstance(first, (Tensor, np.ndarray)) and stacked.dtype == np.float64:
         stacked = stacked.astype(np.float32)  # Python floats become float32, as cr.tensor does
     return Tensor._make(stacked, None)
