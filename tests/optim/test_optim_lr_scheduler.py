@@ -96,6 +96,16 @@ def test_scheduler_needs_an_optimizer():
         cr.optim.lr_scheduler.StepLR(object(), 2)
 
 
+def test_zero_period_is_refused_at_construction():
+    """PyTorch accepts these and raises ZeroDivisionError at the first step()."""
+    opt = cr.optim.SGD([cr.nn.Parameter(cr.ones(1))], lr=0.1)
+    with pytest.raises(ValueError, match="StepLR: step_size must be a positive number of epochs, got 0"):
+        cr.optim.lr_scheduler.StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max must be a positive number of epochs, got 0"):
+        cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=0)
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
 def test_lambda_lr_state_dict_leaves_the_functions_out():
     _, cs, _, _ = _pair("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (e + 1)))
     cs.step()

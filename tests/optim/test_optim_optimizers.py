@@ -199,6 +199,9 @@ def test_invalid_hyperparameters():
         cr.optim.Adam(p, betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="learning rate"):
         cr.optim.RMSprop(p, lr=-1)
+    for cls in (cr.optim.Adam, cr.optim.AdamW):  # a 1-tuple failed only at the first step()
+        with pytest.raises(ValueError, match=r"betas must be a pair \(beta1, beta2\), got \(0.9,\)"):
+            cls(p, betas=(0.9,))
 
 
 def test_load_state_dict_mismatch_is_clear():
@@ -207,6 +210,9 @@ def test_load_state_dict_mismatch_is_clear():
     other = cr.optim.Adam([a])
     with pytest.raises(cr.optim.OptimizerStateError, match="has 1 parameters"):
         opt.load_state_dict(other.state_dict())
+    for bad in ({}, {"state": {}}, [other.state_dict()]):  # was a KeyError / TypeError from inside
+        with pytest.raises(cr.optim.OptimizerStateError, match="keys 'state' and 'param_groups'"):
+            opt.load_state_dict(bad)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])

@@ -20,6 +20,8 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr}")
         if not 0.0 <= eps:
             raise ValueError(f"{type(self).__name__}: invalid epsilon value {eps}")
+        if len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, b in enumerate(betas):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"{type(self).__name__}: invalid beta parameter at index {i}: {b}")

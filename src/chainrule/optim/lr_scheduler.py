@@ -63,6 +63,8 @@ class StepLR(LRScheduler):
     """lr ← lr·γ every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        if step_size < 1:  # PyTorch fails later, dividing by zero in step()
+            raise ValueError(f"StepLR: step_size must be a positive number of epochs, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -95,6 +97,8 @@ class CosineAnnealingLR(LRScheduler):
     """η_t = η_min + (η_base − η_min)(1 + cos(πt/T_max))/2, applied recursively as PyTorch does."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        if T_max < 1:  # PyTorch fails later, dividing by zero in step()
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 

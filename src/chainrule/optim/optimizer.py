@@ -117,6 +117,9 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise OptimizerStateError(f"an optimizer state dict has the keys 'state' and 'param_groups', got {got}")
         state_dict = copy.deepcopy(state_dict)
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
