@@ -17,7 +17,7 @@ import numpy as np
 
 from .derivation import Derivation, agrees
 from .i18n import act_name, tr
-from .notation import a_sym, b_sym, cell, num, param_sym, paren, sub, sup, w_sym, z_sym
+from .notation import a_sym, b_sym, cell, num, pad, param_sym, paren, sub, sup, w_sym, width, z_sym
 
 TOP = 8  # terms and neurons shown per sum or layer when one weight of a large network is explained
 
@@ -269,10 +269,11 @@ def step(d: Derivation, lang: str, only=None) -> list:
         rows.append([param_sym(ell, kind, idx), cell(old), cell(g), cell(new)])
     change = (s.loss_after - s.loss_before) / s.loss_before * 100 if s.loss_before else 0.0
     pct = f"{change:+.2f}%".replace("-", "−")
+    before, after = tr("loss_before", lang) + ":", tr("loss_after", lang) + ":"
+    w = max(width(before), width(after))  # the two L(θ) line up
     blocks = [("table", header_, rows, _groups(d) if only is None else None), ("blank",),
-              ("line", f"{tr('loss_before', lang)}:  L(θ⁰) = {num(s.loss_before)}", "key"),
-              ("line", f"{tr('loss_after', lang)}:  L(θ¹) = {num(s.loss_after)}   ({tr('change', lang)} {pct})",
-               "key")]
+              ("line", f"{pad(before, w)}  L(θ⁰) = {num(s.loss_before)}", "key"),
+              ("line", f"{pad(after, w)}  L(θ¹) = {num(s.loss_after)}   ({tr('change', lang)} {pct})", "key")]
     if len(d.examples) > 1:
         blocks.append(("line", f"{tr('cost', lang)}:  {num(s.cost_before)} → {num(s.cost_after)}", None))
     return blocks

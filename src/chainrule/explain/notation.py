@@ -43,7 +43,8 @@ def param_sym(layer: int, kind: str, idx: tuple) -> str:
 
 
 def num(v: float) -> str:
-    """A number in a formula: up to 4 decimals, trailing zeros dropped (0.27, −1, 0.8594)."""
+    """A number in a formula: 4 decimals (more below 0.001, to keep 4 significant digits), trailing zeros
+    dropped (0.27, −1, 0.8594, 0.0009958); scientific from 10⁶ or below 10⁻⁴."""
     v = float(v)
     if math.isnan(v):
         return "—"
