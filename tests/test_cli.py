@@ -175,6 +175,17 @@ def test_resume_from_weights_that_do_not_fit_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "the weights do not fit" in err and '"2.bias"' in err, err
 
 
+def test_resume_with_another_runs_optimizer_state_is_one_line(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _main(["train", *SMALL, "--out", str(a)]) == 0
+    assert _main(["train", *SMALL, "--out", str(b), "--layers", "64,8,10"]) == 0
+    (a / "optimizer.safetensors").write_bytes((b / "optimizer.safetensors").read_bytes())
+    assert _main(["train", "--resume", str(a), "--epochs", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "optimizer.safetensors: the optimizer state does not fit the model" in err and "(8, 64)" in err, err
+
+
 def _run(args, cwd, stderr_tty=False):
     cmd = [sys.executable, "-m", "chainrule.cli", *args]
     env = {**os.environ, "COLUMNS": "100"}

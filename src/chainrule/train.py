@@ -275,6 +275,7 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
 def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list]:
     """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far)."""
     from . import random
+    from .optim.optimizer import OptimizerStateError
 
     state_dict, info = runs.read_model(resume)
     saved = info["config"]
@@ -282,9 +283,14 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
         if saved.get(key) != getattr(cfg, key):
             raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
                               f"{getattr(cfg, key)!r} now)")
-    runs.load_weights(model, state_dict, runs.model_file(resume))
-    opt_state, sched_state, rng = runs.read_state(runs.model_file(resume).parent, info["epoch"])
-    optimizer.load_state_dict(opt_state)
+    checkpoint = runs.model_file(resume)
+    run_dir = checkpoint.parent
+    runs.load_weights(model, state_dict, checkpoint)
+    opt_state, sched_state, rng = runs.read_state(run_dir, info["epoch"])
+    try:
+        optimizer.load_state_dict(opt_state)
+    except OptimizerStateError as e:
+        raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
         scheduler.load_state_dict(sched_state)
