@@ -177,3 +177,33 @@ def test_one_weight_of_a_trained_mse_run_uses_one_hot_targets(capsys, tmp_path):
     for n, ex in enumerate(d["examples"]):
         assert ex["x"] == x.numpy()[n].tolist()
         assert ex["target"] == [1.0 if c == int(y.numpy()[n]) else 0.0 for c in range(10)]
+
+
+@pytest.mark.parametrize("layers, msg", [
+    ([{"weight": [[1, 2], [3]], "bias": [0, 0]}], "layer 0 weight is not a rectangular array of numbers"),
+    ([{"weight": [[1, 2], [3, 4]], "bias": "x"}], "layer 0 bias is not a rectangular array of numbers"),
+    ([1], "layer 0 has no 'weight'"),
+    ([{"weight": [[1e400, 2], [3, 4]], "bias": [0, 0]}], "the 0.weight holds NaN or inf"),
+], ids=["ragged", "string", "not-a-dict", "inf"])
+def test_bad_weights_file_is_one_line(capsys, tmp_path, layers, msg):
+    p = tmp_path / "w.json"
+    p.write_text(json.dumps({"layers": layers}).replace("Infinity", "1e400"))
+    rc, out, err = explain(capsys, "--weights", str(p))
+    assert rc == 2 and out == "" and err.count("\n") == 1 and msg in err, err
+
+
+@pytest.mark.parametrize("argv", [["--input", "nan,1"], ["--target", "inf,0"]])
+def test_non_finite_examples_are_refused_not_declared_in_agreement(capsys, argv):
+    """NaN marks a value the checks did not compute, so NaN data used to pass every check."""
+    rc, out, err = explain(capsys, *argv)
+    assert rc == 2 and out == "" and "holds NaN or inf" in err, err
+
+
+def test_bfloat16_weights_file_is_one_line(capsys, tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    p = tmp_path / "w.safetensors"
+    save_file({"0.weight": torch.ones(2, 2, dtype=torch.bfloat16)}, str(p))
+    rc, out, err = explain(capsys, "--weights", str(p))
+    assert rc == 2 and err.count("\n") == 1 and "holds BF16 tensors" in err, err

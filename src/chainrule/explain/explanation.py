@@ -113,5 +113,10 @@ def backprop(model, x, y, loss: str = "mse", lr: float = 0.5, weight: str | None
         raise ShapeError(f"explain: input of shape {X.shape} does not fit a first layer that takes "
                          f"{layers[0].weight.shape[1]} inputs")
     T, classes = _targets(y, loss, X.shape[0], layers[-1].weight.shape[0])
+    numbers = [("input", X), ("target", T)] + [(f"{ly.name}.{kind}", getattr(ly, kind)) for ly in layers
+                                               for kind in ("weight", "bias")]
+    for what, arr in numbers:  # NaN marks "not computed" in the checks, so NaN data would pass them all
+        if not np.isfinite(arr).all():
+            raise ValueError(f"explain: the {what} holds NaN or inf; the derivation needs finite numbers")
     focus = None if weight is None else parse_param_name(weight, layers)
     return Explanation(derive(layers, X, T, loss, float(lr), classes, focus))

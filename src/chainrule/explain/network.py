@@ -78,12 +78,12 @@ def from_spec(spec: list[dict], activation: str, loss: str) -> list[Layer]:
     """Layers from the JSON weights format (a list of {"weight", "bias", "activation"})."""
     layers = []
     for i, d in enumerate(spec):
-        if "weight" not in d:
+        if not isinstance(d, dict) or "weight" not in d:
             raise DataError(f"explain: layer {i} has no 'weight'")
-        w = np.array(d["weight"], dtype=np.float64)
+        w = _matrix(d["weight"], f"layer {i} weight")
         if w.ndim != 2:
             raise ShapeError(f"explain: layer {i} weight must be a (out, in) matrix, got shape {w.shape}")
-        b = np.array(d.get("bias", np.zeros(w.shape[0])), dtype=np.float64)
+        b = _matrix(d.get("bias", np.zeros(w.shape[0])), f"layer {i} bias")
         last = i == len(spec) - 1
         a = d.get("activation", output_activation(loss, activation) if last else activation)
         if a not in ACTIVATIONS:
@@ -91,6 +91,13 @@ def from_spec(spec: list[dict], activation: str, loss: str) -> list[Layer]:
         layers.append(Layer(w, b, a, str(2 * i)))
     check_chain(layers)
     return layers
+
+
+def _matrix(value, what: str) -> np.ndarray:
+    try:
+        return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:  # ragged rows, strings
+        raise DataError(f"explain: {what} is not a rectangular array of numbers ({e})") from None
 
 
 def check_chain(layers: list[Layer]) -> None:
@@ -131,18 +138,9 @@ def load_weights(path: str, activation: str, loss: str) -> list[Layer]:
         if not isinstance(spec, list) or not spec:
             raise DataError(f"explain: {path}: expected {{\"layers\": [{{\"weight\": ..., \"bias\": ...}}, ...]}}")
         return from_spec(spec, activation, loss)
-    return from_state_dict(read_safetensors(p), activation, loss)
+    from ..io import load
 
-
-def read_safetensors(p: Path) -> dict:
-    try:
-        from safetensors.numpy import load_file
-    except ImportError:  # pragma: no cover - safetensors is in the train extra
-        raise DataError("explain: reading .safetensors needs the 'safetensors' package") from None
-    try:
-        return load_file(str(p))
-    except Exception as e:  # a malformed file: name it rather than show the parser's traceback
-        raise DataError(f"explain: {p}: not a readable safetensors file ({e})") from None
+    return from_state_dict({k: v.numpy() for k, v in load(p).items()}, activation, loss)
 
 
 def from_state_dict(sd: dict, activation: str, loss: str) -> list[Layer]:
