@@ -29,7 +29,7 @@ def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def load_run(path: str | Path, data_dir: str | None = None):
     """(model with the checkpoint's weights, TrainConfig, checkpoint info) of a run folder or model file."""
-    from .train import build_model, layer_sizes, load_dataset
+    from .train import N_CLASSES, build_model, layer_sizes, load_dataset
     from .trainconfig import from_saved, validate
 
     state_dict, info = runs.read_model(path)
@@ -41,7 +41,7 @@ def load_run(path: str | Path, data_dir: str | None = None):
     except ConfigError as e:
         raise ConfigError(f"{path} (saved config): {e}") from None
     splits = load_dataset(cfg)
-    model = build_model(layer_sizes(cfg, splits[0].images.shape[1], 10), cfg.activation)
+    model = build_model(layer_sizes(cfg, splits[0].images.shape[1], N_CLASSES), cfg.activation)
     runs.load_weights(model, state_dict, runs.model_file(path))
     return model, cfg, info, splits
 
@@ -94,7 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
-    from .train import predict
+    from .train import N_CLASSES, predict
 
     try:
         model, cfg, info, splits = load_run(args.run, args.data_dir)
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     x, y = splits[0] if args.split == "train" else splits[1]
     predicted = predict(model, x).argmax(axis=1)
-    cm = confusion_matrix(y.numpy(), predicted, 10)
+    cm = confusion_matrix(y.numpy(), predicted, N_CLASSES)
     where = runs.model_file(args.run)
     print(f"{where} (epoch {info['epoch']}): {cfg.dataset} {args.split} split, {len(predicted)} examples")
     print(report(cm))

@@ -43,6 +43,7 @@ from .trainconfig import (
 
 SPLIT_SEED = 0  # the digits train/test split is fixed, whatever --seed says
 HIDDEN = 128  # the default hidden layer
+N_CLASSES = 10  # both datasets are the digits 0..9
 
 
 class TrainingDiverged(ChainruleError, ArithmeticError):
@@ -181,15 +182,14 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     validate(cfg)
     train_set, test_set = load_dataset(cfg)
-    n_classes = 10
-    sizes = layer_sizes(cfg, train_set.images.shape[1], n_classes)
+    sizes = layer_sizes(cfg, train_set.images.shape[1], N_CLASSES)
     cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
 
     manual_seed(cfg.seed)
     model = build_model(sizes, cfg.activation)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer)
-    loss_fn = build_loss(cfg.loss, n_classes)
+    loss_fn = build_loss(cfg.loss, N_CLASSES)
     loader = data.DataLoader(data.TensorDataset(*train_set), batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed)
 
     start, history = 0, []
