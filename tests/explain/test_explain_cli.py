@@ -141,6 +141,7 @@ def test_one_weight_of_a_trained_run(capsys, tmp_path):
     (["--checkpoint", "/nonexistent-run"], "needs --weight"),
     (["--checkpoint", "/nonexistent-run", "--weight", "0.weight[0,0]"], "no checkpoint here"),
     (["--examples", "0"], "need at least 1"),
+    (["--checkpoint", "/nonexistent-run", "--weight", "0.weight[0,0]", "--examples", "0"], "need at least 1"),
     (["--lr", "-1"], "must be positive"),
     (["--lr", "nan"], "must be positive"),
     (["--lr", "inf"], "must be positive"),

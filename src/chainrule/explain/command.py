@@ -88,8 +88,6 @@ def _examples(args, n_in: int, n_out: int):
 
     X = np.array(_rows(args.input, "input")) if args.input else None
     n = args.examples if args.examples is not None else (len(X) if X is not None else 1)
-    if n < 1:
-        raise UsageError(f"--examples {n}: need at least 1")
     if X is not None:
         if len(X) != n:
             raise UsageError(f"--examples {n} but --input gives {len(X)} example(s)")
@@ -134,8 +132,6 @@ def _checkpoint(args):
         raise UsageError("--checkpoint explains the run's own test examples; leave out --input and --target")
     x, y = splits[1]
     n = args.examples if args.examples is not None else 1
-    if n < 1:
-        raise UsageError(f"--examples {n}: need at least 1")
     X = x.numpy()[:n].astype(np.float64)
     labels = y.numpy()[:n]  # int64 class indices
     targets = labels if cfg.loss == "cross_entropy" else np.eye(model[-1].weight.shape[0])[labels]
@@ -150,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.width < 40:
         raise UsageError(f"--width {args.width}: at least 40 columns")
+    if args.examples is not None and args.examples < 1:
+        raise UsageError(f"--examples {args.examples}: need at least 1")
     if not 0 < args.lr < math.inf:  # NaN fails both comparisons
         raise UsageError(f"--lr {args.lr}: the learning rate must be positive and finite")
     try:
