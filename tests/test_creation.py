@@ -86,3 +86,23 @@ def test_random_is_float32_and_repeatable_with_manual_seed():
     assert sorted(cr.randperm(6).tolist()) == list(range(6))
     big = cr.randn(20000).numpy()
     assert abs(big.mean()) < 0.05 and abs(big.std() - 1) < 0.05
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: cr.full((2,), "a"), cr.DTypeError, "only numbers and bools"),
+    (lambda: cr.from_numpy(np.array([object()])), cr.DTypeError, "dtype object"),
+    (lambda: cr.arange(0, 1, 0), ValueError, "step must not be zero"),
+    (lambda: cr.eye(-1), cr.ShapeError, "negative dimension"),
+    (lambda: cr.randn(2.5), cr.ShapeError, "sizes must be integers"),
+    (lambda: cr.Tensor([[1, 2], [3]]), cr.ShapeError, "not a rectangular array"),
+    (lambda: cr.ones(2).to("cuda"), ValueError, "CPU only"),
+])
+def test_bad_creation_arguments_raise_chainrule_errors(make, error, words):
+    with pytest.raises(error, match=words):
+        make()
+
+
+@pytest.mark.parametrize("axis", [1.7, "a"])
+def test_a_non_integer_axis_is_refused_by_name(axis):
+    with pytest.raises(cr.ShapeError, match=r"sum: an axis must be an integer"):
+        cr.ones(3, 2).sum(axis=axis)

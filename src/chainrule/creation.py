@@ -1,11 +1,12 @@
 """Functions that make tensors: from data, filled, ranges, random."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from . import random
 from .backend import xp
-from .errors import ChainruleError, ShapeError
+from .errors import DTypeError, ShapeError
 from .tensor import Tensor
 
 float32 = xp.dtype("float32")
@@ -20,13 +21,18 @@ bool = xp.dtype("bool")  # noqa: A001 - PyTorch's name
 def _shape(shape: tuple) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    for s in shape:
-        if int(s) < 0:
-            raise ShapeError(f"negative dimension in shape {shape}")
-    return tuple(int(s) for s in shape)
+    try:
+        sizes = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise ShapeError(f"shape {shape}: sizes must be integers") from None
+    if any(s < 0 for s in sizes):
+        raise ShapeError(f"negative dimension in shape {shape}")
+    return sizes
 
 
 def _finish(arr, requires_grad: bool) -> Tensor:
+    if arr.dtype.kind not in "fiub":
+        raise DTypeError(f"tensor: cannot hold values of dtype {arr.dtype} (only numbers and bools)")
     t = Tensor._make(arr, None)
     if requires_grad:
         t.requires_grad_(True)
@@ -35,19 +41,14 @@ def _finish(arr, requires_grad: bool) -> Tensor:
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats become float32)."""
-    try:
-        return Tensor(data, dtype=dtype, requires_grad=requires_grad)
-    except ValueError as e:  # NumPy's words for a ragged nested list
-        if isinstance(e, ChainruleError):
-            raise
-        raise ShapeError(f"tensor: the data is not a rectangular array of numbers ({e})") from None
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array) -> Tensor:
     """Wrap a NumPy array without copying; they share memory."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._make(array, None)
+    return _finish(array, False)
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:
@@ -94,6 +95,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Integers give int64, any float argument gives float32 (PyTorch's rule)."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
     if dtype is None:
         dtype = float32 if any(isinstance(v, float) for v in (start, end, step)) else int64
     return _finish(xp.arange(start, end, step, dtype=dtype), requires_grad)
@@ -104,6 +107,7 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    n, m = _shape((n, n if m is None else m))
     return _finish(xp.eye(n, m, dtype=dtype or float32), requires_grad)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from . import autograd as _ag
 from .backend import xp
-from .errors import AutogradError, DTypeError
+from .errors import AutogradError, DTypeError, ShapeError
 
 _new = object.__new__
 
@@ -22,7 +22,10 @@ def to_array(data: Any, dtype=None):
     elif isinstance(data, xp.ndarray):
         arr = data
     else:
-        arr = xp.asarray(data)
+        try:
+            arr = xp.asarray(data)
+        except ValueError as e:  # NumPy's words for a ragged nested list
+            raise ShapeError(f"tensor: the data is not a rectangular array of numbers ({e})") from None
         # Python floats (and lists of them) become float32; an explicit np.float64(...) stays float64
         if dtype is None and arr.dtype == xp.float64 and not isinstance(data, xp.generic):
             arr = arr.astype(xp.float32)
@@ -153,6 +156,8 @@ class Tensor:
         """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
         if dtype is None or isinstance(dtype, str) and dtype == "cpu":
             return self
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+            raise ValueError(f"to({dtype!r}): chainrule runs on the CPU only ('cpu')")
         dtype = xp.dtype(dtype)
         if dtype == self.data.dtype:
             return self

@@ -1,6 +1,8 @@
 """Axis arguments as PyTorch and NumPy users write them: int, tuple, negative, ``dim=``."""
 from __future__ import annotations
 
+import operator
+
 from ..errors import ShapeError
 
 
@@ -20,7 +22,7 @@ def normalize(axis, ndim: int, op: str):
     items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in items:
-        a = int(a)
+        a = _int_axis(a, op)
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % max(ndim, 1) if ndim else 0)
@@ -34,10 +36,17 @@ def normalize(axis, ndim: int, op: str):
 def one(axis, ndim: int, op: str, extra: int = 0) -> int:
     """A single axis, normalised; ``extra`` allows one past the end (unsqueeze, stack)."""
     n = ndim + extra
-    a = int(axis)
+    a = _int_axis(axis, op)
     if not -max(n, 1) <= a < max(n, 1):
         raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
     return a % max(n, 1)
+
+
+def _int_axis(a, op: str) -> int:
+    try:
+        return operator.index(a)
+    except TypeError:
+        raise ShapeError(f"{op}: an axis must be an integer, got {a!r}") from None
 
 
 def kept_shape(shape: tuple, axis) -> tuple:

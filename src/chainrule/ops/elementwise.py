@@ -9,7 +9,7 @@ import math
 
 from ..backend import xp
 from . import registry
-from .registry import apply1, binary, defop, unary
+from .registry import apply1, as_tensor, binary, defop, unary
 
 # ------------------------------------------------------------------ binary
 # add and sub pass g through unchanged unless an input was broadcast: tested inline (no call)
@@ -186,7 +186,7 @@ def _scalar(v):
 def _float(x):
     """Functions such as exp of an integer tensor give float32 (PyTorch), not float64."""
     if x.__class__ is not registry._Tensor:
-        x = _as_tensor(x)
+        x = as_tensor(x)
     if x.data.dtype.kind != "f":
         return x.float()
     return x
@@ -323,8 +323,4 @@ def gelu_cdf(x):
 def _Tensor():
     return registry._Tensor
 
-
-def _as_tensor(x):
-    T = _Tensor()
-    return x if isinstance(x, T) else T(x)
 

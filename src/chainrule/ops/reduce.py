@@ -7,7 +7,7 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .axes import kept_shape, normalize, pick_axis
-from .registry import apply1, defop
+from .registry import apply1, as_tensor, defop
 
 
 def _spread(F, g, shape, kw):
@@ -74,7 +74,7 @@ def _reduction_kw(x, axis, keepdims, op):
 
 def sum(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     if axis is None and dim is None and not keepdims:  # the common loss.sum(): skip axis parsing
         return apply1(SUM, x, {"axis": None, "keepdims": False, "shape": x.data.shape})
     return apply1(SUM, x, _reduction_kw(x, pick_axis(axis, dim, "sum"), keepdims, "sum"))
@@ -82,7 +82,7 @@ def sum(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None
 
 def mean(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     if x.data.dtype.kind in "biu":
         raise DTypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
     kw = _reduction_kw(x, pick_axis(axis, dim, "mean"), keepdims, "mean")
@@ -98,7 +98,7 @@ def _count(shape: tuple, axis) -> int:
 def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """Largest values (PyTorch's amax): values only; use argmax for indices."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
     _nonempty(x, kw, "max")
     return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
@@ -106,7 +106,7 @@ def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None
 
 def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
     _nonempty(x, kw, "min")
     return apply1(MIN, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
@@ -121,7 +121,7 @@ def _nonempty(x, kw, op):
 def logsumexp(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """log Σ exp(x), shifted by the maximum so it never overflows."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     if x.data.dtype.kind in "biu":
         x = x.float()  # float32 for integers (PyTorch), not NumPy's float64
     kw = _reduction_kw(x, pick_axis(axis, dim, "logsumexp"), keepdims, "logsumexp")
@@ -132,7 +132,7 @@ def var(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correcti
         unbiased=None):
     """Σ(x - mean)² / (N - correction); composite, so it is twice differentiable."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = _tensor(x)
+    x = as_tensor(x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axis = pick_axis(axis, dim, "var")
@@ -175,7 +175,7 @@ def argmin(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=N
 
 
 def _arg(fn, x, axis, keepdims, dim, op):
-    x = _tensor(x)
+    x = as_tensor(x)
     axis = pick_axis(axis, dim, op)
     if axis is not None:
         from .axes import one
@@ -198,7 +198,3 @@ def sum_to(x, shape: tuple):
     out = sum(x, axis=axes, keepdims=True) if axes else x
     return reshape(out, shape) if lead else out
 
-
-def _tensor(x):
-    T = registry._Tensor
-    return x if x.__class__ is T or isinstance(x, T) else T(x)

@@ -78,6 +78,12 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
         return DTypeError(f"{op.name} on shapes {shapes}: {msg}")
 
 
+def as_tensor(x):
+    """``x`` if it is a Tensor, else a new constant Tensor of it (lists, arrays, numbers)."""
+    T = _Tensor
+    return x if x.__class__ is T or isinstance(x, T) else T(x)
+
+
 def as_value(x, like=None):
     """A non-Tensor operand: Python scalars stay weak (they never upcast float32)."""
     if isinstance(x, xp.generic):  # a NumPy scalar such as np.float64(2.0) (a float subclass): a Python number

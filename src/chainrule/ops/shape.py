@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
-from . import registry
 from .arraymath import _pad_width
 from .axes import normalize, one, pick_axis
-from .registry import apply, apply1, defop
+from .registry import apply, apply1, as_tensor, defop
 
 RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
                 lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="")
@@ -45,7 +44,7 @@ def _shape_arg(shape) -> tuple:
 
 def reshape(x, *shape):
     shape = _shape_arg(shape)
-    x = _tensor(x)
+    x = as_tensor(x)
     old = x.data.shape
     if shape == old:
         return x
@@ -60,7 +59,7 @@ def reshape(x, *shape):
 
 
 def permute(x, *axes, dims=None):
-    x = _tensor(x)
+    x = as_tensor(x)
     axes = _shape_arg(axes if dims is None else (dims,))  # dims= is PyTorch's keyword
     nd = x.data.ndim
     if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
@@ -87,7 +86,7 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
     """Swap two axes (PyTorch's transpose, not NumPy's); dim0=/dim1= are PyTorch's keywords."""
     axis0 = axis0 if dim0 is None else dim0
     axis1 = axis1 if dim1 is None else dim1
-    x = _tensor(x)
+    x = as_tensor(x)
     nd = x.data.ndim
     if nd < 2:
         return x
@@ -98,7 +97,7 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
 
 
 def broadcast_to(x, *shape):
-    x = _tensor(x)
+    x = as_tensor(x)
     shape = _shape_arg(shape)
     if shape == x.data.shape:
         return x
@@ -113,7 +112,7 @@ def broadcast_to(x, *shape):
 
 def expand(x, *shape):
     """broadcast_to where -1 keeps that axis' size (PyTorch's expand)."""
-    x = _tensor(x)
+    x = as_tensor(x)
     shape = list(_shape_arg(shape))
     off = len(shape) - x.data.ndim
     for i, s in enumerate(shape):
@@ -126,7 +125,7 @@ def expand(x, *shape):
 
 def squeeze(x, axis=None, *, dim=None):
     """Drop size-1 axes; an axis whose size is not 1 is left alone (PyTorch)."""
-    x = _tensor(x)
+    x = as_tensor(x)
     axis = pick_axis(axis, dim, "squeeze")
     shape = x.data.shape
     if axis is None:
@@ -138,7 +137,7 @@ def squeeze(x, axis=None, *, dim=None):
 
 
 def unsqueeze(x, axis=None, *, dim=None):
-    x = _tensor(x)
+    x = as_tensor(x)
     axis = pick_axis(axis, dim, "unsqueeze")
     a = one(axis, x.data.ndim, "unsqueeze", extra=1)
     shape = list(x.data.shape)
@@ -147,7 +146,7 @@ def unsqueeze(x, axis=None, *, dim=None):
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    x = _tensor(x)
+    x = as_tensor(x)
     nd = x.data.ndim
     if nd == 0:
         return reshape(x, (1,))
@@ -165,7 +164,7 @@ def cat(tensors, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default 0); ``dim=`` is its alias."""
     axis = pick_axis(axis, dim, "cat")
     axis = 0 if axis is None else axis
-    tensors = [_tensor(t) for t in tensors]
+    tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
     first = tensors[0].data
@@ -191,7 +190,7 @@ def stack(tensors, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default 0); ``dim=`` is its alias."""
     axis = pick_axis(axis, dim, "stack")
     axis = 0 if axis is None else axis
-    tensors = [_tensor(t) for t in tensors]
+    tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     for i, t in enumerate(tensors[1:], 1):
@@ -208,7 +207,7 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
     """Constant padding with PyTorch's flat tuple, last axis first."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, not {mode!r}")
-    x = _tensor(x)
+    x = as_tensor(x)
     pad = tuple(int(p) for p in pad)
     width = _pad_width(x.data.ndim, pad)
     if any(p < 0 for p in pad):  # negative padding crops that side, as in PyTorch
@@ -228,7 +227,3 @@ def _same_dtype(arrays, op: str) -> None:
     if len(dts) > 1:
         raise DTypeError(f"{op}: tensors have different dtypes {sorted(str(d) for d in dts)}; convert them first")
 
-
-def _tensor(x):
-    T = registry._Tensor
-    return x if isinstance(x, T) else T(x)

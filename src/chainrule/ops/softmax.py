@@ -9,7 +9,7 @@ from ..backend import xp
 from ..errors import ShapeError
 from . import registry
 from .axes import one, pick_axis
-from .registry import apply, apply1, defop
+from .registry import apply, apply1, as_tensor, defop
 
 
 def _softmax_fwd(x, axis):
@@ -132,7 +132,7 @@ def _raw(t):
 
 def softmax(x, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default: the last one)."""
-    x = _tensor(x)
+    x = as_tensor(x)
     a = pick_axis(axis, dim, "softmax")
     a = one(-1 if a is None else a, x.data.ndim, "softmax")
     if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
@@ -142,7 +142,7 @@ def softmax(x, axis: int | None = None, *, dim=None):
 
 def log_softmax(x, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default: the last one)."""
-    x = _tensor(x)
+    x = as_tensor(x)
     a = pick_axis(axis, dim, "log_softmax")
     a = one(-1 if a is None else a, x.data.ndim, "log_softmax")
     if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
@@ -191,7 +191,3 @@ def classes_in_range(t, n_classes: int) -> bool:
     return bool(_max_reduce(unsigned, axis=None) < n_classes)
 
 
-
-def _tensor(x):
-    T = registry._Tensor
-    return x if isinstance(x, T) else T(x)
