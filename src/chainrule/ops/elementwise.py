@@ -21,10 +21,22 @@ SUB = defop("sub", xp.subtract, lambda F, g, x, y, kw, need: (
     (g if g.shape == x[0].shape else F.sum_to(g, x[0].shape)) if need[0] else None,
     F.sum_to(-g, x[1].shape) if need[1] else None,
 ), saves="x")
-MUL = defop("mul", xp.multiply, lambda F, g, x, y, kw, need: (
-    F.sum_to(g * x[1], x[0].shape) if need[0] else None,
-    F.sum_to(g * x[0], x[1].shape) if need[1] else None,
-), saves="x")
+def _mul_vjp(F, g, x, y, kw, need):
+    """d(ab) = b·da + a·db; summed back over broadcast axes only when the shapes differ."""
+    a, b = x
+    ga = gb = None
+    if need[0]:
+        ga = g * b
+        if ga.shape != a.shape:
+            ga = F.sum_to(ga, a.shape)
+    if need[1]:
+        gb = g * a
+        if gb.shape != b.shape:
+            gb = F.sum_to(gb, b.shape)
+    return ga, gb
+
+
+MUL = defop("mul", xp.multiply, _mul_vjp, saves="x")
 def _true_divide(a, b):
     """Integer / integer is true division in float32 (PyTorch), not NumPy's float64."""
     y = xp.true_divide(a, b)
