@@ -132,22 +132,21 @@ def _raw(t):
 
 def softmax(x, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default: the last one)."""
-    x = as_tensor(x)
-    a = pick_axis(axis, dim, "softmax")
-    a = one(-1 if a is None else a, x.data.ndim, "softmax")
-    if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
-        return softmax(x.reshape(1), 0).reshape(())
-    return apply1(SOFTMAX, x, {"axis": a})
+    return _along_axis(SOFTMAX, x, axis, dim)
 
 
 def log_softmax(x, axis: int | None = None, *, dim=None):
     """Along ``axis`` (default: the last one)."""
+    return _along_axis(LOG_SOFTMAX, x, axis, dim)
+
+
+def _along_axis(op, x, axis, dim):
     x = as_tensor(x)
-    a = pick_axis(axis, dim, "log_softmax")
-    a = one(-1 if a is None else a, x.data.ndim, "log_softmax")
+    a = pick_axis(axis, dim, op.name)
+    a = one(-1 if a is None else a, x.data.ndim, op.name)
     if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
-        return log_softmax(x.reshape(1), 0).reshape(())
-    return apply1(LOG_SOFTMAX, x, {"axis": a})
+        return _along_axis(op, x.reshape(1), 0, None).reshape(())
+    return apply1(op, x, {"axis": a})
 
 
 def softmax_cross_entropy(logits, target, reduction: str = "mean"):
