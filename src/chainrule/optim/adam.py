@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_, square_average_
 
 
 class Adam(Optimizer):
@@ -58,13 +58,8 @@ class Adam(Optimizer):
                     g = g + wd * theta
             m, v = st["exp_avg"].data, st["exp_avg_sq"].data
             tmp = self._scratch(p)
-            xp.subtract(g, m, out=tmp)  # m.lerp_(g, 1 − β₁)
-            tmp *= 1.0 - beta1
-            m += tmp
-            v *= beta2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - beta2
-            v += tmp
+            lerp_(m, g, 1.0 - beta1, tmp)
+            square_average_(v, g, beta2, tmp)
             if amsgrad:
                 vmax = st["max_exp_avg_sq"].data
                 xp.maximum(vmax, v, out=vmax)

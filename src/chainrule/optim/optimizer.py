@@ -170,3 +170,19 @@ def _cast_state(name: str, v: Any, p: Tensor):
             )
         return Tensor._make(arr.astype(p.data.dtype, copy=True), None)
     return v
+
+
+# In-place running averages shared by the optimizers; ``tmp`` is a scratch array of the same shape.
+def lerp_(avg, x, weight: float, tmp) -> None:
+    """avg ← avg + weight·(x − avg)  (PyTorch's ``avg.lerp_(x, weight)``)."""
+    xp.subtract(x, avg, out=tmp)
+    tmp *= weight
+    avg += tmp
+
+
+def square_average_(avg, g, decay: float, tmp) -> None:
+    """avg ← decay·avg + (1 − decay)·g²  (Adam's and RMSprop's second moment)."""
+    avg *= decay
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - decay
+    avg += tmp

@@ -5,7 +5,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_, square_average_
 
 
 class RMSprop(Optimizer):
@@ -42,15 +42,10 @@ class RMSprop(Optimizer):
                 g = g + wd * theta
             v = st["square_avg"].data
             tmp = self._scratch(p)
-            v *= alpha
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - alpha
-            v += tmp
+            square_average_(v, g, alpha, tmp)
             if centered:
                 ga = st["grad_avg"].data
-                xp.subtract(g, ga, out=tmp)  # grad_avg.lerp_(g, 1 − α)
-                tmp *= 1.0 - alpha
-                ga += tmp
+                lerp_(ga, g, 1.0 - alpha, tmp)
                 xp.multiply(ga, ga, out=tmp)
                 xp.subtract(v, tmp, out=tmp)
                 xp.sqrt(tmp, out=tmp)
