@@ -47,6 +47,10 @@ class Tensor:
         arr = to_array(data, dtype)
         if arr is (data.data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
             arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
+        self._adopt(arr, requires_grad)
+
+    def _adopt(self, arr, requires_grad: bool) -> None:
+        """Become a fresh leaf holding ``arr`` (shared by Tensor and Parameter)."""
         self.data = arr
         self.grad = None
         self.grad_fn = None

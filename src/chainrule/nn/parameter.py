@@ -14,21 +14,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
-        if data is None:
-            arr = xp.empty((0,), dtype=xp.float32)
-        elif isinstance(data, Tensor):
-            arr = data.data
-        elif isinstance(data, xp.ndarray):
-            arr = data
-        else:
-            arr = to_array(data)
-        self.data = arr
-        self.grad = None
-        self.grad_fn = None
-        self._rg = False
-        self._hooks = None
-        if requires_grad:
-            self.requires_grad_(True)
+        # to_array shares the memory of a Tensor or an ndarray (it copies only Python data)
+        self._adopt(xp.empty((0,), dtype=xp.float32) if data is None else to_array(data), requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
