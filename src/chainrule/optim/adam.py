@@ -35,6 +35,10 @@ class Adam(Optimizer):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        if not (amsgrad or maximize or (wd and not decoupled)):
+            fg = self._packed(group, params)
+            if fg is not None and self._adam_flat(fg, params, lr, beta1, beta2, eps, wd):
+                return
         for p in params:
             theta = p.data
             g = p.grad.data
@@ -72,3 +76,44 @@ class Adam(Optimizer):
             tmp *= step_size
             theta -= tmp
 
+
+    def _adam_flat(self, fg, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
+        """The same arithmetic as the per-parameter loop, in the same order, over the packed group.
+
+        Returns False (nothing done) when the parameters' step counts differ, as
+        after loading a state dict saved from a differently stepped optimizer.
+        """
+        counts = []
+        for p in params:
+            c = self.state.get(p, {}).get("step")  # (get: a defaultdict would make an empty entry)
+            counts.append(0.0 if c is None else float(c.data))
+        if min(counts) != max(counts):
+            return False
+        m, m_views = fg.buffer(self.state, "exp_avg")
+        v, _ = fg.buffer(self.state, "exp_avg_sq")
+        step = counts[0] + 1
+        for p in params:
+            st = self.state[p]
+            if "step" not in st:
+                st["step"] = Tensor._make(xp.zeros((), dtype=xp.float32), None)
+            st["step"].data += 1
+        if wd:  # decoupled (AdamW); coupled decay takes the per-parameter path
+            fg.flat *= 1.0 - lr * wd
+        tmp, tmp_views = fg.scratch, fg.scratch_views
+        for t, mi, p in zip(tmp_views, m_views, params):  # lerp: m ← m + (1 − β₁)(g − m)
+            xp.subtract(p.grad.data, mi, out=t)
+        tmp *= 1.0 - beta1
+        m += tmp
+        v *= beta2
+        for t, p in zip(tmp_views, params):
+            g = p.grad.data
+            xp.multiply(g, g, out=t)
+        tmp *= 1.0 - beta2
+        v += tmp
+        xp.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1.0 - beta2 ** step)
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= lr / (1.0 - beta1 ** step)
+        fg.flat -= tmp
+        return True

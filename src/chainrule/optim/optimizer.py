@@ -13,6 +13,7 @@ from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
+from .flat import FlatGroup
 
 
 class _Required:
@@ -87,6 +88,16 @@ class Optimizer:
 
     def _update(self, group: dict, params: list) -> None:
         raise NotImplementedError
+
+    def _packed(self, group: dict, params: list) -> FlatGroup | None:
+        """The group laid end to end (see flat.py) when every parameter of the group takes part."""
+        if len(params) != len(group["params"]):
+            return None
+        flats = self.__dict__.setdefault("_flat", {})
+        fg = flats.get(id(group))
+        if fg is None or not fg.intact(params):
+            fg = flats[id(group)] = FlatGroup.pack(params)
+        return fg
 
     def _scratch(self, p: Tensor):
         """A reusable temporary of p's shape and dtype (kept out of the state dict)."""

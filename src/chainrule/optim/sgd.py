@@ -28,6 +28,11 @@ class SGD(Optimizer):
         lr, mu = float(group["lr"]), float(group["momentum"])
         wd, damp = float(group["weight_decay"]), float(group["dampening"])
         nesterov, maximize = group["nesterov"], group["maximize"]
+        if mu and not (wd or damp or nesterov or maximize):
+            fg = self._packed(group, params)
+            if fg is not None:
+                self._momentum_flat(fg, params, lr, mu)
+                return
         for p in params:
             theta = p.data
             g = p.grad.data
@@ -57,3 +62,18 @@ class SGD(Optimizer):
                 tmp = self._scratch(p)
                 xp.multiply(g, lr, out=tmp)
                 theta -= tmp
+
+    def _momentum_flat(self, fg, params: list, lr: float, mu: float) -> None:
+        """The plain momentum step over the packed group: b ← μb + g;  θ ← θ − ηb.
+
+        A new buffer starts at zero, so its first step gives b = g as PyTorch's copy does.
+        """
+        flat, views = fg.buffer(self.state, "momentum_buffer")
+        flat *= mu
+        for b, p in zip(views, params):
+            b += p.grad.data
+        if lr == 1.0:
+            fg.flat -= flat
+        else:
+            xp.multiply(flat, lr, out=fg.scratch)
+            fg.flat -= fg.scratch

@@ -1,0 +1,146 @@
+"""The packed (flat) optimizer path: the same trajectory as PyTorch, and PyTorch's semantics kept
+where packing could break them (arrays held elsewhere, replaced .data, loaded state, missing grads)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+FAST = [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01)), ("AdamW", dict(lr=0.01, weight_decay=0.1))]
+IDS = [n for n, _ in FAST]
+
+
+def _models(seed: int = 0):
+    torch.manual_seed(seed)
+    tm = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 3))
+    cm = cr.nn.Sequential(cr.nn.Linear(5, 7), cr.nn.ReLU(), cr.nn.Linear(7, 3))
+    cm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    return tm, cm
+
+
+def _batch(i: int):
+    rng = np.random.default_rng(100 + i)
+    return rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8)
+
+
+def _step_torch(tm, opt, i, params=None):
+    x, y = _batch(i)
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    if params is not None:  # keep only these parameters' gradients
+        for j, p in enumerate(tm.parameters()):
+            if j not in params:
+                p.grad = None
+    opt.step()
+
+
+def _step_cr(cm, opt, i, params=None):
+    x, y = _batch(i)
+    opt.zero_grad()
+    cr.nn.functional.cross_entropy(cm(cr.tensor(x)), cr.tensor(y)).backward()
+    if params is not None:
+        for j, p in enumerate(cm.parameters()):
+            if j not in params:
+                p.grad = None
+    opt.step()
+
+
+def _assert_same(tm, cm, rtol=2e-5, atol=2e-6):
+    for (k, t), c in zip(tm.state_dict().items(), cm.state_dict().values()):
+        np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=rtol, atol=atol, err_msg=k)
+
+
+def _pair(name, kw):
+    tm, cm = _models()
+    return tm, cm, getattr(torch.optim, name)(tm.parameters(), **kw), getattr(cr.optim, name)(cm.parameters(), **kw)
+
+
+@pytest.mark.parametrize("name,kw", FAST, ids=IDS)
+def test_parameters_become_views_of_one_array_and_follow_torch(name, kw):
+    tm, cm, topt, copt = _pair(name, kw)
+    for i in range(12):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    bases = [p.data.base for p in cm.parameters()]
+    assert bases[0] is not None and all(b is bases[0] for b in bases)
+    # the weights keep their column-major layout inside the flat array
+    assert cm[0].weight.data.flags.f_contiguous and not cm[0].weight.data.flags.c_contiguous
+    _assert_same(tm, cm)
+    # the state buffers are per-parameter tensors of the right shape, equal to PyTorch's
+    tsd, csd = topt.state_dict(), copt.state_dict()
+    for i, st in tsd["state"].items():
+        for k, v in st.items():
+            assert csd["state"][i][k].shape == tuple(v.shape)
+            np.testing.assert_allclose(csd["state"][i][k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_an_array_held_elsewhere_is_not_packed_and_sees_every_update():
+    tm, cm, topt, copt = _pair("SGD", dict(lr=0.05, momentum=0.9))
+    held = cm[0].weight.numpy()  # as in PyTorch, this array is the parameter's memory
+    for i in range(5):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    assert cm[0].weight.data is held
+    np.testing.assert_allclose(held, tm[0].weight.detach().numpy(), rtol=2e-5, atol=2e-6)
+    _assert_same(tm, cm)
+
+
+@pytest.mark.parametrize("name,kw", FAST, ids=IDS)
+def test_new_data_assigned_after_packing_is_the_one_updated(name, kw):
+    tm, cm, topt, copt = _pair(name, kw)
+    for i in range(3):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    # replace a parameter's array, in both libraries, by one the caller keeps
+    new = np.full((3, 7), 0.25, np.float32)
+    with torch.no_grad():
+        tm[2].weight.data = torch.from_numpy(new.copy())
+    cm[2].weight.data = new
+    for i in range(3, 8):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    assert cm[2].weight.data is new  # still the caller's array, updated in place
+    _assert_same(tm, cm)
+
+
+@pytest.mark.parametrize("name,kw", FAST, ids=IDS)
+def test_a_step_with_some_gradients_missing_matches_torch(name, kw):
+    tm, cm, topt, copt = _pair(name, kw)
+    plan = [None, None, {0, 1}, None, {2, 3}, None, None]
+    for i, only in enumerate(plan):
+        _step_torch(tm, topt, i, only)
+        _step_cr(cm, copt, i, only)
+    _assert_same(tm, cm)
+
+
+@pytest.mark.parametrize("name,kw", FAST, ids=IDS)
+def test_state_loaded_into_a_packed_optimizer_is_used(name, kw):
+    tm, cm, topt, copt = _pair(name, kw)
+    for i in range(4):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    # a second chainrule optimizer, already packed by a step of its own, takes over the first's state
+    _, cm2 = _models(seed=3)
+    other = getattr(cr.optim, name)(cm2.parameters(), **kw)
+    _step_cr(cm2, other, 0)
+    cm2.load_state_dict({k: v.numpy() for k, v in cm.state_dict().items()})
+    other.load_state_dict(copt.state_dict())
+    for i in range(4, 9):
+        _step_torch(tm, topt, i)
+        _step_cr(cm2, other, i)
+    _assert_same(tm, cm2)
+
+
+def test_adam_with_unequal_step_counts_takes_the_per_parameter_path_correctly():
+    tm, cm, topt, copt = _pair("Adam", dict(lr=0.01))
+    for i, only in enumerate([{0, 1}, None, None]):
+        _step_torch(tm, topt, i, only)
+        _step_cr(cm, copt, i, only)
+    assert [float(copt.state[p]["step"].data) for p in cm.parameters()] == [3.0, 3.0, 2.0, 2.0]
+    _assert_same(tm, cm)
+    for i in range(3, 6):  # every gradient present, counts still unequal
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    _assert_same(tm, cm)
