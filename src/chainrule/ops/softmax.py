@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import ShapeError
 from . import registry
+from .arraymath import ones, row_numbers
 from .axes import one, pick_axis
 from .registry import apply, apply1, as_tensor, defop
 
@@ -35,10 +36,10 @@ def _shifted_exp(x):
     per-row maxima.
     """
     m = _max_reduce(x, axis=None) if x.size else 0.0
-    if xp.isfinite(m):
+    if -_INF < m < _INF:  # (False for NaN too)
         s = x - m
         e = xp.exp(s)
-        total = e @ _ones_column(x.shape[1], x.dtype)
+        total = e @ ones((x.shape[1], 1), x.dtype)
         if not x.size or _min_reduce(total, axis=None) > _FAR_BELOW:
             return s, e, total
     s = x - _max_reduce(x, axis=1, keepdims=True)
@@ -46,18 +47,8 @@ def _shifted_exp(x):
     return s, e, _add_reduce(e, axis=1, keepdims=True)
 
 
+_INF = float("inf")
 _FAR_BELOW = 1e-20  # a row whose largest value is ~46 below the batch's: use per-row maxima
-_ONES: dict = {}
-
-
-def _ones_column(n: int, dtype):
-    key = (n, dtype)
-    col = _ONES.get(key)
-    if col is None:
-        col = _ONES[key] = xp.ones((n, 1), dtype=dtype)
-    return col
-
-
 # the ufuncs' own reductions: ndarray.max/.sum add a Python wrapper that costs µs on small arrays
 _max_reduce = xp.maximum.reduce
 _min_reduce = xp.minimum.reduce
@@ -75,15 +66,16 @@ def _ce_fwd(logits, target, reduction, classes):
     s, p, total = _shifted_exp(logits)
     p /= total
     log_total = xp.log(total).reshape(-1)
+    n = len(log_total)
     if classes:  # −log_softmax at the target only: log Σ − (z_t − m), no full log-softmax needed
-        per = log_total - s[xp.arange(len(target)), target]
+        per = log_total - s[row_numbers(n), target]
     else:
         s -= log_total[:, None]  # s is now log_softmax(logits)
         per = -(target * s).sum(axis=1)
-    if reduction == "mean":
-        loss = per.sum() / per.dtype.type(len(per)) if len(per) else per.sum() * xp.nan
+    if reduction == "mean":  # (a float32 sum over a Python int stays float32)
+        loss = _add_reduce(per, axis=None) / n if n else per.sum() * xp.nan
     elif reduction == "sum":
-        loss = per.sum()
+        loss = _add_reduce(per, axis=None)
     else:
         loss = per
     return loss, p
@@ -100,10 +92,10 @@ def _ce_vjp(F, g, x, y, kw, need):
     if kw["classes"]:
         if y is None:
             hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
-            hot[xp.arange(n), _raw(target)] = 1
+            hot[row_numbers(n), _raw(target)] = 1
             diff = p - hot
         else:
-            p[xp.arange(n), target] -= 1  # softmax − one-hot
+            p[row_numbers(n), target] -= 1  # softmax − one-hot
             diff = p
     else:  # l = −Σ t log p: ∂l/∂z = p·Σt − t (= p − t only when the targets sum to 1, as PyTorch)
         diff = p * F.sum(target, axis=1, keepdims=True) - target
@@ -186,7 +178,15 @@ def fused_cross_entropy(logits, target, reduction: str, classes: bool):
 def classes_in_range(t, n_classes: int) -> bool:
     """All of the integer array ``t`` in [0, n_classes), in one pass: seen as unsigned,
     a negative class is huge, so one maximum catches both ends."""
-    unsigned = t if t.dtype.kind == "u" else t.view(t.dtype.str.replace("i", "u"))
-    return bool(_max_reduce(unsigned, axis=None) < n_classes)
+    dt = t.dtype
+    if dt.kind != "u":
+        u = _UNSIGNED.get(dt)
+        if u is None:
+            u = _UNSIGNED[dt] = xp.dtype(dt.str.replace("i", "u"))
+        t = t.view(u)
+    return bool(_max_reduce(t, axis=None) < n_classes)
+
+
+_UNSIGNED: dict = {}
 
 
