@@ -4,7 +4,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Iterable, Iterator
 
+from ..ops.linalg import linear_relu
+from ..tensor import Tensor
 from . import module as _m
+from .activation import ReLU
+from .linear import Linear
 from .module import Module
 
 
@@ -13,7 +17,7 @@ class Sequential(Module):
 
     def __init__(self, *args) -> None:
         super().__init__()
-        self.__dict__["_seq"] = (-1, ())
+        self.__dict__["_seq"] = (-1, (), ())
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
             for name, m in args[0].items():
                 self.add_module(name, m)
@@ -24,15 +28,37 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def _layers(self) -> tuple:
+        return self._cached()[1]
+
+    def _cached(self) -> tuple:
+        """(version, layers, steps): the layers, and the same with each Linear that a ReLU
+        directly follows paired with it, rebuilt after any change to the module tree."""
         seq = self.__dict__["_seq"]
         if seq[0] != _m._version[0]:
-            seq = (_m._version[0], tuple(m for m in self._modules.values() if m is not None))
+            layers = tuple(m for m in self._modules.values() if m is not None)
+            steps, i = [], 0
+            while i < len(layers):
+                if type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+                    steps.append((layers[i], layers[i + 1]))
+                    i += 2
+                else:
+                    steps.append(layers[i])
+                    i += 1
+            seq = (_m._version[0], layers, tuple(steps))
             self.__dict__["_seq"] = seq
-        return seq[1]
+        return seq
 
     def forward(self, x):
-        for layer in self._layers():
-            x = layer(x)
+        for step in self._cached()[2]:
+            if step.__class__ is not tuple:
+                x = step(x)
+                continue
+            lin, act = step
+            if lin._hooks is None and act._hooks is None and isinstance(x, Tensor):
+                # nobody can see the Linear's output: one fused op, its ReLU in place (ops/linalg.py)
+                x = linear_relu(x, lin.weight, lin.bias)
+            else:
+                x = act(lin(x))
         return x
 
     def __getitem__(self, idx):

@@ -64,6 +64,19 @@ def _linear_vjp(F, g, x, y, kw, need):
 LINEAR = defop("linear", _linear_fwd, _linear_vjp, saves="x")
 
 
+def _linear_relu_fwd(x, w, b=None):
+    y = _linear_fwd(x, w, b)
+    return xp.maximum(y, 0, out=y)
+
+
+def _linear_relu_vjp(F, g, x, y, kw, need):
+    """y = relu(x Wᵀ + b): ReLU's rule (g where y > 0), then the linear's."""
+    return _linear_vjp(F, g * (y > 0), x, None, kw, need)
+
+
+LINEAR_RELU = defop("linear_relu", _linear_relu_fwd, _linear_relu_vjp, saves="xy")
+
+
 def matmul(a, b):
     from . import registry
 
@@ -84,6 +97,18 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """x @ weight.T + bias in one op (one node, one fewer temporary)."""
+    return _record(LINEAR, _linear_fwd, x, weight, bias)
+
+
+def linear_relu(x, weight, bias=None):
+    """relu(x @ weight.T + bias) in one op: the ReLU runs in place on the product, which no one
+    else can see.  ``nn.Sequential`` uses it for a Linear followed by a ReLU (see container.py)."""
+    return _record(LINEAR_RELU, _linear_relu_fwd, x, weight, bias)
+
+
+def _record(op, fwd, x, weight, bias):
+    """Check the operands, run ``fwd`` on arrays and record one node: the layer every network
+    runs, recorded directly, without the generic apply's loops."""
     xs, ws = x.data.shape, weight.data.shape
     if weight.data.ndim != 2 or xs[-1:] != ws[1:]:
         raise ShapeError(
@@ -99,18 +124,18 @@ def linear(x, weight, bias=None):
         x = x.to(weight.data.dtype)
     if bias is not None and bias.data.dtype != weight.data.dtype:
         raise DTypeError(f"linear: bias is {bias.data.dtype} but weight is {weight.data.dtype}")
-    # the layer every network runs: recorded directly, without the generic apply's loops
     xd, wd = x.data, weight.data
     bd = None if bias is None else bias.data
-    y = _linear_fwd(xd, wd, bd)
+    y = fwd(xd, wd, bd)
     rx, rw, rb = x._rg, weight._rg, bias is not None and bias._rg
     if not (rx or rw or rb) or not _ag._grad_enabled:
         return registry._Tensor._make(y, None)
+    saved_y = y if op.saves_y else None
     if bias is None:
-        node = _ag.Node(LINEAR, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None),
-                        (rx, rw), (xd, wd), (x, weight), None, None)
+        node = _ag.Node(op, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None),
+                        (rx, rw), (xd, wd), (x, weight), saved_y, None)
     else:
-        node = _ag.Node(LINEAR, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None,
-                                 (bias.grad_fn or bias) if rb else None),
-                        (rx, rw, rb), (xd, wd, bd), (x, weight, bias), None, None)
+        node = _ag.Node(op, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None,
+                             (bias.grad_fn or bias) if rb else None),
+                        (rx, rw, rb), (xd, wd, bd), (x, weight, bias), saved_y, None)
     return registry._Tensor._make(y, node)
