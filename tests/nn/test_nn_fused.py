@@ -1,6 +1,6 @@
-"""Sequential runs a Linear followed by a ReLU as one op (linear_relu): same values, gradients and
-second derivatives as PyTorch's two layers, and the two layers again wherever a hook could see
-the Linear's own output."""
+"""Sequential runs a Linear followed by a ReLU, Sigmoid or Tanh as one op (linear_act): same values,
+gradients and second derivatives as PyTorch's two layers, and the two layers again wherever a hook
+could see the Linear's own output."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,16 +8,19 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.ops.linalg import linear_relu
+from chainrule.ops.linalg import linear_act
+
+ACTS = ["ReLU", "Sigmoid", "Tanh"]
 
 
-def _pair(dtype=np.float32, bias=True):
+def _pair(dtype=np.float32, bias=True, act="ReLU"):
     torch.manual_seed(0)
     tdt = torch.float32 if dtype == np.float32 else torch.float64
-    tm = torch.nn.Sequential(torch.nn.Linear(6, 9, bias=bias), torch.nn.ReLU(), torch.nn.Linear(9, 9, bias=bias),
-                             torch.nn.ReLU(), torch.nn.Linear(9, 3, bias=bias)).to(tdt)
-    cm = cr.nn.Sequential(cr.nn.Linear(6, 9, bias=bias), cr.nn.ReLU(), cr.nn.Linear(9, 9, bias=bias),
-                          cr.nn.ReLU(), cr.nn.Linear(9, 3, bias=bias))
+    ta, ca = getattr(torch.nn, act), getattr(cr.nn, act)
+    tm = torch.nn.Sequential(torch.nn.Linear(6, 9, bias=bias), ta(), torch.nn.Linear(9, 9, bias=bias),
+                             ta(), torch.nn.Linear(9, 3, bias=bias)).to(tdt)
+    cm = cr.nn.Sequential(cr.nn.Linear(6, 9, bias=bias), ca(), cr.nn.Linear(9, 9, bias=bias),
+                          ca(), cr.nn.Linear(9, 3, bias=bias))
     cm.load_state_dict({k: v.detach().numpy().astype(dtype) for k, v in tm.state_dict().items()})
     if dtype == np.float64:
         cm = cm.double()
@@ -29,13 +32,14 @@ def _x(dtype=np.float32, n=11):
 
 
 @pytest.mark.parametrize("bias", [True, False])
-def test_sequential_fuses_and_matches_torch(bias):
-    tm, cm = _pair(bias=bias)
+@pytest.mark.parametrize("act", ACTS)
+def test_sequential_fuses_and_matches_torch(bias, act):
+    tm, cm = _pair(bias=bias, act=act)
     x = _x()
     out = cm(cr.tensor(x))
-    # the last Linear's input comes from the fused op, not from a separate ReLU node
+    # the last Linear's input comes from the fused op, not from a separate activation node
     assert out.grad_fn.name() == "LinearBackward"
-    assert out.grad_fn.next[0].name() == "LinearReluBackward"
+    assert out.grad_fn.next[0].name() == f"Linear{act.title()}Backward"
     tout = tm(torch.from_numpy(x))
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
     w = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
@@ -51,7 +55,7 @@ def test_gradient_is_zero_where_the_unit_is_off():
         lin.weight.data[...] = np.array([[1.0, 0.0], [0.0, -1.0]], np.float32)
         lin.bias.data[...] = 0.0
     x = cr.tensor(np.array([[2.0, 3.0]], np.float32), requires_grad=True)
-    y = linear_relu(x, lin.weight, lin.bias)  # units: 2 (on) and -3 (off)
+    y = linear_act(x, lin.weight, lin.bias, "relu")  # units: 2 (on) and -3 (off)
     np.testing.assert_array_equal(y.numpy(), [[2.0, 0.0]])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
@@ -59,16 +63,18 @@ def test_gradient_is_zero_where_the_unit_is_off():
     np.testing.assert_array_equal(lin.bias.grad.numpy(), [1.0, 0.0])
 
 
-def test_linear_relu_gradcheck_float64():
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+def test_linear_act_gradcheck_float64(act):
     rng = np.random.default_rng(3)
     x = cr.tensor(rng.standard_normal((5, 4)), requires_grad=True)
     w = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
     b = cr.tensor(rng.standard_normal(3), requires_grad=True)
-    assert cr.gradcheck(lambda x, w, b: linear_relu(x, w, b), (x, w, b))
+    assert cr.gradcheck(lambda x, w, b: linear_act(x, w, b, act), (x, w, b))
 
 
-def test_second_derivative_through_the_fused_op_matches_torch():
-    tm, cm = _pair(np.float64)
+@pytest.mark.parametrize("act", ACTS)
+def test_second_derivative_through_the_fused_op_matches_torch(act):
+    tm, cm = _pair(np.float64, act=act)
     x = _x(np.float64, 5)
     cx = cr.tensor(x, requires_grad=True)
     tx = torch.from_numpy(x).requires_grad_()
@@ -94,6 +100,19 @@ def test_a_hook_on_either_layer_sees_what_torch_shows(where):
     np.testing.assert_allclose(seen_c[0], seen_t[0], rtol=1e-5, atol=1e-6)
     if where == 0:  # the Linear's own output has negative values: it was not overwritten by the ReLU
         assert (seen_c[0] < 0).any()
+
+
+def test_sigmoid_saturates_without_warning_or_nan_in_place():
+    lin = cr.nn.Linear(1, 2)
+    with cr.no_grad():
+        lin.weight.data[...] = np.array([[1000.0], [-1000.0]], np.float32)
+        lin.bias.data[...] = 0.0
+    x = cr.tensor(np.array([[1.0]], np.float32), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        y = linear_act(x, lin.weight, lin.bias, "sigmoid")
+    np.testing.assert_array_equal(y.numpy(), [[1.0, 0.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0]])
 
 
 def test_a_module_swapped_in_later_is_run():

@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Iterable, Iterator
 
-from ..ops.linalg import linear_relu
+from ..ops.linalg import linear_act
 from ..tensor import Tensor
 from . import module as _m
-from .activation import ReLU
+from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
+
+_FUSED = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
 
 class Sequential(Module):
@@ -31,15 +33,15 @@ class Sequential(Module):
         return self._cached()[1]
 
     def _cached(self) -> tuple:
-        """(version, layers, steps): the layers, and the same with each Linear that a ReLU
-        directly follows paired with it, rebuilt after any change to the module tree."""
+        """(version, layers, steps): the layers, and the same with each Linear that a ReLU, Sigmoid
+        or Tanh directly follows paired with it, rebuilt after any change to the module tree."""
         seq = self.__dict__["_seq"]
         if seq[0] != _m._version[0]:
             layers = tuple(m for m in self._modules.values() if m is not None)
             steps, i = [], 0
             while i < len(layers):
-                if type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
-                    steps.append((layers[i], layers[i + 1]))
+                if type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) in _FUSED:
+                    steps.append((layers[i], layers[i + 1], _FUSED[type(layers[i + 1])]))
                     i += 2
                 else:
                     steps.append(layers[i])
@@ -53,10 +55,10 @@ class Sequential(Module):
             if step.__class__ is not tuple:
                 x = step(x)
                 continue
-            lin, act = step
+            lin, act, name = step
             if lin._hooks is None and act._hooks is None and isinstance(x, Tensor):
-                # nobody can see the Linear's output: one fused op, its ReLU in place (ops/linalg.py)
-                x = linear_relu(x, lin.weight, lin.bias)
+                # nobody can see the Linear's output: one op, the activation in place (ops/linalg.py)
+                x = linear_act(x, lin.weight, lin.bias, name)
             else:
                 x = act(lin(x))
         return x

@@ -137,10 +137,11 @@ COS = defop("cos", xp.cos, lambda F, g, x, y, kw, need: (-g * F.sin(x[0]),), sav
 TANH = defop("tanh", xp.tanh, lambda F, g, x, y, kw, need: (g * (1.0 - y * y),), saves="y")
 
 
-def _sigmoid_fwd(x):
-    """1 / (1 + e^-x) in one buffer.  e^-x may overflow to inf for x < -88 (float32),
-    which gives exactly 0, the right limit; the overflow is expected, so not warned about."""
-    t = xp.negative(x, out=xp.empty_like(x))
+def _sigmoid_fwd(x, out=None):
+    """1 / (1 + e^-x) in one buffer (``out``, which may be ``x``).  e^-x may overflow to inf for
+    x < -88 (float32), which gives exactly 0, the right limit; the overflow is expected, so not
+    warned about."""
+    t = xp.negative(x, out=xp.empty_like(x) if out is None else out)
     with xp.errstate(over="ignore"):
         xp.exp(t, out=t)
     t += 1.0
@@ -150,6 +151,12 @@ def _sigmoid_fwd(x):
 SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y")
 # ReLU multiplies by its mask (3× faster than selecting with where on NumPy).
 RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g * (y > 0),), saves="y")
+# The same activations written over their input, for ops that own a fresh array (linear_relu, ...).
+IN_PLACE = {
+    RELU: lambda a: xp.maximum(a, 0, out=a),
+    SIGMOID: lambda a: _sigmoid_fwd(a, out=a),
+    TANH: lambda a: xp.tanh(a, out=a),
+}
 
 
 def _clip_vjp(F, g, x, y, kw, need):

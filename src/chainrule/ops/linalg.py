@@ -6,6 +6,7 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import ones
+from .elementwise import IN_PLACE, RELU, SIGMOID, TANH
 from .registry import binary, defop
 
 
@@ -64,17 +65,22 @@ def _linear_vjp(F, g, x, y, kw, need):
 LINEAR = defop("linear", _linear_fwd, _linear_vjp, saves="x")
 
 
-def _linear_relu_fwd(x, w, b=None):
-    y = _linear_fwd(x, w, b)
-    return xp.maximum(y, 0, out=y)
+def _fuse(act):
+    """linear then ``act`` as one op: the product overwritten by the activation; backward runs
+    the activation's own rule (from the output) and then the linear's."""
+    in_place = IN_PLACE[act]
+
+    def fwd(x, w, b=None):
+        return in_place(_linear_fwd(x, w, b))
+
+    def vjp(F, g, x, y, kw, need):
+        (g,) = act.vjp(F, g, None, y, None, (True,))
+        return _linear_vjp(F, g, x, None, kw, need)
+
+    return defop("linear_" + act.name, fwd, vjp, saves="xy")
 
 
-def _linear_relu_vjp(F, g, x, y, kw, need):
-    """y = relu(x Wᵀ + b): ReLU's rule (g where y > 0), then the linear's."""
-    return _linear_vjp(F, g * (y > 0), x, None, kw, need)
-
-
-LINEAR_RELU = defop("linear_relu", _linear_relu_fwd, _linear_relu_vjp, saves="xy")
+FUSED = {a.name: _fuse(a) for a in (RELU, SIGMOID, TANH)}
 
 
 def matmul(a, b):
@@ -100,10 +106,12 @@ def linear(x, weight, bias=None):
     return _record(LINEAR, _linear_fwd, x, weight, bias)
 
 
-def linear_relu(x, weight, bias=None):
-    """relu(x @ weight.T + bias) in one op: the ReLU runs in place on the product, which no one
-    else can see.  ``nn.Sequential`` uses it for a Linear followed by a ReLU (see container.py)."""
-    return _record(LINEAR_RELU, _linear_relu_fwd, x, weight, bias)
+def linear_act(x, weight, bias, activation: str):
+    """activation(x @ weight.T + bias) in one op, ``activation`` one of "relu", "sigmoid", "tanh":
+    the activation runs in place on the product, which no one else can see.  ``nn.Sequential``
+    uses it for a Linear directly followed by one of those layers (see container.py)."""
+    op = FUSED[activation]
+    return _record(op, op.fwd, x, weight, bias)
 
 
 def _record(op, fwd, x, weight, bias):
