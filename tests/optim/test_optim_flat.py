@@ -2,6 +2,8 @@
 where packing could break them (arrays held elsewhere, replaced .data, loaded state, missing grads)."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -143,4 +145,19 @@ def test_adam_with_unequal_step_counts_takes_the_per_parameter_path_correctly():
     for i in range(3, 6):  # every gradient present, counts still unequal
         _step_torch(tm, topt, i)
         _step_cr(cm, copt, i)
+    _assert_same(tm, cm)
+
+
+@pytest.mark.parametrize("name,kw", FAST, ids=IDS)
+def test_a_group_above_the_size_limit_is_left_as_it_is(name, kw, monkeypatch):
+    from chainrule.optim import flat
+
+    tm, cm, topt, copt = _pair(name, kw)
+    total = sum(p.data.size for p in cm.parameters())
+    monkeypatch.setattr(flat, "MAX_PACKED", total - 1)
+    arrays = [weakref.ref(p.data) for p in cm.parameters()]  # (a weak reference leaves them packable)
+    for i in range(6):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    assert all(p.data is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
     _assert_same(tm, cm)

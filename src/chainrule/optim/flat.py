@@ -7,6 +7,9 @@ buffer is a view of another, every step of the update that does not involve
 the gradient is one call over the whole group.  Gradients stay separate
 arrays (backward makes them), so only the terms with ``g`` loop per parameter.
 
+Only groups of up to ``MAX_PACKED`` elements are packed: the calls saved
+matter on small networks, not on large ones.
+
 Packing replaces each parameter's ``.data`` by a view with the same values,
 shape and memory order.  It is done only for arrays that nothing else holds
 (no other reference and no view): otherwise someone holding the old array
@@ -20,6 +23,10 @@ from ..backend import xp
 from ..tensor import Tensor
 
 _SOLE_OWNER = 2  # the Tensor's slot and getrefcount's own argument
+# Above about a million elements the per-parameter calls are a rounding error beside the passes
+# over memory, and packing would hold two copies of the weights for a moment (peak memory) and
+# move large buffers out of the heap, which made the allocator return and refault memory each step.
+MAX_PACKED = 1 << 20
 
 
 def _view_like(flat_part, arr):
@@ -50,7 +57,7 @@ class FlatGroup:
     @classmethod
     def pack(cls, params: list) -> FlatGroup | None:
         """Pack ``params`` when every one is a float array of one dtype that only its Tensor holds."""
-        if not params:
+        if not params or sum(p.data.size for p in params) > MAX_PACKED:
             return None
         dtype = params[0].data.dtype
         for p in params:
