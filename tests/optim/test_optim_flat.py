@@ -161,3 +161,42 @@ def test_a_group_above_the_size_limit_is_left_as_it_is(name, kw, monkeypatch):
         _step_cr(cm, copt, i)
     assert all(p.data is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
     _assert_same(tm, cm)
+
+
+@pytest.mark.parametrize("kw", [dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, weight_decay=0.01),
+                                dict(lr=0.05, momentum=0.9, maximize=True)], ids=["plain", "decay", "maximize"])
+def test_large_parameters_updated_piece_by_piece_follow_torch(kw, monkeypatch):
+    from chainrule.optim import flat, optimizer, sgd
+
+    monkeypatch.setattr(flat, "MAX_PACKED", 0)  # the per-parameter path
+    monkeypatch.setattr(sgd, "LARGE", 20)  # every weight (35 and 21 elements) counts as large
+    monkeypatch.setattr(optimizer, "PIECE", 8)  # in pieces of 8, the last one shorter
+    calls = []
+
+    def spy(*arrays):
+        pieces = optimizer.in_pieces(*arrays)
+        if pieces is not None:
+            calls.append(arrays[0].shape)
+        return pieces
+
+    monkeypatch.setattr(sgd, "in_pieces", spy)
+    tm, cm, topt, copt = _pair("SGD", kw)
+    for i in range(8):
+        _step_torch(tm, topt, i)
+        _step_cr(cm, copt, i)
+    assert (7, 5) in calls and (3, 7) in calls
+    _assert_same(tm, cm)
+
+
+def test_in_pieces_cover_every_element_once_and_refuse_mixed_layouts():
+    from chainrule.optim.optimizer import in_pieces
+
+    a = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    b = np.asfortranarray(np.zeros((3, 4)))
+    pieces = in_pieces(a, b)
+    for pa, pb in pieces:
+        pb += pa  # writes through to b
+    np.testing.assert_array_equal(b, a)
+    assert in_pieces(a, np.zeros((3, 4))) is None  # Fortran with C order
+    assert in_pieces(a, np.zeros((4, 3)).T) is not None  # the transpose of a C array is Fortran-ordered
+    assert in_pieces(a, np.zeros((2, 6))) is None

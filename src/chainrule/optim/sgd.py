@@ -5,7 +5,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
-from .optimizer import Optimizer, required
+from .optimizer import LARGE, Optimizer, in_pieces, required
 
 
 class SGD(Optimizer):
@@ -45,6 +45,9 @@ class SGD(Optimizer):
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     st["momentum_buffer"] = buf = Tensor._make(xp.array(g, dtype=theta.dtype), None)
+                elif theta.size >= LARGE and not (damp or nesterov or lr == 1.0) and self._momentum_in_pieces(
+                        theta, g, buf.data, self._scratch(p), lr, mu):
+                    continue
                 else:
                     b = buf.data
                     b *= mu
@@ -77,3 +80,16 @@ class SGD(Optimizer):
         else:
             xp.multiply(flat, lr, out=fg.scratch)
             fg.flat -= fg.scratch
+
+    @staticmethod
+    def _momentum_in_pieces(theta, g, b, tmp, lr: float, mu: float) -> bool:
+        """b ← μb + g;  θ ← θ − ηb, piece by piece (for parameters larger than the cache)."""
+        pieces = in_pieces(theta, g, b, tmp)
+        if pieces is None:
+            return False
+        for th, gp, bp, t in pieces:
+            bp *= mu
+            bp += gp
+            xp.multiply(bp, lr, out=t)
+            th -= t
+        return True
