@@ -69,3 +69,32 @@ def test_matmul_shape_errors_name_op_and_both_shapes():
     with pytest.raises(cr.DTypeError, match="float32.*float64|float64.*float32"):
         cr.ones(2, 3) @ cr.ones(3, 2, dtype=cr.float64)
 
+
+
+@pytest.mark.parametrize("act", [None, "relu", "tanh"])
+def test_large_products_written_column_major_give_the_same_values_and_gradients(act, monkeypatch):
+    import importlib
+
+    linalg = importlib.import_module("chainrule.ops.linalg")
+    monkeypatch.setattr(linalg, "_COLUMN_MAJOR_FROM", 12)  # (4, 3) = 12 elements and up
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((4, 5)), rng.standard_normal((3, 5)), rng.standard_normal(3)
+    g = rng.standard_normal((4, 3))
+    cx, cw, cb = (cr.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    cy = linalg.linear(cx, cw, cb) if act is None else linalg.linear_act(cx, cw, cb, act)
+    ty = TF.linear(tx, tw, tb)
+    ty = ty if act is None else getattr(torch, act)(ty)
+    assert cy.data.flags.f_contiguous and not cy.data.flags.c_contiguous
+    np.testing.assert_allclose(cy.numpy(), ty.detach().numpy(), rtol=1e-12)
+    (cy * cr.tensor(g)).sum().backward()
+    (ty * torch.from_numpy(g)).sum().backward()
+    assert cx.grad.data.flags.f_contiguous  # the input's gradient, g @ W, is large too
+    for c, t in ((cx, tx), (cw, tw), (cb, tb)):
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert cr.gradcheck(lambda x, w, b: linalg.linear(x, w, b), (cx, cw, cb))
+
+
+def test_small_products_stay_row_major():
+    x = cr.tensor(np.ones((4, 5), np.float32))
+    assert cr.nn.functional.linear(x, cr.tensor(np.ones((3, 5), np.float32))).data.flags.c_contiguous
