@@ -6,6 +6,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
+from .blas import axpy
 from .optimizer import Optimizer, lerp_, square_average_
 
 
@@ -73,8 +74,7 @@ class Adam(Optimizer):
             tmp /= math.sqrt(1.0 - beta2 ** step)
             tmp += eps
             xp.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            theta -= tmp
+            axpy(-step_size, tmp, theta)
 
 
     def _adam_flat(self, fg, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
@@ -102,18 +102,15 @@ class Adam(Optimizer):
         tmp, tmp_views = fg.scratch, fg.scratch_views
         for t, mi, p in zip(tmp_views, m_views, params):  # lerp: m ← m + (1 − β₁)(g − m)
             xp.subtract(p.grad.data, mi, out=t)
-        tmp *= 1.0 - beta1
-        m += tmp
+        axpy(1.0 - beta1, tmp, m)
         v *= beta2
         for t, p in zip(tmp_views, params):
             g = p.grad.data
             xp.multiply(g, g, out=t)
-        tmp *= 1.0 - beta2
-        v += tmp
+        axpy(1.0 - beta2, tmp, v)
         xp.sqrt(v, out=tmp)
         tmp /= math.sqrt(1.0 - beta2 ** step)
         tmp += eps
         xp.divide(m, tmp, out=tmp)
-        tmp *= lr / (1.0 - beta1 ** step)
-        fg.flat -= tmp
+        axpy(-lr / (1.0 - beta1 ** step), tmp, fg.flat)
         return True

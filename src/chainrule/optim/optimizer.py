@@ -13,6 +13,7 @@ from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
+from .blas import axpy
 from .flat import FlatGroup
 
 
@@ -169,7 +170,7 @@ class Optimizer:
 
 
 def _cast_state(name: str, v: Any, p: Tensor):
-    """Buffers follow the parameter's dtype and shape; the step counter stays a scalar tensor."""
+    """Buffers follow the parameter's dtype, shape and memory order; the step counter stays a scalar tensor."""
     arr = v.data if isinstance(v, Tensor) else (xp.asarray(v.detach().cpu().numpy()) if hasattr(v, "detach")
                                                 else v)
     if name == "step":
@@ -179,7 +180,9 @@ def _cast_state(name: str, v: Any, p: Tensor):
             raise OptimizerStateError(
                 f"state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
             )
-        return Tensor._make(arr.astype(p.data.dtype, copy=True), None)
+        buf = xp.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
+        buf[...] = arr
+        return Tensor._make(buf, None)
     return v
 
 
@@ -210,13 +213,11 @@ def in_pieces(*arrays) -> list | None:
 def lerp_(avg, x, weight: float, tmp) -> None:
     """avg ← avg + weight·(x − avg)  (PyTorch's ``avg.lerp_(x, weight)``)."""
     xp.subtract(x, avg, out=tmp)
-    tmp *= weight
-    avg += tmp
+    axpy(weight, tmp, avg)
 
 
 def square_average_(avg, g, decay: float, tmp) -> None:
     """avg ← decay·avg + (1 − decay)·g²  (Adam's and RMSprop's second moment)."""
     avg *= decay
     xp.multiply(g, g, out=tmp)
-    tmp *= 1.0 - decay
-    avg += tmp
+    axpy(1.0 - decay, tmp, avg)

@@ -5,6 +5,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
+from .blas import axpy
 from .optimizer import Optimizer, lerp_, square_average_
 
 
@@ -57,8 +58,7 @@ class RMSprop(Optimizer):
                 buf *= mu
                 xp.divide(g, tmp, out=tmp)
                 buf += tmp
-                xp.multiply(buf, lr, out=tmp)
+                axpy(-lr, buf, theta, tmp)
             else:
                 xp.divide(g, tmp, out=tmp)
-                tmp *= lr
-            theta -= tmp
+                axpy(-lr, tmp, theta)

@@ -5,6 +5,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
+from .blas import axpy
 from .optimizer import LARGE, Optimizer, in_pieces, required
 
 
@@ -62,9 +63,7 @@ class SGD(Optimizer):
             if lr == 1.0:
                 theta -= g
             else:
-                tmp = self._scratch(p)
-                xp.multiply(g, lr, out=tmp)
-                theta -= tmp
+                axpy(-lr, g, theta, self._scratch(p))
 
     def _momentum_flat(self, fg, params: list, lr: float, mu: float) -> None:
         """The plain momentum step over the packed group: b ← μb + g;  θ ← θ − ηb.
@@ -75,11 +74,7 @@ class SGD(Optimizer):
         flat *= mu
         for b, p in zip(views, params):
             b += p.grad.data
-        if lr == 1.0:
-            fg.flat -= flat
-        else:
-            xp.multiply(flat, lr, out=fg.scratch)
-            fg.flat -= fg.scratch
+        axpy(-lr, flat, fg.flat, fg.scratch)
 
     @staticmethod
     def _momentum_in_pieces(theta, g, b, tmp, lr: float, mu: float) -> bool:
@@ -90,6 +85,5 @@ class SGD(Optimizer):
         for th, gp, bp, t in pieces:
             bp *= mu
             bp += gp
-            xp.multiply(bp, lr, out=t)
-            th -= t
+            axpy(-lr, bp, th, t)
         return True
