@@ -1,5 +1,6 @@
-"""axpy (y += a·x in one pass through NumPy's own OpenBLAS): the same values as NumPy's two passes,
-in place, for every layout it accepts, and the NumPy fallback wherever it cannot be used."""
+"""axpy (y += a·x) and axpby (y ← a·x + b·y), one pass each through NumPy's own OpenBLAS: the same
+values as NumPy's two passes, in place, for every layout they accept, and the NumPy fallback wherever
+BLAS cannot be used."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,34 +23,46 @@ def test_numpys_bundled_blas_is_found():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,order", [((1000,), "C"), ((37, 29), "C"), ((37, 29), "F"), ((), "C")])
-def test_axpy_updates_in_place_and_matches_numpy(dtype, shape, order):
+@pytest.mark.parametrize("fn", ["axpy", "axpby"])
+def test_updates_in_place_and_match_numpy(dtype, shape, order, fn):
     x, y = _pair(dtype, shape, order)
-    expected = y + dtype(-0.37) * x
     before = y.__array_interface__["data"][0]
-    blas.axpy(-0.37, x, y)
+    if fn == "axpy":
+        expected = y + dtype(-0.37) * x
+        blas.axpy(-0.37, x, y)
+    else:
+        expected = dtype(-0.37) * x + dtype(0.9) * y
+        blas.axpby(-0.37, x, 0.9, y)
     assert y.__array_interface__["data"][0] == before and y.dtype == dtype
     # one rounding (a fused multiply-add) instead of two: equal to within an ulp or so
     np.testing.assert_allclose(y, expected, rtol=4 * np.finfo(dtype).eps, atol=4 * np.finfo(dtype).eps)
     assert not np.array_equal(y, x)  # (the update did happen)
 
 
-def test_mixed_layouts_and_other_dtypes_take_the_numpy_path_correctly(monkeypatch):
-    calls = []
-    real = blas._AXPY if blas._AXPY is not None else blas._load()
+def _spy_on_blas(monkeypatch) -> list:
+    real = blas._FUNCS if blas._FUNCS is not None else blas._load()
+    calls: list = []
 
-    def spy(f):
+    def spy(key, f):
         def call(*args):
-            calls.append(1)
+            calls.append(key[0])
             return f(*args)
         return call
 
-    spies = {k: spy(f) for k, f in real.items()}
-    monkeypatch.setattr(blas, "_AXPY", spies)
+    monkeypatch.setattr(blas, "_FUNCS", {k: spy(k, f) for k, f in real.items()})
+    return calls
+
+
+def test_mixed_layouts_and_other_dtypes_take_the_numpy_path_correctly(monkeypatch):
+    calls = _spy_on_blas(monkeypatch)
     x, y = _pair(np.float32, (6, 5), "F")
     yc = np.ascontiguousarray(y)
     expected = yc + np.float32(2.0) * x
     blas.axpy(2.0, x, yc)  # x Fortran-ordered, y C-ordered: elements would pair up wrongly in BLAS
     np.testing.assert_allclose(yc, expected, rtol=1e-6)
+    yc2 = np.ascontiguousarray(y)
+    blas.axpby(1.0, x, 0.5, yc2)
+    np.testing.assert_allclose(yc2, x + np.float32(0.5) * y, rtol=1e-6)
     xh, yh = x.astype(np.float16), y.astype(np.float16)
     expected16 = yh + np.float16(2.0) * xh
     blas.axpy(2.0, xh, yh)
@@ -57,14 +70,29 @@ def test_mixed_layouts_and_other_dtypes_take_the_numpy_path_correctly(monkeypatc
     np.testing.assert_allclose(yh, expected16, rtol=1e-3)
     assert calls == []
     blas.axpy(2.0, x, y)  # same layout: BLAS
-    assert calls == [1]
+    blas.axpby(2.0, x, 0.5, y)
+    assert calls == ["axpy", "axpby"]
 
 
-def test_without_the_library_the_fallback_gives_the_same_values(monkeypatch):
+@pytest.mark.parametrize("fn", ["axpy", "axpby"])
+def test_without_the_library_the_fallback_gives_the_same_values(fn, monkeypatch):
     x, y = _pair(np.float32, (50, 3), "C")
     y2 = y.copy()
-    blas.axpy(0.5, x, y)
-    monkeypatch.setattr(blas, "_AXPY", {})
-    scratch = np.empty_like(y2)
-    blas.axpy(0.5, x, y2, scratch)
+    args = (0.5, x, y) if fn == "axpy" else (0.5, x, 0.8, y)
+    getattr(blas, fn)(*args)
+    monkeypatch.setattr(blas, "_FUNCS", {})
+    getattr(blas, fn)(*args[:-1], y2)
     np.testing.assert_allclose(y2, y, rtol=1e-6)
+
+
+def test_sgd_with_momentum_runs_in_blas(monkeypatch):
+    import chainrule as cr
+
+    calls = _spy_on_blas(monkeypatch)
+    lin = cr.nn.Linear(3, 2)
+    opt = cr.optim.SGD(lin.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(2):
+        opt.zero_grad()
+        lin(cr.tensor(np.ones((4, 3), np.float32))).sum().backward()
+        opt.step()
+    assert calls.count("axpby") == 4 and calls.count("axpy") == 2  # per parameter, then the packed group

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
-from .blas import axpy
+from .blas import axpby, axpy
 from .optimizer import Optimizer, lerp_, square_average_
 
 
@@ -63,7 +63,7 @@ class Adam(Optimizer):
                     g = g + wd * theta
             m, v = st["exp_avg"].data, st["exp_avg_sq"].data
             tmp = self._scratch(p)
-            lerp_(m, g, 1.0 - beta1, tmp)
+            lerp_(m, g, 1.0 - beta1)
             square_average_(v, g, beta2, tmp)
             if amsgrad:
                 vmax = st["max_exp_avg_sq"].data
@@ -78,7 +78,7 @@ class Adam(Optimizer):
 
 
     def _adam_flat(self, fg, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
-        """The same arithmetic as the per-parameter loop, in the same order, over the packed group.
+        """The same arithmetic as the per-parameter loop, over the packed group.
 
         Returns False (nothing done) when the parameters' step counts differ, as
         after loading a state dict saved from a differently stepped optimizer.
@@ -100,14 +100,11 @@ class Adam(Optimizer):
         if wd:  # decoupled (AdamW); coupled decay takes the per-parameter path
             fg.flat *= 1.0 - lr * wd
         tmp, tmp_views = fg.scratch, fg.scratch_views
-        for t, mi, p in zip(tmp_views, m_views, params):  # lerp: m ← m + (1 − β₁)(g − m)
-            xp.subtract(p.grad.data, mi, out=t)
-        axpy(1.0 - beta1, tmp, m)
-        v *= beta2
-        for t, p in zip(tmp_views, params):
+        for t, mi, p in zip(tmp_views, m_views, params):
             g = p.grad.data
+            lerp_(mi, g, 1.0 - beta1)
             xp.multiply(g, g, out=t)
-        axpy(1.0 - beta2, tmp, v)
+        axpby(1.0 - beta2, tmp, beta2, v)  # v ← β₂v + (1 − β₂)g², as square_average_
         xp.sqrt(v, out=tmp)
         tmp /= math.sqrt(1.0 - beta2 ** step)
         tmp += eps

@@ -13,7 +13,7 @@ from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
-from .blas import axpy
+from .blas import axpby
 from .flat import FlatGroup
 
 
@@ -186,38 +186,13 @@ def _cast_state(name: str, v: Any, p: Tensor):
     return v
 
 
-PIECE = 1 << 19  # elements (2 MB of float32): a few such pieces stay in the last-level cache
-LARGE = 1 << 21  # a parameter this big is updated piece by piece (see in_pieces)
-
-
-def in_pieces(*arrays) -> list | None:
-    """Matching flat pieces of same-shaped arrays, for an update of several passes: each piece
-    makes all its passes while it is in cache, instead of each pass streaming a whole array that
-    is larger than the cache from memory.  None when the arrays' memory orders differ."""
-    c = arrays[0].flags.c_contiguous
-    flats = []
-    for a in arrays:
-        if a.shape != arrays[0].shape:
-            return None
-        if c and a.flags.c_contiguous:
-            flats.append(a.reshape(-1))
-        elif not c and a.flags.f_contiguous:
-            flats.append(a.T.reshape(-1))
-        else:
-            return None
-    n = flats[0].size
-    return [tuple(f[i:i + PIECE] for f in flats) for i in range(0, n, PIECE)]
-
-
-# In-place running averages shared by the optimizers; ``tmp`` is a scratch array of the same shape.
-def lerp_(avg, x, weight: float, tmp) -> None:
+# In-place running averages shared by the optimizers (``tmp``: a scratch array of the same shape).
+def lerp_(avg, x, weight: float) -> None:
     """avg ← avg + weight·(x − avg)  (PyTorch's ``avg.lerp_(x, weight)``)."""
-    xp.subtract(x, avg, out=tmp)
-    axpy(weight, tmp, avg)
+    axpby(weight, x, 1.0 - weight, avg)
 
 
 def square_average_(avg, g, decay: float, tmp) -> None:
     """avg ← decay·avg + (1 − decay)·g²  (Adam's and RMSprop's second moment)."""
-    avg *= decay
     xp.multiply(g, g, out=tmp)
-    axpy(1.0 - decay, tmp, avg)
+    axpby(1.0 - decay, tmp, decay, avg)

@@ -46,7 +46,7 @@ class RMSprop(Optimizer):
             square_average_(v, g, alpha, tmp)
             if centered:
                 ga = st["grad_avg"].data
-                lerp_(ga, g, 1.0 - alpha, tmp)
+                lerp_(ga, g, 1.0 - alpha)
                 xp.multiply(ga, ga, out=tmp)
                 xp.subtract(v, tmp, out=tmp)
                 xp.sqrt(tmp, out=tmp)

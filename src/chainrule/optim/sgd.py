@@ -5,8 +5,8 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
-from .blas import axpy
-from .optimizer import LARGE, Optimizer, in_pieces, required
+from .blas import axpby, axpy
+from .optimizer import Optimizer, required
 
 
 class SGD(Optimizer):
@@ -46,16 +46,8 @@ class SGD(Optimizer):
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     st["momentum_buffer"] = buf = Tensor._make(xp.array(g, dtype=theta.dtype), None)
-                elif theta.size >= LARGE and not (damp or nesterov or lr == 1.0) and self._momentum_in_pieces(
-                        theta, g, buf.data, self._scratch(p), lr, mu):
-                    continue
                 else:
-                    b = buf.data
-                    b *= mu
-                    if damp:
-                        b += (1.0 - damp) * g
-                    else:
-                        b += g
+                    axpby(1.0 - damp, g, mu, buf.data)  # b ← μb + (1 − τ)g
                 if nesterov:
                     g = g + mu * buf.data
                 else:
@@ -71,19 +63,6 @@ class SGD(Optimizer):
         A new buffer starts at zero, so its first step gives b = g as PyTorch's copy does.
         """
         flat, views = fg.buffer(self.state, "momentum_buffer")
-        flat *= mu
         for b, p in zip(views, params):
-            b += p.grad.data
+            axpby(1.0, p.grad.data, mu, b)
         axpy(-lr, flat, fg.flat, fg.scratch)
-
-    @staticmethod
-    def _momentum_in_pieces(theta, g, b, tmp, lr: float, mu: float) -> bool:
-        """b ← μb + g;  θ ← θ − ηb, piece by piece (for parameters larger than the cache)."""
-        pieces = in_pieces(theta, g, b, tmp)
-        if pieces is None:
-            return False
-        for th, gp, bp, t in pieces:
-            bp *= mu
-            bp += gp
-            axpy(-lr, bp, th, t)
-        return True
