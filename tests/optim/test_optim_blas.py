@@ -9,6 +9,13 @@ import pytest
 from chainrule.optim import blas
 
 
+@pytest.fixture(autouse=True)
+def _blas_for_every_size(request, monkeypatch):
+    """These tests use small arrays: let BLAS take them (except where a test checks the size rule)."""
+    if "default_size" not in request.keywords:
+        monkeypatch.setattr(blas, "MIN_SIZE", 0)
+
+
 def _pair(dtype, shape, order):
     rng = np.random.default_rng(0)
     x = np.asarray(rng.standard_normal(shape), dtype=dtype, order=order)
@@ -96,3 +103,14 @@ def test_sgd_with_momentum_runs_in_blas(monkeypatch):
         lin(cr.tensor(np.ones((4, 3), np.float32))).sum().backward()
         opt.step()
     assert calls.count("axpby") == 4 and calls.count("axpy") == 2  # per parameter, then the packed group
+
+
+@pytest.mark.default_size
+def test_small_arrays_stay_in_numpy_where_a_call_costs_more_than_it_saves(monkeypatch):
+    calls = _spy_on_blas(monkeypatch)
+    x, y = _pair(np.float32, (blas.MIN_SIZE - 1,), "C")
+    blas.axpy(0.5, x, y)
+    assert calls == []
+    x, y = _pair(np.float32, (blas.MIN_SIZE,), "C")
+    blas.axpy(0.5, x, y)
+    assert calls == ["axpy"]

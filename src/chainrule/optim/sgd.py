@@ -5,6 +5,7 @@ from typing import Iterable
 
 from ..backend import xp
 from ..tensor import Tensor
+from . import blas
 from .blas import axpby, axpy
 from .optimizer import Optimizer, required
 
@@ -63,6 +64,11 @@ class SGD(Optimizer):
         A new buffer starts at zero, so its first step gives b = g as PyTorch's copy does.
         """
         flat, views = fg.buffer(self.state, "momentum_buffer")
-        for b, p in zip(views, params):
-            axpby(1.0, p.grad.data, mu, b)
+        if flat.size < blas.MIN_SIZE:  # a small network: the fewest NumPy calls
+            flat *= mu
+            for b, p in zip(views, params):
+                b += p.grad.data
+        else:  # one BLAS pass for each large parameter
+            for b, p in zip(views, params):
+                axpby(1.0, p.grad.data, mu, b)
         axpy(-lr, flat, fg.flat, fg.scratch)
