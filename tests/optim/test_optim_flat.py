@@ -59,12 +59,18 @@ def _pair(name, kw):
     return tm, cm, getattr(torch.optim, name)(tm.parameters(), **kw), getattr(cr.optim, name)(cm.parameters(), **kw)
 
 
+def _train_both(tm, topt, cm, copt, steps, plan=None):
+    """The same steps in both libraries; ``plan[i]`` keeps only those parameters' gradients."""
+    for i in steps:
+        only = plan[i] if plan is not None else None
+        _step_torch(tm, topt, i, only)
+        _step_cr(cm, copt, i, only)
+
+
 @pytest.mark.parametrize("name,kw", FAST, ids=IDS)
 def test_parameters_become_views_of_one_array_and_follow_torch(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
-    for i in range(12):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(12))
     bases = [p.data.base for p in cm.parameters()]
     assert bases[0] is not None and all(b is bases[0] for b in bases)
     # the weights keep their column-major layout inside the flat array
@@ -81,9 +87,7 @@ def test_parameters_become_views_of_one_array_and_follow_torch(name, kw):
 def test_an_array_held_elsewhere_is_not_packed_and_sees_every_update():
     tm, cm, topt, copt = _pair("SGD", dict(lr=0.05, momentum=0.9))
     held = cm[0].weight.numpy()  # as in PyTorch, this array is the parameter's memory
-    for i in range(5):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(5))
     assert cm[0].weight.data is held
     np.testing.assert_allclose(held, tm[0].weight.detach().numpy(), rtol=2e-5, atol=2e-6)
     _assert_same(tm, cm)
@@ -92,17 +96,13 @@ def test_an_array_held_elsewhere_is_not_packed_and_sees_every_update():
 @pytest.mark.parametrize("name,kw", FAST, ids=IDS)
 def test_new_data_assigned_after_packing_is_the_one_updated(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
-    for i in range(3):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(3))
     # replace a parameter's array, in both libraries, by one the caller keeps
     new = np.full((3, 7), 0.25, np.float32)
     with torch.no_grad():
         tm[2].weight.data = torch.from_numpy(new.copy())
     cm[2].weight.data = new
-    for i in range(3, 8):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(3, 8))
     assert cm[2].weight.data is new  # still the caller's array, updated in place
     _assert_same(tm, cm)
 
@@ -111,40 +111,31 @@ def test_new_data_assigned_after_packing_is_the_one_updated(name, kw):
 def test_a_step_with_some_gradients_missing_matches_torch(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
     plan = [None, None, {0, 1}, None, {2, 3}, None, None]
-    for i, only in enumerate(plan):
-        _step_torch(tm, topt, i, only)
-        _step_cr(cm, copt, i, only)
+    _train_both(tm, topt, cm, copt, range(len(plan)), plan)
     _assert_same(tm, cm)
 
 
 @pytest.mark.parametrize("name,kw", FAST, ids=IDS)
 def test_state_loaded_into_a_packed_optimizer_is_used(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
-    for i in range(4):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(4))
     # a second chainrule optimizer, already packed by a step of its own, takes over the first's state
     _, cm2 = _models(seed=3)
     other = getattr(cr.optim, name)(cm2.parameters(), **kw)
     _step_cr(cm2, other, 0)
     cm2.load_state_dict({k: v.numpy() for k, v in cm.state_dict().items()})
     other.load_state_dict(copt.state_dict())
-    for i in range(4, 9):
-        _step_torch(tm, topt, i)
-        _step_cr(cm2, other, i)
+    _train_both(tm, topt, cm2, other, range(4, 9))
     _assert_same(tm, cm2)
 
 
 def test_adam_with_unequal_step_counts_takes_the_per_parameter_path_correctly():
     tm, cm, topt, copt = _pair("Adam", dict(lr=0.01))
-    for i, only in enumerate([{0, 1}, None, None]):
-        _step_torch(tm, topt, i, only)
-        _step_cr(cm, copt, i, only)
+    plan = [{0, 1}, None, None]
+    _train_both(tm, topt, cm, copt, range(len(plan)), plan)
     assert [float(copt.state[p]["step"].data) for p in cm.parameters()] == [3.0, 3.0, 2.0, 2.0]
     _assert_same(tm, cm)
-    for i in range(3, 6):  # every gradient present, counts still unequal
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(3, 6))  # every gradient present, counts still unequal
     _assert_same(tm, cm)
 
 
@@ -156,8 +147,6 @@ def test_a_group_above_the_size_limit_is_left_as_it_is(name, kw, monkeypatch):
     total = sum(p.data.size for p in cm.parameters())
     monkeypatch.setattr(flat, "MAX_PACKED", total - 1)
     arrays = [weakref.ref(p.data) for p in cm.parameters()]  # (a weak reference leaves them packable)
-    for i in range(6):
-        _step_torch(tm, topt, i)
-        _step_cr(cm, copt, i)
+    _train_both(tm, topt, cm, copt, range(6))
     assert all(p.data is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
     _assert_same(tm, cm)
