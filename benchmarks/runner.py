@@ -223,6 +223,11 @@ def run(args) -> int:
         print(f"import chainrule: {imp['total_s']:.3f} s wall, {imp['total_cpu_s']:.3f} s CPU, NumPy included "
               f"(its own part {imp['own_s']:.3f} s wall, {imp['own_cpu_s']:.3f} s CPU); "
               f"target <= {common.IMPORT_TARGET_S} s ({args.clock}): {'met' if ok else 'MISSED'}", flush=True)
+        from chainrule.optim import blas
+
+        meta["optimizer_blas"] = blas.available()
+        print("chainrule's optimizers: axpy/axpby " + ("in NumPy's OpenBLAS" if meta["optimizer_blas"] else
+                                                        "not found, NumPy's two-pass form"), flush=True)
 
     ovh = None
     if not args.no_overhead:
