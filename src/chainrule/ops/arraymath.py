@@ -9,31 +9,30 @@ from ..backend import xp
 from ..errors import ShapeError
 
 _add_reduce = xp.add.reduce
-_ONES: dict = {}  # (shape, dtype) -> ones; (n, None) -> arange(n)
+_SHARED: dict = {}  # ("ones", shape, dtype) / ("rows", n) -> a read-only array
+
+
+def _shared(key: tuple, make):
+    """One read-only array per key, made on first use and reused by every call after."""
+    arr = _SHARED.get(key)
+    if arr is None:
+        arr = _SHARED[key] = make()
+        arr.flags.writeable = False
+    return arr
 
 
 def ones(shape: tuple, dtype):
-    """A shared, read-only array of ones: sums written as BLAS products (``ones @ g``) reuse it.
+    """Shared ones: sums written as BLAS products (``ones @ g``) reuse them.
 
     A matrix-vector product sums the rows of a (N, C) array about twice as fast as
     NumPy's reduction over axis 0, and sums short rows without a per-row loop.
     """
-    key = (shape, dtype)
-    arr = _ONES.get(key)
-    if arr is None:
-        arr = _ONES[key] = xp.ones(shape, dtype=dtype)
-        arr.flags.writeable = False
-    return arr
+    return _shared(("ones", shape, dtype), lambda: xp.ones(shape, dtype=dtype))
 
 
 def row_numbers(n: int):
-    """A shared, read-only ``arange(n)``: the row index of ``x[rows, cols]`` picks."""
-    key = (n, None)
-    arr = _ONES.get(key)
-    if arr is None:
-        arr = _ONES[key] = xp.arange(n)
-        arr.flags.writeable = False
-    return arr
+    """A shared ``arange(n)``: the row index of ``x[rows, cols]`` picks."""
+    return _shared(("rows", n), lambda: xp.arange(n))
 
 
 def sum_to(g, shape: tuple):
