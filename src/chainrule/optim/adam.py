@@ -69,13 +69,7 @@ class Adam(Optimizer):
                 vmax = st["max_exp_avg_sq"].data
                 xp.maximum(vmax, v, out=vmax)
                 v = vmax
-            step_size = lr / (1.0 - beta1 ** step)
-            xp.sqrt(v, out=tmp)
-            tmp /= math.sqrt(1.0 - beta2 ** step)
-            tmp += eps
-            xp.divide(m, tmp, out=tmp)
-            axpy(-step_size, tmp, theta)
-
+            _adam_step_(theta, m, v, tmp, lr, beta1, beta2, eps, step)
 
     def _adam_flat(self, fg, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
         """The same arithmetic as the per-parameter loop, over the packed group.
@@ -105,9 +99,14 @@ class Adam(Optimizer):
             lerp_(mi, g, 1.0 - beta1)
             xp.multiply(g, g, out=t)
         axpby(1.0 - beta2, tmp, beta2, v)  # v ← β₂v + (1 − β₂)g², as square_average_
-        xp.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1.0 - beta2 ** step)
-        tmp += eps
-        xp.divide(m, tmp, out=tmp)
-        axpy(-lr / (1.0 - beta1 ** step), tmp, fg.flat)
+        _adam_step_(fg.flat, m, v, tmp, lr, beta1, beta2, eps, step)
         return True
+
+
+def _adam_step_(theta, m, v, tmp, lr: float, beta1: float, beta2: float, eps: float, step: float) -> None:
+    """θ ← θ − η/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε), in PyTorch's order of operations; ``tmp`` is scratch."""
+    xp.sqrt(v, out=tmp)
+    tmp /= math.sqrt(1.0 - beta2 ** step)
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    axpy(-lr / (1.0 - beta1 ** step), tmp, theta)
