@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.explain.i18n import MESSAGES, tr
-from chainrule.explain.network import lecture_network
+from chainrule.explain.network import seeded_network
 from chainrule.explain.notation import cell, num, sub, width
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -18,7 +18,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def wide():
     sizes = [7, 9, 6, 4]
     rng = np.random.default_rng(4)
-    return cr.explain.backprop(lecture_network(sizes, "tanh", "mse", 4), rng.normal(size=(2, 7)),
+    return cr.explain.backprop(seeded_network(sizes, "tanh", "mse", 4), rng.normal(size=(2, 7)),
                                rng.uniform(size=(2, 4)))
 
 

@@ -119,6 +119,29 @@ def forward(d: Derivation, n: int, lang: str) -> list:
     return blocks
 
 
+def published(d: Derivation, lang: str) -> list:
+    """The source's printed activations beside chainrule's, and whether they round to the same."""
+    from .i18n import LANGS
+    from .presets import decimals, matches
+
+    p, ex = d.published, d.examples[0]
+    k = LANGS.index(lang)
+    ours = [t.a for t in ex.layers]
+    if [len(a) for a in p.published] != [len(a) for a in ours]:
+        return []
+    ok = all(matches(v, s) for a, ps in zip(ours, p.published) for v, s in zip(a, ps))
+    theirs = " → ".join(", ".join(ps) for ps in p.published)
+    mine = " → ".join(", ".join(num(v) for v in a) for a in ours)
+    places = sorted({decimals(s) for ps in p.published for s in ps})
+    places = str(places[0]) if len(places) == 1 else f"{places[0]}–{places[-1]}"
+    blocks = [("line", tr("published", lang, source=p.source[k], a=theirs), "key"),
+              ("line", tr("published_ours", lang, a=mine), None),
+              ("line", f"{_mark(ok)} " + tr("published_same" if ok else "published_differ", lang, n=places), None)]
+    if p.note[k]:
+        blocks.append(("para", p.note[k], "dim"))
+    return blocks
+
+
 def _loss_terms(d: Derivation, ex) -> list[str]:
     if d.loss == "mse":
         k = len(ex.y)
@@ -297,6 +320,8 @@ def build(d: Derivation, lang: str = "en") -> list:
     blocks += [("section", 1, tr("s_forward", lang)), ("para", tr("forward_rule", lang), "dim")]
     for n in range(len(d.examples)):
         blocks += forward(d, n, lang)
+        if n == 0 and d.published is not None:
+            blocks += published(d, lang)
     blocks += [("section", 2, tr("s_dzdw", lang))] + dzdw(d, lang)
     blocks += [("section", 3, tr("s_backward", lang)), ("para", tr("backward_rule", lang), "dim")]
     for n in range(len(d.examples)):

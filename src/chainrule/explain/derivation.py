@@ -135,6 +135,7 @@ class Derivation:
     atol: float = ATOL
     rtol: float = RTOL
     notes: list[str] = field(default_factory=list)
+    published: object = None  # a presets.Preset whose printed activations the forward pass is compared with
 
 
 # --------------------------------------------------------------- the loss

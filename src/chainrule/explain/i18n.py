@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output": ("output", "输出"),
     "prediction": ("prediction", "预测"),
     "loss_is": ("loss", "损失"),
+    "published": ("published in {source}: a = {a}", "{source}中给出：a = {a}"),
+    "published_ours": ("chainrule computes a = {a}", "chainrule 算出的 a = {a}"),
+    "published_same": ("the same to the {n} decimals printed", "保留 {n} 位小数后相同"),
+    "published_differ": ("NOT the same to the decimals printed", "按给出的小数位数不相同"),
     # section 2
     "s_dzdw": ("The forward-pass part: ∂z/∂w", "前向部分：∂z/∂w"),
     "dzdw_rule": ("∂z/∂w is the value that fed the weight: the input xⱼ in layer 1, the previous "
