@@ -165,11 +165,83 @@ def test_safetensors_weights(capsys, tmp_path):
     assert [ly["name"] for ly in d["network"]["layers"]] == ["0", "2"]
 
 
-def test_one_weight_of_a_trained_run(capsys, tmp_path):
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
     from chainrule.train import train
 
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("trained") / "run"
     train({"epochs": 1, "out": str(run), "layers": [64, 12, 10], "seed": 1})
+    return run
+
+
+def torch_per_example_grads(run, name: str):
+    """|∂lⁿ/∂w| of one weight for every test example, one torch backward pass per example."""
+    from chainrule.evaluate import load_run
+
+    model, cfg, _, splits = load_run(run)
+    x, y = splits[1]
+    layers = [torch.nn.Linear(*model[k].weight.shape[::-1]).double() for k in (0, 2)]
+    with torch.no_grad():
+        for tl, k in zip(layers, (0, 2)):
+            tl.weight.copy_(torch.tensor(model[k].weight.numpy()))
+            tl.bias.copy_(torch.tensor(model[k].bias.numpy()))
+    net = torch.nn.Sequential(layers[0], torch.nn.ReLU(), layers[1])
+    k, idx = name.split(".weight")
+    i, j = (int(v) for v in idx.strip("[]").split(","))
+    grads = []
+    for n in range(len(y.numpy())):
+        net.zero_grad()
+        out = net(torch.tensor(x.numpy()[n:n + 1], dtype=torch.float64))
+        torch.nn.functional.cross_entropy(out, torch.tensor(y.numpy()[n:n + 1])).backward()
+        grads.append(net[int(k)].weight.grad[i, j].item())
+    return np.array(grads), x.numpy()
+
+
+def test_a_weight_of_a_trained_run_is_shown_on_the_example_where_it_matters(capsys, tmp_path, trained_run):
+    """A first-layer weight reading a pixel that is blank in the first test example has ∂l/∂w = 0 there;
+    the default example is the one with the largest |∂l/∂w| (torch, example by example), drawn as an image."""
+    g, x = torch_per_example_grads(trained_run, "0.weight[3,20]")
+    assert (g == 0).any()  # the degenerate case exists in this run
+    best = int(np.argmax(np.abs(g)))
+    j = tmp_path / "w.json"
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--json", str(j))
+    d = json.loads(j.read_text())
+    assert rc == 0 and d["examples"][0]["x"] == x[best].tolist()
+    assert f"test example #{best}" in out
+    lay = d["examples"][0]["layers"][0]
+    assert lay["dl_dw"][3][20] == pytest.approx(g[best], rel=1e-6) and abs(g[best]) > 0
+    # the 8×8 input, pixel 20 = row 2, column 4 marked
+    rows = [line.strip() for line in out.splitlines() if line.strip().startswith("│")]
+    assert len(rows) == 8 and rows[2][1 + 2 * 4:1 + 2 * 4 + 2] == "<>"
+    assert "updates every parameter of the network at once" in out
+    # --example K picks that test example instead, even where the gradient is 0
+    zero = int(np.nonzero(g == 0)[0][0])
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]",
+                         "--example", str(zero), "--json", str(j))
+    d = json.loads(j.read_text())
+    assert rc == 0 and d["examples"][0]["x"] == x[zero].tolist() and d["examples"][0]["layers"][0]["dl_dw"][3][20] == 0
+    # --examples 3: the three largest
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--examples", "3",
+                         "--json", str(j), "--quiet")
+    want = np.argsort(-np.abs(g), kind="stable")[:3]
+    assert [ex["x"] for ex in json.loads(j.read_text())["examples"]] == [x[k].tolist() for k in want]
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--weight", "2.weight[3]"], "'2.weight[3]' gives 1 index but 2.weight has 2 dimensions (shape (10, 12)): "
+                                  "write 2.weight[i,j]"),
+    (["--weight", "2.bias[3,1]"], "'2.bias[3,1]' gives 2 indexes but 2.bias has 1 dimension (shape (10,))"),
+    (["--weight", "2.weight[3,1]", "--example", "100000"], "--example 100000: the run's test split has examples 0"),
+    (["--weight", "2.weight[3,1]", "--example", "x"], "--example 'x': expected test-example numbers"),
+    (["--weight", "2.weight[3,1]", "--example", "1,2", "--examples", "3"], "--examples 3 but --example names 2"),
+])
+def test_bad_weight_or_example_of_a_run_is_one_line(capsys, trained_run, argv, msg):
+    rc, out, err = explain(capsys, "--checkpoint", str(trained_run), *argv)
+    assert rc == 2 and out == "" and err.count("\n") == 1 and msg in err, err
+
+
+def test_one_weight_of_a_trained_run(capsys, tmp_path, trained_run):
+    run = trained_run
     j = tmp_path / "w.json"
     rc, out, _ = explain(capsys, "--checkpoint", str(run), "--weight", "0.weight[3,20]", "--examples", "2",
                          "--json", str(j))
@@ -198,6 +270,7 @@ def test_one_weight_of_a_trained_run(capsys, tmp_path):
     (["--lr", "-1"], "must be positive"),
     (["--lr", "nan"], "must be positive"),
     (["--lr", "inf"], "must be positive"),
+    (["--example", "3"], "--example K picks test examples of a --checkpoint run"),
 ])
 def test_bad_options_exit_2_with_one_line(capsys, argv, msg):
     rc, out, err = explain(capsys, *argv)
@@ -225,7 +298,7 @@ def test_one_weight_of_a_trained_mse_run_uses_one_hot_targets(capsys, tmp_path):
     run = tmp_path / "run"
     train({"epochs": 1, "out": str(run), "layers": [64, 12, 10], "loss": "mse"})
     j = tmp_path / "w.json"
-    rc, _, _ = explain(capsys, "--checkpoint", str(run), "--weight", "2.weight[3,5]", "--examples", "2",
+    rc, _, _ = explain(capsys, "--checkpoint", str(run), "--weight", "2.weight[3,5]", "--example", "0,1",
                        "--json", str(j), "--quiet")
     d = json.loads(j.read_text())
     x, y = load_dataset(TrainConfig())[1]  # the run's test split

@@ -53,7 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--input", metavar="X", help="inputs, comma-separated; several examples separated by ';'")
     data.add_argument("--target", metavar="T",
                       help="targets likewise; with cross_entropy one class index per example, e.g. '1;0'")
-    data.add_argument("--examples", type=int, metavar="N", help="how many examples (default 1, or as many as --input)")
+    data.add_argument("--examples", type=int, metavar="N", help="how many examples (default 1, or as many as --input; "
+                      "with --checkpoint the N test examples with the largest |∂l/∂w|)")
+    data.add_argument("--example", metavar="K", help="with --checkpoint: which test examples (0-based, e.g. 7 or 3,7)")
     data.add_argument("--lr", type=float,
                       help="learning rate η of the gradient-descent step on L = Σₙ lⁿ (default 0.5)")
     out = parser.add_argument_group("output")
@@ -153,12 +155,20 @@ def _network_defaults(args):
     return preset
 
 
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+
+
 def _checkpoint(args):
-    """(model, X, targets, loss) from a run folder: the first test examples of its dataset."""
+    """(layers, X, targets, loss, example ids, image shape) from a run folder: the test examples where the
+    chosen weight's gradient is largest (a trained net's gradient is often exactly 0: a dead ReLU, a blank
+    pixel), or those named by --example."""
     import numpy as np
 
     from ..cli import UsageError
     from ..errors import DataError
+    from .derivation import per_example_grads
+    from .explanation import _targets, parse_param_name
+    from .network import from_model
 
     try:
         from ..evaluate import load_run
@@ -170,11 +180,34 @@ def _checkpoint(args):
     if args.input or args.target:
         raise UsageError("--checkpoint explains the run's own test examples; leave out --input and --target")
     x, y = splits[1]
-    n = args.examples if args.examples is not None else 1
-    X = x.numpy()[:n].astype(np.float64)
-    labels = y.numpy()[:n]  # int64 class indices
-    targets = labels if cfg.loss == "cross_entropy" else np.eye(model[-1].weight.shape[0])[labels]
-    return model, X, targets, cfg.loss
+    x_all, labels = x.numpy().astype(np.float64), y.numpy()  # labels: int64 class indices
+    layers = from_model(model, cfg.loss)
+    n_out = layers[-1].weight.shape[0]
+    T_all = labels if cfg.loss == "cross_entropy" else np.eye(n_out)[labels]
+    if args.example is not None:
+        ids = _ids(args.example, len(labels))
+        if args.examples is not None and args.examples != len(ids):
+            raise UsageError(f"--examples {args.examples} but --example names {len(ids)}")
+    else:
+        focus = parse_param_name(args.weight, layers)
+        g = per_example_grads(layers, x_all, _targets(T_all, cfg.loss, len(labels), n_out)[0], cfg.loss, focus)
+        ids = [int(i) for i in np.argsort(-np.abs(g), kind="stable")[:args.examples or 1]]
+    targets = T_all[ids]
+    shape = IMAGE_SHAPES.get(cfg.dataset)
+    return layers, x_all[ids], targets, cfg.loss, ids, shape if shape and np.prod(shape) == x_all.shape[1] else None
+
+
+def _ids(text: str, n: int) -> list[int]:
+    from ..cli import UsageError
+
+    try:
+        ids = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--example {text!r}: expected test-example numbers like 7 or 3,7") from None
+    bad = [i for i in ids if not 0 <= i < n]
+    if bad:
+        raise UsageError(f"--example {bad[0]}: the run's test split has examples 0 to {n - 1}")
+    return ids
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
     preset = _network_defaults(args)
     if args.width < 40:
         raise UsageError(f"--width {args.width}: at least 40 columns")
+    if args.example is not None and not args.checkpoint:
+        raise UsageError("--example K picks test examples of a --checkpoint run; give other inputs with --input")
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples {args.examples}: need at least 1")
     if not 0 < args.lr < math.inf:  # NaN fails both comparisons
@@ -195,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
             if not args.weight:
                 raise UsageError("--checkpoint needs --weight NAME (e.g. 2.weight[3,5]): a trained network's full "
                                  "tables would be unreadable")
-            model, X, targets, loss = _checkpoint(args)
+            model, X, targets, loss, ids, shape = _checkpoint(args)
         else:
             loss = args.loss
             if args.weights:
@@ -213,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
             if preset is not None and tuple(X[0]) != tuple(preset.x):
                 preset = None  # another input: the source's numbers no longer apply
         e = backprop(model, X, targets, loss=loss, lr=args.lr, weight=args.weight, published=preset)
+        if args.checkpoint:
+            e.derivation.example_ids, e.derivation.image_shape = ids, shape
     except UsageError:
         raise
     except (ChainruleError, ValueError) as err:

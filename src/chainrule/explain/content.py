@@ -10,6 +10,7 @@ Blocks are tuples whose first item names the kind:
     ("table", header, rows, groups[, optional])  groups: row counts between rules (one per layer);
                                        optional: columns a narrow terminal may leave out
     ("verdict", s, ok)
+    ("image", pixels (H, W), marked (row, col) or None)   an input image (--checkpoint on image data)
 """
 from __future__ import annotations
 
@@ -95,7 +96,17 @@ def _example_line(d: Derivation, n: int, lang: str, with_input: bool = True) -> 
     else:
         t = f"{tr('target', lang)} t = {vec(ex.target) if len(ex.target) <= 10 else '…'}"
     x = f"   {tr('input', lang)} x = {vec(ex.x)}" if with_input and len(ex.x) <= 10 else ""
-    return ("example", f"{tr('example', lang, n=n + 1)}{x}   {t}")
+    which = f" ({tr('test_example', lang, k=d.example_ids[n])})" if d.example_ids is not None else ""
+    return ("example", f"{tr('example', lang, n=n + 1)}{which}{x}   {t}")
+
+
+def _image(d: Derivation, n: int) -> list:
+    """The input drawn as an image, with the pixel the explained weight reads marked (a first-layer weight)."""
+    if d.image_shape is None:
+        return []
+    ell, kind, idx = d.focus if d.focus is not None else (None, None, None)
+    mark = divmod(idx[1], d.image_shape[1]) if ell == 0 and kind == "weight" else None
+    return [("image", np.asarray(d.examples[n].x).reshape(d.image_shape), mark)]
 
 
 # ----------------------------------------------------------------- the full network
@@ -353,7 +364,7 @@ def _focus_forward(d: Derivation, n: int, lang: str) -> list:
     more = len(terms) - len(shown)
     tail = (f" + [{tr('more', lang, n=more)}]" if more > 0 else "") + f" + {paren(ly.bias[i])} = {num(t.z[i])}"
     y = vec(ex.y) if len(ex.y) <= 10 else f"({len(ex.y)} …)"
-    return [_example_line(d, n, lang, with_input=False),
+    return [_example_line(d, n, lang, with_input=False), *_image(d, n),
             ("line", f"{zs} = Σⱼ w{sup(L)}{sub(i + 1)}ⱼ·{feed}ⱼ + {b_sym(L, i + 1)}   "
                      f"({tr('terms_of', lang, n=len(terms))})", None),
             ("expr", "   = ", _joined([f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in shown]), tail),
@@ -431,5 +442,6 @@ def build_focus(d: Derivation, lang: str = "en") -> list:
                    ("table", [tr(k, lang) for k in ("col_param", "col_sum", "col_autograd", "col_numeric", "col_ok",
                                                     "col_mean")],
                     [[sym, cell(g), cell(ga), cell(gn), _mark(ok), cell(g / len(d.examples))]], None)]
-    blocks += [("section", 6 if len(d.examples) > 1 else 5, tr("s_step", lang))] + step(d, lang, only=d.focus)
+    blocks += [("section", 6 if len(d.examples) > 1 else 5, tr("s_step", lang)), ("para", tr("step_all", lang), "dim")]
+    blocks += step(d, lang, only=d.focus)
     return blocks + verdict(d, lang, count)

@@ -74,7 +74,12 @@ def parse_param_name(name: str, layers: list[Layer]) -> tuple[int, str, tuple]:
         raise ValueError(f"explain: no Linear layer {prefix!r} in the network (its layers: {', '.join(names)})")
     ell = names.index(prefix)
     shape = layers[ell].weight.shape if kind == "weight" else layers[ell].bias.shape
-    if len(idx) != len(shape) or any(not 0 <= i < s for i, s in zip(idx, shape)):
+    if len(idx) != len(shape):
+        want = "[i,j]" if len(shape) == 2 else "[i]"
+        raise ValueError(f"explain: {name.strip()!r} gives {len(idx)} index{'es' if len(idx) > 1 else ''} but "
+                         f"{prefix}.{kind} has {len(shape)} dimension{'s' if len(shape) > 1 else ''} "
+                         f"(shape {tuple(shape)}): write {prefix}.{kind}{want}")
+    if any(not 0 <= i < s for i, s in zip(idx, shape)):
         raise ValueError(f"explain: index {list(idx)} is outside {prefix}.{kind} of shape {tuple(shape)}")
     return ell, kind, idx
 

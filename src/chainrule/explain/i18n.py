@@ -108,6 +108,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "权重 {name} = {sym}：从 {src} 到第 {l} 层的第 {i} 个神经元"),
     "focus_bias": ("bias {name} = {sym}: of neuron {i} of layer {l}",
                    "偏置 {name} = {sym}：第 {l} 层第 {i} 个神经元的偏置"),
+    "test_example": ("test example #{k}", "测试样本 #{k}"),
+    "step_all": ("The step θ¹ = θ⁰ − η·∇L(θ⁰) updates every parameter of the network at once, not only this one: "
+                 "the loss change shown is the whole step's.",
+                 "这一步 θ¹ = θ⁰ − η·∇L(θ⁰) 同时更新网络的所有参数，而不只是这一个："
+                 "下面的损失变化是整步更新的结果。"),
     "terms_of": ("sum of {n} terms; the largest:", "{n} 项之和；最大的几项："),
     "more": ("… and {n} more", "……还有 {n} 项"),
     "more_neurons": ("… and {n} more neurons", "……还有 {n} 个神经元"),

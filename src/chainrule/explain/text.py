@@ -140,10 +140,27 @@ def render(d: Derivation, lang: str = "en", color: bool = False, width: int = 80
         elif kind == "table":
             out.add()
             _table(out, *b[1:])
+        elif kind == "image":
+            for line in shade(b[1], b[2]):
+                out.add(" " * (IND + 2) + line)
         elif kind == "verdict":
             out.add()
             out.wrapped(b[1], 0, "ok" if b[2] else "bad")
     return _paint(out.lines, color)
+
+
+SHADES = " ░▒▓█"
+
+
+def shade(img: np.ndarray, mark=None) -> list[str]:
+    """An image as text, two characters per pixel (darker = larger); the marked pixel is drawn as <>."""
+    lo, hi = float(img.min()), float(img.max())
+    levels = np.zeros(img.shape, int) if hi == lo else np.rint((img - lo) / (hi - lo) * (len(SHADES) - 1)).astype(int)
+    rows = []
+    for r, row in enumerate(levels):
+        rows.append("".join("<>" if mark == (r, c) else SHADES[v] * 2 for c, v in enumerate(row)).rstrip())
+    return ["┌" + "─" * 2 * img.shape[1] + "┐"] + [f"│{pad(r, 2 * img.shape[1])}│" for r in rows] + \
+        ["└" + "─" * 2 * img.shape[1] + "┘"]
 
 
 def _paint(lines, color: bool) -> str:
