@@ -321,8 +321,25 @@ def verdict(d: Derivation, lang: str, count: Counter) -> list:
     return [msg, ("para", tr("tolerance", lang, atol=f"{d.atol:g}", rtol=f"{d.rtol:g}"), "dim")]
 
 
+def _localise(v, lang: str):
+    """Every string of the blocks with Chinese punctuation where the text is Chinese."""
+    from .zh import fullwidth
+
+    if lang != "zh":
+        return v
+    if isinstance(v, str):
+        return fullwidth(v)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_localise(x, lang) for x in v)
+    return v
+
+
 def build(d: Derivation, lang: str = "en") -> list:
     """All blocks of the explanation, in order."""
+    return _localise(_build(d, lang), lang)
+
+
+def _build(d: Derivation, lang: str) -> list:
     if d.focus is not None:
         return build_focus(d, lang)
     multi = len(d.examples) > 1

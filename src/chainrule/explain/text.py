@@ -41,20 +41,25 @@ class _Lines:
 
 
 def wrap(s: str, w: int) -> list[str]:
-    """Greedy wrap by display width; breaks at spaces, or anywhere in CJK text."""
+    """Greedy wrap by display width, between words: at spaces, and in Chinese between words but never
+    inside one nor before closing punctuation (``zh.units``); a piece wider than a line is cut."""
+    from .zh import units
+
     lines, cur = [], ""
-    for ch in s:
-        cur += ch
-        if cols(cur) > w:
-            cut = cur.rfind(" ")
-            if cut > 0 and cols(cur[:cut]) > w // 2:
-                lines.append(cur[:cut])
-                cur = cur[cut + 1:]
-            else:
-                lines.append(cur[:-1])
-                cur = ch
+    for u in units(s):
+        if cur.strip() and cols((cur + u).rstrip()) > w:
+            lines.append(cur.rstrip())
+            cur = u.lstrip() if cur.endswith(" ") or u.startswith(" ") else u
+        else:
+            cur += u
+        while cols(cur.rstrip()) > w:  # one piece longer than the line
+            k = len(cur)
+            while k > 1 and cols(cur[:k]) > w:
+                k -= 1
+            lines.append(cur[:k])
+            cur = cur[k:]
     if cur.strip():
-        lines.append(cur)
+        lines.append(cur.rstrip())
     return lines
 
 
