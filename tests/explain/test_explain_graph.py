@@ -158,3 +158,16 @@ def test_cli_graph_of_a_trained_run(capsys, tmp_path):
     d = json.loads(j.read_text())
     assert rc == 0 and d["agree"] and d["follow"]["numeric"] == pytest.approx(d["follow"]["autograd"], rel=1e-6)
     assert {lf["name"] for lf in d["leaves"]} == {"0.weight", "0.bias", "2.weight", "2.bias"}
+
+
+def test_every_graph_key_is_documented(cnn):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "explain-schema.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+)`", doc)) | set(re.findall(r'"([a-z_]+)"', doc))
+    d = cnn[2].to_dict()
+    keys = set(d) | set(d["nodes"][0]) | set(d["leaves"][0]) | set(d["follow"]) | set(d["follow"]["terms"][0])
+    keys |= set(d["nodes"][0]["grad"])
+    assert not keys - documented, keys - documented
+    assert "chainrule.graph/1" in doc
