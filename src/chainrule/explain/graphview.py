@@ -92,11 +92,16 @@ def _shape_to(g, shape):
 
 
 def view(node, input_shapes: list | None = None) -> NodeView:
-    """``node`` in explain's terms.  Raises when its saved values were freed by a backward pass."""
-    from ..autograd import _array_math
+    """``node`` in explain's terms.  Raises when its saved values were freed by a backward pass.
+
+    Works with both layouts of the op table: a first-order ``op.fast`` rule where there is one
+    (else ``op.vjp``), and the inputs' shapes from ``node.shapes`` where the engine records them."""
+    from .. import autograd
     from ..errors import AutogradError
 
     op = node.op
+    rule_fn = getattr(op, "fast", None) or op.vjp
+    shapes = getattr(node, "shapes", None) or input_shapes
     if node.freed and (op.saves or op.saves_y):
         raise AutogradError(f"explain.graph: {op.name}'s saved values were freed by a backward pass; explain the "
                             "graph before calling backward(), or call backward(retain_graph=True)")
@@ -106,14 +111,16 @@ def view(node, input_shapes: list | None = None) -> NodeView:
     saved_y = node.y if (op.saves_y and not op.residual) else None
 
     def vjp(g):
-        gs = op.vjp(_array_math, g, node.xd, node.y, node.kw, node.need)
+        if hasattr(autograd, "check_saved"):  # a saved value changed in place since: refuse, as backward does
+            autograd.check_saved(node)
+        gs = rule_fn(autograd._array_math, g, node.xd, node.y, node.kw, node.need)
         out = []
         for k, gi in enumerate(gs):
             if gi is None or not node.need[k]:
                 out.append(None)
                 continue
             gi = np.asarray(getattr(gi, "data", gi))
-            out.append(_shape_to(gi, input_shapes[k]) if input_shapes and input_shapes[k] is not None else gi)
+            out.append(_shape_to(gi, shapes[k]) if shapes and shapes[k] is not None else gi)
         return tuple(out)
 
     def recompute():
