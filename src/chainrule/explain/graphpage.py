@@ -80,7 +80,7 @@ def lines(g: Graph, lang: str = "en") -> list[tuple[str, str, int]]:
     f = g.follow
     if f is not None:
         out += [("", "", 0), (tr("g_follow", lang, name=f.name), "section", 0),
-                (tr("g_follow_value", lang, name=f.name, v=num(f.value)), "", 2),
+                (f"{f.name} = {num(f.value)}", "", 2),
                 (tr("g_path", lang, path=" → ".join(f"#{k} {g.nodes[k].op}" for k in f.path) + " → l"), "", 2)]
         via = sorted({t.node for t in f.terms})
         for k in via:

@@ -162,7 +162,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "g_leaves": ("Leaves: ∂l/∂(parameter), the walk checked against chainrule's backward pass",
                  "叶子：∂l/∂（参数），逐节点的推导与 chainrule 的反向传播核对"),
     "g_follow": ("One element along its paths: {name}", "沿着路径看一个元素：{name}"),
-    "g_follow_value": ("{name} = {v}", "{name} = {v}"),
     "g_path": ("its paths to the loss run through {path}", "它到损失的路径经过 {path}"),
     "g_last_hop": ("{name} enters node #{k} ({op}); each element y of #{k}'s output contributes ∂l/∂y · ∂y/∂w, "
                    "the upstream gradient times the local derivative (the largest products first):",
