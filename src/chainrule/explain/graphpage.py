@@ -101,6 +101,10 @@ def lines(g: Graph, lang: str = "en") -> list[tuple[str, str, int]]:
         out += [(f"{pad(k, w)}  {v}", "", 2) for k, v in rows]
     out.append(("", "", 0))
     out.append((tr("g_agree" if g.agree else "g_disagree", lang), "ok" if g.agree else "bad", 0))
+    if lang == "zh":
+        from .zh import fullwidth
+
+        out = [(fullwidth(s), style, ind) for s, style, ind in out]
     return out
 
 
