@@ -91,22 +91,22 @@ class DataLoader:
             return random.generator(self.generator).permutation(n)
         return np.random.default_rng((self.seed, int(epoch))).permutation(n)
 
-    def _batches(self) -> Iterator[np.ndarray]:
+    def _batches(self) -> list:
+        """This epoch's batches of indices (computed now, before ``epoch`` advances)."""
         if self.batch_sampler is not None:
-            for b in self.batch_sampler:
-                yield np.asarray(list(b), dtype=np.int64)
-            return
+            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
         order = self.order(self.epoch)
         if self.batch_size is None:
-            yield from order
-            return
-        stop = len(self) * self.batch_size
-        for start in range(0, min(stop, len(order)), self.batch_size):
-            yield order[start:start + self.batch_size]
+            return list(order)
+        stop = min(len(self) * self.batch_size, len(order))
+        return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
 
     def __iter__(self) -> Iterator:
         batches = self._batches()
         self.epoch += 1
+        return self._serve(batches)
+
+    def _serve(self, batches: list) -> Iterator:
         if self.batch_size is None and self.batch_sampler is None:
             for i in batches:
                 item = self.dataset[int(i)]
