@@ -113,3 +113,11 @@ def test_the_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 if o.get("output_type") == "error"]
     assert (tmp_path / "runs" / "digits" / "model.safetensors").is_file()
+
+
+def test_the_chinese_tutorial_uses_chinese_punctuation():
+    prose = re.sub(r"```.*?```", "", TUTORIALS[1].read_text(encoding="utf-8"), flags=re.S)
+    han = "[\u4e00-\u9fff]"
+    half = f'{han}[,:;!?"]|[,:;!?"]{han}|\\({han}|{han}\\)'
+    bad = re.findall(f".{{0,8}}(?:{half}).{{0,8}}", prose)
+    assert not bad, bad[:5]
