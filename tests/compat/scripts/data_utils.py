@@ -27,6 +27,8 @@ def main():
         total += int(y.sum())
     pairs = list(DataLoader(ds, batch_size=4, collate_fn=lambda items: len(items)))
     model = torch.nn.Linear(1, 1).to(device)
-    return {"device": str(device), "sizes": [len(train), len(val)], "disjoint": not set(train.indices) & set(
-        val.indices), "total": total, "collated": pairs, "batch_dtype": str(next(iter(DataLoader(ds, 3)))[1].dtype).split(".")[-1],
-        "cuda": torch.cuda.is_available(), "on": str(next(model.parameters()).device)}
+    labels = next(iter(DataLoader(ds, 3)))[1]
+    return {"device": str(device), "sizes": [len(train), len(val)],
+            "disjoint": not set(train.indices) & set(val.indices), "total": total, "collated": pairs,
+            "batch_dtype": str(labels.dtype).split(".")[-1], "cuda": torch.cuda.is_available(),
+            "on": str(next(model.parameters()).device)}

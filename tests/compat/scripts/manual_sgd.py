@@ -12,7 +12,7 @@ def main():
     w = torch.zeros(3, 1, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     losses = []
-    for step in range(40):
+    for _ in range(40):
         loss = ((x @ w + b - y) ** 2).mean()
         loss.backward()
         with torch.no_grad():

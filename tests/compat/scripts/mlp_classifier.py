@@ -28,7 +28,7 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
     losses = []
-    for epoch in range(5):
+    for _ in range(5):
         model.train()
         running = 0.0
         for xb, yb in loader:

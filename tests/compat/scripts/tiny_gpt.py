@@ -44,7 +44,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
     data = np.random.default_rng(6)
     losses = []
-    for step in range(30):
+    for _ in range(30):
         xb, yb = batch(data)
         _, loss = model(xb, yb)
         opt.zero_grad(set_to_none=True)
