@@ -171,3 +171,8 @@ def test_every_graph_key_is_documented(cnn):
     keys |= set(d["nodes"][0]["grad"])
     assert not keys - documented, keys - documented
     assert "chainrule.graph/1" in doc
+
+
+def test_the_mlp_explanation_points_a_conv_net_to_the_graph():
+    with pytest.raises(ValueError, match=r"Conv2d\) is not supported.*--graph --follow"):
+        cr.explain.backprop(cr.nn.Sequential(cr.nn.Conv2d(1, 1, 3)), [1.0], [1.0])
