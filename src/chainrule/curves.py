@@ -22,6 +22,17 @@ def title(cfg) -> str:
 
 
 def plot_curves(history: list[dict], path: Path, cfg, pause: Callable[[], None] | None = None) -> None:
+    """Draw ``figure(history, cfg)`` to ``path``; ``pause`` runs between drawing and writing (tests)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(history, cfg)
+    if pause is not None:
+        pause()
+    _save_atomically(fig, Path(path))
+    plt.close(fig)
+
+
+def figure(history: list[dict], cfg):
     """Three panels against the epoch: loss and accuracy (train, validation, test, all measured at the end of
     each epoch) and the learning rate each epoch ran at."""
     import matplotlib
@@ -64,10 +75,7 @@ def plot_curves(history: list[dict], path: Path, cfg, pause: Callable[[], None] 
     ax_loss.legend()
     ax_acc.legend(loc="lower right")
     fig.suptitle(title(cfg))
-    if pause is not None:
-        pause()
-    _save_atomically(fig, Path(path))
-    plt.close(fig)
+    return fig
 
 
 def _accuracy_axis(ax, accs: list[float]) -> None:

@@ -109,33 +109,49 @@ def checkpoint_path(run: str | Path, which: str) -> Path:
 
 
 # ------------------------------------------------------------ pictures
+def cell_colours(cm: np.ndarray) -> tuple[np.ndarray, object, object]:
+    """RGBA per cell: correct predictions on a blue scale, errors on a red log scale of their own (so a single
+    mistake among hundreds of hits is clearly red), empty cells white. Also the two scalar mappables."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, LogNorm, Normalize
+
+    k = len(cm)
+    diagonal = np.eye(k, dtype=bool)
+    errors = cm[~diagonal & (cm > 0)]
+    ok = ScalarMappable(Normalize(0, max(1, int(cm.diagonal().max()))), colormaps["Blues"])
+    reds = ListedColormap(colormaps["Reds"](np.linspace(0.4, 1.0, 256)))  # even one error is a strong red
+    bad = ScalarMappable(LogNorm(1, max(2.0, float(errors.max()) if errors.size else 2.0)), reds)
+    rgba = np.ones((k, k, 4))
+    rgba[diagonal & (cm > 0)] = ok.to_rgba(cm[diagonal & (cm > 0)])
+    rgba[~diagonal & (cm > 0)] = bad.to_rgba(errors)
+    return rgba, ok, bad
+
+
 def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
-    """Correct predictions in blue, errors in red on their own (log) colour scale, so a single mistake shows;
-    each cell gives the count and its share of the true class with one decimal."""
+    """The matrix with each cell's count and its share of the true class (one decimal)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
 
     precision, recall = per_class(cm)
     k = len(cm)
     size = max(8.0, 0.75 * k + 2.5)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size), constrained_layout=True)
-    diag = np.where(np.eye(k, dtype=bool), cm, np.nan).astype(float)
-    off = np.where(~np.eye(k, dtype=bool) & (cm > 0), cm, np.nan).astype(float)
-    ax.imshow(np.zeros_like(diag), cmap="Greys", vmin=0, vmax=1)  # white background for empty cells
-    im_ok = ax.imshow(diag, cmap="Blues", vmin=0, vmax=max(1, cm.max()))
-    errors = off[~np.isnan(off)]
-    if errors.size:
-        im_err = ax.imshow(off, cmap="Reds", norm=LogNorm(vmin=0.8, vmax=max(2.0, errors.max())))
-        fig.colorbar(im_err, ax=ax, label="errors (log scale)", shrink=0.8)
-    fig.colorbar(im_ok, ax=ax, label="correct", shrink=0.8)
+    fig, ax = plt.subplots(figsize=(size + 2.5, size), constrained_layout=True)
+    rgba, ok, bad = cell_colours(cm)
+    ax.imshow(rgba)
+    fig.colorbar(ok, ax=ax, label="correct (count)", shrink=0.8)
+    bar = fig.colorbar(bad, ax=ax, label="errors (count, log scale)", shrink=0.8)
+    top = bad.norm.vmax
+    bar.set_ticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top],
+                  labels=[str(t) for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top])
+    bar.ax.minorticks_off()
     rows = cm.sum(axis=1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
     for (i, j), v in np.ndenumerate(cm):
         if v:
-            dark = (i == j and v > cm.max() / 2) or (i != j and errors.size and v > errors.max() / 2)
+            dark = rgba[i, j, :3] @ np.array([0.299, 0.587, 0.114]) < 0.5
             ax.text(j, i, f"{v}\n{100 * share[i, j]:.1f}%", ha="center", va="center", fontsize=9,
                     color="white" if dark else "black")
     ticks = range(k)

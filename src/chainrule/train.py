@@ -31,6 +31,7 @@ from .trainconfig import (
     RUN,
     ConfigError,
     TrainConfig,
+    alternatives,
     changed_on_resume,
     flag,
     from_dict,
@@ -542,7 +543,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default = getattr(DEFAULTS, name)
         help_text = opt.help
         if opt.only_with:
-            help_text = f"{', '.join(opt.only_with[1])}: {help_text}"
+            help_text = f"{alternatives(opt.only_with[1])}: {help_text}"
         if default is not None and not isinstance(default, bool):
             shown = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in default) \
                 if isinstance(default, list) else (f"{default:g}" if isinstance(default, float) else default)

@@ -117,6 +117,12 @@ COMMAND_LINE = "command line"
 NOT_RECORDED_ON_RESUME = ("name", "out")
 
 
+def alternatives(values) -> str:
+    """('a', 'b', 'c') -> 'a, b or c'."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -137,6 +143,9 @@ def from_dict(values: dict, base: TrainConfig | None = None, source: str = "conf
         if OPTIONS[name].path and value is not None:
             value = str((Path(relative_to or ".") / Path(value).expanduser()).resolve())
         setattr(cfg, name, value)
+    named = {str(k).replace("-", "_") for k in values}
+    if "data" in named and cfg.data is not None and "dataset" not in named and cfg.dataset == DEFAULTS.dataset:
+        cfg.dataset = "file"  # --data FILE alone says where the data comes from
     return cfg
 
 
@@ -253,8 +262,9 @@ def _in_bounds(opt: Option, value: Any) -> bool:
 
 
 def _bounds_text(opt: Option) -> str:
-    low = None if opt.low is None else f"{'>' if opt.low_open else '>='} {opt.low:g}"
-    high = None if opt.high is None else f"{'<' if opt.high_open else '<='} {opt.high:g}"
+    num = lambda v: str(v) if isinstance(v, int) else f"{v:g}"  # noqa: E731
+    low = None if opt.low is None else f"{'>' if opt.low_open else '>='} {num(opt.low)}"
+    high = None if opt.high is None else f"{'<' if opt.high_open else '<='} {num(opt.high)}"
     return " and ".join(s for s in (low, high) if s)
 
 
@@ -271,7 +281,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         if opt.only_with and getattr(cfg, name) != getattr(DEFAULTS, name):
             setting, allowed = opt.only_with
             if getattr(cfg, setting) not in allowed:
-                raise ConfigError(f"{flag(name)} applies to --{setting} {' or '.join(allowed)}, not "
+                raise ConfigError(f"{flag(name)} applies to --{setting} {alternatives(allowed)}, not "
                                   f"{getattr(cfg, setting)}; leave it out")
     if cfg.nesterov and cfg.momentum <= 0:
         raise ConfigError("nesterov needs a momentum > 0")
