@@ -623,8 +623,9 @@ def format_summary(s: dict) -> str:
     """The final summary as aligned lines, as Keras and Lightning print one."""
     lines = [("parameters", f"{s['parameters']:,}")]
     if s["best_epoch"] is not None:
+        early = ", stopped early" if s["stopped_early"] else ""
         lines.append(("best epoch", f"{s['best_epoch']} of {s['epochs']} (validation accuracy "
-                                    f"{100 * s['best_val_acc']:.2f}%){', stopped early' if s['stopped_early'] else ''}"))
+                                    f"{100 * s['best_val_acc']:.2f}%){early}"))
         lines.append(("test accuracy", f"{100 * s['best_test_acc']:.2f}% at the best epoch (best.safetensors), "
                                        f"{100 * s['final_test_acc']:.2f}% at the last"))
     else:

@@ -68,13 +68,15 @@ class TrainConfig:
     target: str | None = _opt(None, "the label column of a --data CSV file", group=DATA, metavar="COLUMN")
     data_dir: str | None = _opt(None, "folder of the MNIST IDX files (.gz or raw)", group=DATA, metavar="DIR",
                                 path=True, on_resume=True)
-    test_fraction: float = _opt(0.2, "share held out for testing, a fixed split (MNIST has its own test set)", group=DATA, metavar="X", low=0, low_open=True, high=1,
+    test_fraction: float = _opt(0.2, "share held out for testing, a fixed split (MNIST has its own test set)",
+                                group=DATA, metavar="X", low=0, low_open=True, high=1,
                                 high_open=True, only_with=("dataset", ("digits", "file")))
     val_fraction: float = _opt(0.1, "share of the training data held out for validation, chosen by --seed "
                                "(0: none)", group=DATA, metavar="X", low=0, high=1, high_open=True)
     layers: list[int] | None = _opt(None, "all layer sizes from input to output, e.g. 64,128,10 (default: "
                                     "inputs,128,classes)", group=DATA, metavar="SIZES", only_with=("model", ("mlp",)))
-    channels: list[int] = _opt(lambda: [32, 64], "output channels of the convolutions, one Conv2d-act-MaxPool2d each", group=DATA,
+    channels: list[int] = _opt(lambda: [32, 64], "output channels of the convolutions, one Conv2d-act-MaxPool2d "
+                               "each", group=DATA,
                                metavar="C1,C2", only_with=("model", ("cnn",)))
     activation: str = _opt("relu", "the hidden layers' activation", group=DATA, choices=ACTIVATIONS)
     loss: str = _opt("cross_entropy", "cross_entropy, or mse against one-hot labels", group=DATA, choices=LOSSES)

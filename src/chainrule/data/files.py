@@ -57,8 +57,8 @@ def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.iscomplexobj(x):
         raise DataError(f"{p}: x must be numbers, got dtype {x.dtype}")
     if not np.all(np.isfinite(x)):
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise DataError(f"{p}: x{list(bad)} is {x[tuple(bad)]}; inputs must be finite numbers")
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(f"{p}: x[{', '.join(map(str, bad))}] is {x[bad]}; inputs must be finite numbers")
     return x, _labels(y, p)
 
 
