@@ -116,6 +116,8 @@ BAD = [
     (["--config", "{tmp}/missing.toml"], "config file not found"),
     (["--resume", "{tmp}/no-such-run"], "no checkpoint here"),
     (["--bogus"], "unrecognized arguments"),
+    (["--test-fraction", "0.0001"], "test_fraction 0.0001 of 1797 examples leaves no test examples"),
+    (["--val-fraction", "0.0001"], "val_fraction 0.0001 of 1438 training examples leaves no validation examples"),
 ]
 
 

@@ -190,3 +190,20 @@ def test_ctrl_c_while_drawing_the_curves_keeps_the_finished_run(tmp_path, uninte
     p = _run(["--resume", "run"], tmp_path)
     assert p.returncode == 0 and "nothing to do" in p.stdout
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_run_saved_before_the_validation_split_existed_keeps_its_split(tmp_path):
+    """Its config has no val_fraction: it trained on all 1,438 examples, and a resume must too."""
+    from chainrule.io import load_metadata
+
+    cfg = TrainConfig(layers=[64, 8, 10], schedule="none", val_fraction=0.0)
+    full = train(dataclasses.replace(cfg, epochs=3))
+    train(dataclasses.replace(cfg, epochs=2, out=str(tmp_path)))
+    meta = load_metadata(tmp_path / "model.safetensors")
+    old = json.loads(meta["config"])
+    del old["val_fraction"]
+    meta["config"] = json.dumps(old)
+    cr.save(cr.load(tmp_path / "model.safetensors"), tmp_path / "model.safetensors", metadata=meta)
+    assert _main(["train", "--resume", str(tmp_path), "--epochs", "3", "-q"]) == 0
+    assert _same(_weights(tmp_path), {k: v.numpy() for k, v in full.model.state_dict().items()})
+    assert json.loads((tmp_path / "config.json").read_text())["val_fraction"] == 0.0

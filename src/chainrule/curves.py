@@ -58,6 +58,8 @@ def figure(history: list[dict], cfg):
               if not math.isnan(v)]
     if len(epochs) > 1 and losses and min(losses) > 0 and max(losses) / min(losses) > 10:
         ax_loss.set_yscale("log")
+    elif losses and all(math.isfinite(v) for v in losses):
+        ax_loss.set_ylim(0, 1.6 * max(losses) if max(losses) > 0 else 1)  # room for the legend above the curves
     _accuracy_axis(ax_acc, accs)
     lrs = [r["lr"] for r in history]
     ax_lr.plot(epochs, lrs, "-o", ms=4, color="tab:purple")
@@ -72,7 +74,7 @@ def figure(history: list[dict], cfg):
         ax.grid(alpha=0.3)
         ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)  # one epoch is a visible point in the middle
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax_loss.legend()
+    ax_loss.legend(loc="upper right")
     ax_acc.legend(loc="lower right")
     fig.suptitle(title(cfg))
     return fig
@@ -85,7 +87,7 @@ def _accuracy_axis(ax, accs: list[float]) -> None:
     low = min(accs)
     pad = max(0.5, 0.08 * (100 - low))
     ax.set_ylim(max(0.0, low - pad), 100 + 0.4 * pad)
-    ax.set_yticks([t for t in ax.get_yticks() if max(0.0, low - pad) <= t <= 100])
+    ax.set_yticks([t for t in ax.get_yticks() if max(0.0, low - pad) - 1e-9 <= t <= 100 + 1e-9])
 
 
 def _save_atomically(fig, path: Path) -> None:

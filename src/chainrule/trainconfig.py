@@ -151,9 +151,15 @@ def from_dict(values: dict, base: TrainConfig | None = None, source: str = "conf
     return cfg
 
 
+# what a run recorded before a setting existed did without it: such a run had no validation split
+BEFORE_IT_EXISTED = {"val_fraction": 0.0}
+
+
 def from_saved(config: dict, path: str | os.PathLike) -> TrainConfig:
-    """The settings a checkpoint recorded; keys this version does not know are skipped, bad values refused."""
-    return from_dict({k: v for k, v in config.items() if k in FIELDS}, source=f"{path} (saved config)")
+    """The settings a checkpoint recorded; keys this version does not know are skipped, bad values refused,
+    and a setting the run predates gets the value that reproduces what that run did."""
+    values = {**BEFORE_IT_EXISTED, **{k: v for k, v in config.items() if k in FIELDS}}
+    return from_dict(values, source=f"{path} (saved config)")
 
 
 def parse_option(name: str, text: str) -> Any:
