@@ -147,6 +147,20 @@ def test_cli_graph_bad_options_are_one_line(capsys, argv, msg):
     assert rc == 2 and out == "" and err.count("\n") == 1 and msg in err, err
 
 
+def test_cli_graph_of_a_trained_cnn(capsys, tmp_path):
+    """`chainrule train --model cnn` makes a network the MLP derivation cannot read; its graph can be."""
+    from chainrule.train import train
+
+    run = tmp_path / "cnn"
+    train({"model": "cnn", "channels": [4, 6], "epochs": 1, "out": str(run), "seed": 2})
+    j = tmp_path / "c.json"
+    rc, out, _ = explain(capsys, "--graph", "--checkpoint", str(run), "--follow", "0.weight[1,0,1,2]", "--json", str(j))
+    d = json.loads(j.read_text())
+    assert rc == 0 and d["agree"] and "conv2d" in [n["op"] for n in d["nodes"]]
+    assert "max_pool2d" in [n["op"] for n in d["nodes"]]
+    assert d["follow"]["walk"] == pytest.approx(d["follow"]["numeric"], rel=1e-5, abs=1e-9)
+
+
 def test_cli_graph_of_a_trained_run(capsys, tmp_path):
     from chainrule.train import train
 
