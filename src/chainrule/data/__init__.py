@@ -4,12 +4,12 @@ from .digits import Images, load_digits
 from .loader import DataLoader, collate, default_collate
 from .mnist import MNIST, load_mnist, read_idx
 from .samplers import (
-           BatchSampler,
-           RandomSampler,
-           Sampler,
-           SequentialSampler,
-           SubsetRandomSampler,
-           WeightedRandomSampler,
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 from .subsets import ConcatDataset, Subset, random_split
 
