@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-REQUIRES = ("view", "masked_fill", "tril")
+REQUIRES = ("view", "masked_fill", "tril", "split", "contiguous")
 
 T, C, H = 6, 8, 2
 
