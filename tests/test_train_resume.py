@@ -104,6 +104,12 @@ def test_extending_a_cosine_run_says_what_the_schedule_does(tmp_path, capsys):
             "--epochs 4") in text
     lrs = [float(line.split(",")[1]) for line in (out / "metrics.csv").read_text().splitlines()[1:]]
     np.testing.assert_allclose(lrs, [0.01, 0.005, 0.005, 0.01 * (1 + np.cos(np.pi * 3 / 4)) / 2])
+    from chainrule.curves import title
+    from chainrule.trainconfig import from_saved
+
+    info = runs.read_model(out)[1]
+    assert title(from_saved(info["config"], out), info["history"]).endswith(
+        "cosine schedule over 2 epochs, from epoch 3 over 4 epochs")
 
 
 def test_a_plain_resume_prints_no_schedule_note(tmp_path, capsys):

@@ -473,7 +473,8 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
     val_loss, val_acc = _measure(model, loss_fn, splits.val)
     test_loss, test_acc = _measure(model, loss_fn, splits.test)
     return {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
-            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0,
+            "planned_epochs": cfg.epochs}  # the schedule's length this epoch ran under (kept in the checkpoint)
 
 
 def _saved_checkpoint(resume, cfg: TrainConfig) -> tuple:
@@ -513,7 +514,8 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
         optimizer.load_state_dict(opt_state)
     except OptimizerStateError as e:
         raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
-    done, history, notes = info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]], []
+    blank = dict.fromkeys(runs.METRICS, float("nan"))  # columns a run from an older version did not record
+    done, history, notes = info["epoch"], [{**blank, **r} for r in info["history"]][: info["epoch"]], []
     saved_epochs = info["config"].get("epochs")
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
