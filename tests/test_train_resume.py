@@ -175,6 +175,12 @@ def test_ctrl_c_in_a_later_epoch_names_the_checkpoint_kept(tmp_path, uninterrupt
     assert _same(_weights(tmp_path / "run"), uninterrupted)
 
 
+def test_ctrl_c_while_reading_the_data_says_nothing_was_written(tmp_path):
+    rc, err = _interrupt_at("data", [*SMALL, "--out", "run", "-q"], tmp_path)
+    assert rc == 130 and err.strip().splitlines()[-1] == "interrupted before training started; nothing was written"
+    assert not (tmp_path / "run").exists()
+
+
 def test_ctrl_c_before_anything_is_saved_says_so(tmp_path, uninterrupted):
     rc, err = _interrupt_at("start", [*SMALL, "--out", "run", "-q"], tmp_path)
     assert rc == 130

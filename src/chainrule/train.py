@@ -336,6 +336,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     validate(cfg)
     pause = os.environ.get(PAUSE_ENV)
+    pause_point("data", pause)
     saved = _saved_checkpoint(resume, cfg) if resume is not None else None
     splits = load_splits(cfg)
     manual_seed(seed_for_numpy(cfg.seed))
@@ -609,6 +610,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except TrainingInterrupted as e:
         print(f"\n{e}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # while reading the data and building the model: nothing written yet
+        print("\ninterrupted before training started; nothing was written", file=sys.stderr)
         return 130
     if len(result.history) == result.resumed_from:
         why = "it stopped early" if result.stopped_early else f"it has trained {cfg.epochs} epochs"
