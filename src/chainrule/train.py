@@ -393,10 +393,10 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
             epoch += 1
             result.stopped_early = stopped_early(history, cfg.early_stopping)
             if run_dir is not None:
+                if best_row(history) is row:  # first: a resume after Ctrl-C here redoes this epoch bit for bit
+                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch, history)
                 runs.write_metrics(run_dir, history)
-                if best_row(history) is row:
-                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
             if verbose:
                 val = f"  val {100 * row['val_acc']:6.2f}%" if math.isfinite(row["val_acc"]) else ""
                 say(f"epoch {epoch:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
