@@ -22,13 +22,17 @@ class DataLoader:
     drawn once from chainrule's global generator, so ``cr.manual_seed`` makes
     it repeatable). Each ``iter(loader)`` is one epoch and advances
     ``loader.epoch``; ``set_epoch(k)`` jumps to epoch k's order.
+    A ``sampler`` (such as a DistributedSampler) chooses the indices instead;
+    it gets the loader's epoch through its own ``set_epoch``.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, sampler: Any = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if seed is None:
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if seed is None and sampler is None:
             from .. import random
 
             seed = int(random.generator().integers(2**63))
@@ -36,7 +40,8 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.seed = int(seed)
+        self.seed = None if seed is None else int(seed)
+        self.sampler = sampler
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -44,15 +49,16 @@ class DataLoader:
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:
         """The example indices of ``epoch``, in the order they are served."""
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        return np.random.default_rng((self.seed, int(epoch))).permutation(n)
+        if self.sampler is not None:
+            if hasattr(self.sampler, "set_epoch"):
+                self.sampler.set_epoch(epoch)
+            return np.fromiter(self.sampler, np.int64)
+        return epoch_order(len(self.dataset), self.seed, epoch, self.shuffle)
 
     def __iter__(self) -> Iterator:
         order = self.order(self.epoch)
@@ -72,6 +78,13 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader({len(self.dataset)} examples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, seed={self.seed})")
+
+
+def epoch_order(n: int, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
+    """The order of ``n`` examples in ``epoch``: a pure function of (seed, epoch)."""
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng((int(seed), int(epoch))).permutation(n)
 
 
 def collate(items: list) -> Any:
