@@ -168,13 +168,15 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
 
 # ------------------------------------------------------------ training
 def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
-          progress: bool = False, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+          progress: bool = False, on_epoch: Callable[[dict], None] | None = None,
+          distributed: bool = False) -> TrainResult:
     """Train as ``config`` says; with ``config.out`` set, write the run folder after every epoch.
 
     ``resume`` is a run folder (or its model.safetensors) to continue from; its
     architecture must match ``config``. ``verbose`` prints one line per
     epoch, ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is
-    called after each epoch's checkpoint is written.
+    called after each epoch's checkpoint is written.  ``distributed`` trains
+    data-parallel over the MPI ranks (chainrule.distributed.training).
     """
     from . import data
     from .random import manual_seed
@@ -184,22 +186,36 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     train_set, test_set = load_dataset(cfg)
     sizes = layer_sizes(cfg, train_set.images.shape[1], N_CLASSES)
     cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
+    dist = None
+    if distributed:
+        from .distributed.training import DataParallelRun
+
+        dist = DataParallelRun(cfg.batch_size)
+        verbose, progress = verbose and dist.is_main, progress and dist.is_main
 
     manual_seed(cfg.seed)
     model = build_model(sizes, cfg.activation)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer)
     loss_fn = build_loss(cfg.loss, N_CLASSES)
-    loader = data.DataLoader(data.TensorDataset(*train_set), batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed)
+    if dist is None:
+        loader = data.DataLoader(data.TensorDataset(*train_set), batch_size=cfg.batch_size, shuffle=True,
+                                 seed=cfg.seed)
+    else:
+        loader = dist.loader(data.TensorDataset(*train_set), cfg.seed)
 
     start, history = 0, []
     if resume is not None:
         start, history = _restore(resume, cfg, model, optimizer, scheduler)
+    net = model if dist is None else dist.wrap(model, optimizer)
+    splits = (train_set, test_set) if dist is None else (dist.shard(train_set), dist.shard(test_set))
     if verbose:
         print(f"{'-'.join(map(str, sizes))} {cfg.activation} network on {cfg.dataset} ({len(train_set.labels)} train, "
               f"{len(test_set.labels)} test): {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g} schedule={cfg.schedule}, "
               f"batch {cfg.batch_size}, seed {cfg.seed}, epochs {start + 1}..{cfg.epochs}")
-    run_dir = Path(cfg.out) if cfg.out else None
+        if dist is not None:
+            print(dist.describe())
+    run_dir = Path(cfg.out) if cfg.out and (dist is None or dist.is_main) else None
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -217,7 +233,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     try:
         for epoch in range(start, cfg.epochs):
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported once, below
-                row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, (train_set, test_set), bar)
+                row = _epoch(epoch, cfg, net, optimizer, scheduler, loss_fn, loader, splits, bar)
+            if dist is not None:
+                row = dist.reduce(row, splits)
             history.append(row)
             if run_dir is not None:
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch + 1, history)
@@ -341,6 +359,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--name", help="name the run folder runs/NAME")
     g.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no per-epoch lines")
+    g.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI ranks: mpiexec -n N chainrule train --distributed ...")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -366,16 +386,28 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
 
+    if args.distributed:
+        from .distributed import launch
+
+        return launch.run(args.argv, lambda: _run(args, distributed=True), UsageError)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace, distributed: bool = False) -> int:
+    from .cli import UsageError
+
+    main = not distributed or _is_main()
     cfg = None
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
         if not args.resume and (out / runs.MODEL_FILE).exists():
             raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
-        quiet = args.quiet
+        quiet = args.quiet or not main
         if not quiet:
             print(f"{'resuming' if args.resume else 'new run'}: {out}/")
-        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
+        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty(),
+                       distributed=distributed)
     except (ConfigError, DataError) as e:
         raise UsageError(str(e)) from None
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
@@ -386,9 +418,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"chainrule train: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if cfg is not None and (Path(cfg.out) / runs.MODEL_FILE).exists():
+        if main and cfg is not None and (Path(cfg.out) / runs.MODEL_FILE).exists():
             print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
         return 130
+    if not main:
+        return 0
     if len(result.history) == result.resumed_from:
         print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
         return 0
@@ -397,3 +431,9 @@ def run(args: argparse.Namespace) -> int:
           f"({runs.MODEL_FILE}, {runs.METRICS_FILE}, {runs.PLOT_FILE})")
     print(f"next: chainrule evaluate {out}")
     return 0
+
+
+def _is_main() -> bool:
+    from .distributed import is_main
+
+    return is_main()

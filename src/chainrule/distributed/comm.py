@@ -24,9 +24,17 @@ class DistributedError(ChainruleError, RuntimeError):
 _comm: Any = None  # MPI.COMM_WORLD once init() has run
 
 
-def mpi():
-    """The ``mpi4py.MPI`` module, or a DistributedError that says how to install it."""
+def mpi(initialize: bool = True):
+    """The ``mpi4py.MPI`` module, or a DistributedError that says how to install it.
+
+    mpi4py joins MPI when ``mpi4py.MPI`` is first imported; ``initialize=False``
+    only loads the library (a process that must not join, such as a supervisor).
+    """
     try:
+        import mpi4py
+
+        if not initialize:
+            mpi4py.rc.initialize = mpi4py.rc.finalize = False
         from mpi4py import MPI
     except ImportError as e:
         raise DistributedError(f"distributed training needs mpi4py and an MPI library: {INSTALL} ({e})") from None
@@ -122,6 +130,27 @@ def agree(value: int, what: str) -> None:
     all_reduce_(both, "min")
     if both[0] != -both[1]:
         raise DistributedError(f"the ranks disagree about {what} (rank {rank()} has {value})")
+
+
+class PeersFailed(DistributedError):
+    """Other ranks could not start; they have printed why."""
+
+
+_started = False  # startup_check has run: from now on a failing rank must abort the others
+
+
+def startup_check(failed: bool = False) -> int:
+    """Every rank says whether it could get ready to train; returns how many could not (a collective)."""
+    global _started
+    count = int(all_reduce_(np.array([int(failed)], np.int64))[0])
+    _started = True
+    if count and not failed:
+        raise PeersFailed(f"{count} of {world_size()} ranks failed to start")
+    return count
+
+
+def started() -> bool:
+    return _started
 
 
 def _abort_hook(previous):

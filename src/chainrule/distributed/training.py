@@ -1,0 +1,88 @@
+"""What ``chainrule train --distributed`` changes in a training run, kept out of train.py.
+
+``--batch-size`` stays the global batch: each of the N ranks takes B/N
+examples of every batch (its DistributedSampler shard of the same seeded
+order), and gradients are averaged, so the steps are those of one process
+with batch B.  Evaluation runs on each rank's share of the splits and the
+sums are reduced, so the metrics are those of the whole sets.  Only rank 0
+writes files and prints.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..trainconfig import ConfigError
+from . import comm
+from .ddp import DistributedDataParallel
+from .sampler import DistributedSampler
+from .sync import broadcast_parameters, broadcast_state
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class DataParallelRun:
+    def __init__(self, batch_size: int) -> None:
+        comm.init()
+        self.rank, self.size = comm.rank(), comm.world_size()
+        self.is_main = self.rank == 0
+        failed = batch_size % self.size != 0
+        comm.startup_check(failed=failed)  # the ranks start together, or all stop here
+        if failed:
+            nearest = max(self.size, round(batch_size / self.size) * self.size)
+            raise ConfigError(f"--batch-size {batch_size} is the global batch and must be divisible by the "
+                              f"{self.size} ranks (e.g. {nearest})")
+        self.threads = _share_cores()
+        self.local_batch = batch_size // self.size
+        self.train_count = 0
+
+    def describe(self) -> str:
+        return (f"data parallel over {self.size} ranks: {self.local_batch} examples of each batch per rank, "
+                f"{self.threads or 'default'} BLAS thread(s) each")
+
+    def loader(self, dataset, seed: int):
+        from ..data import DataLoader
+
+        sampler = DistributedSampler(dataset, self.size, self.rank, shuffle=True, seed=seed)
+        self.train_count = len(sampler)
+        return DataLoader(dataset, batch_size=self.local_batch, sampler=sampler)
+
+    def wrap(self, model, optimizer) -> DistributedDataParallel:
+        """Rank 0's weights and optimizer state everywhere (a resumed run included), then the DDP wrapper."""
+        broadcast_parameters(model)
+        broadcast_state(optimizer)
+        return DistributedDataParallel(model)
+
+    def shard(self, split):
+        """This rank's share of an evaluation split (every N-th example)."""
+        return type(split)(*(part[self.rank::self.size] for part in split))
+
+    def reduce(self, row: dict, shards: tuple) -> dict:
+        """An epoch's metrics row over all ranks: means weighted by the examples each rank measured."""
+        n_train, n_test = (len(s[1]) for s in shards)
+        sums = np.array([row["train_loss"] * self.train_count, self.train_count, row["train_acc"] * n_train, n_train,
+                         row["test_loss"] * n_test, row["test_acc"] * n_test, n_test], np.float64)
+        comm.all_reduce_(sums)
+        seconds = comm.all_reduce_(np.array([row["seconds"]]), "max")[0]
+        return dict(row, train_loss=sums[0] / sums[1], train_acc=round(sums[2]) / sums[3],
+                    test_loss=sums[4] / sums[6], test_acc=round(sums[5]) / sums[6], seconds=float(seconds))
+
+
+def _share_cores() -> int | None:
+    """Ranks on one machine share its cores: cap each rank's BLAS threads at cores / local ranks.
+
+    An explicit OMP_NUM_THREADS or OPENBLAS_NUM_THREADS wins (torchrun sets
+    OMP_NUM_THREADS=1 for the same reason).  Returns the cap, or None when
+    left alone.
+    """
+    if any(v in os.environ for v in THREAD_VARS):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = max(1, cores // comm.local_size())
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    threadpool_limits(threads)
+    return threads
