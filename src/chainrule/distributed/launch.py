@@ -31,7 +31,10 @@ def run(argv: list[str], body: Callable[[], int], error_type: type) -> int:
     """The supervisor when started by the launcher, the worker (``body`` under MPI) in its child."""
     if WORKER in os.environ:
         return _worker(body, error_type)
-    comm.mpi(initialize=False)  # a missing mpi4py is one line here, before any work
+    try:
+        comm.mpi(initialize=False)  # a missing mpi4py is one line here, before any work
+    except comm.DistributedError as e:
+        raise error_type(str(e)) from None
     return _supervise(argv)
 
 
@@ -58,6 +61,7 @@ def _supervise(argv: list[str]) -> int:
 def _worker(body: Callable[[], int], error_type: type) -> int:
     _die_with_parent()
     comm.init(abort_on_exception=False)
+    sys.stdout.reconfigure(line_buffering=True)  # MPI_Abort would drop what a buffer still holds
     with os.fdopen(int(os.environ.pop(WORKER)), "w") as f:
         f.write(f"rank {comm.rank()} of {comm.world_size()}")
     try:
@@ -69,26 +73,27 @@ def _worker(body: Callable[[], int], error_type: type) -> int:
         code, message = 2, f"chainrule train: error: {e}"
     except KeyboardInterrupt:
         code, message = 130, "interrupted"
-    except Exception:
-        code, message = 1, traceback.format_exc().rstrip()
+    except Exception as e:
+        traceback.print_exc()
+        code, message = 1, f"chainrule train: {type(e).__name__}: {e}"
     if code == 0:
         return 0
     if not comm.started():
         # nothing collective has happened yet: the ranks compare notes, rank 0 speaks for all if all failed
-        failed = comm.startup_check(failed=True)
-        if message is not None and (failed < comm.world_size() or comm.is_main()):
-            _say(message)
+        everyone = comm.startup_check(failed=True) == comm.world_size()
+        if message is not None and (not everyone or comm.is_main()):
+            _say(message, rank=not everyone)
         return code
     if message is not None:
-        _say(message)
+        _say(message + ("; stopping all ranks" if comm.world_size() > 1 else ""), rank=True)
     sys.stderr.flush()
     sys.stdout.flush()
     comm.comm().Abort(code)
     return code
 
 
-def _say(message: str) -> None:
-    where = "" if comm.world_size() == 1 else f"[rank {comm.rank()} of {comm.world_size()}] "
+def _say(message: str, rank: bool) -> None:
+    where = f"[rank {comm.rank()} of {comm.world_size()}] " if rank and comm.world_size() > 1 else ""
     print(where + message, file=sys.stderr, flush=True)
 
 

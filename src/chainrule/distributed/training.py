@@ -27,12 +27,11 @@ class DataParallelRun:
         comm.init()
         self.rank, self.size = comm.rank(), comm.world_size()
         self.is_main = self.rank == 0
-        failed = batch_size % self.size != 0
-        comm.startup_check(failed=failed)  # the ranks start together, or all stop here
-        if failed:
+        if batch_size % self.size:
             nearest = max(self.size, round(batch_size / self.size) * self.size)
             raise ConfigError(f"--batch-size {batch_size} is the global batch and must be divisible by the "
                               f"{self.size} ranks (e.g. {nearest})")
+        comm.startup_check()  # the ranks start together, or all stop here
         self.threads = _share_cores()
         self.local_batch = batch_size // self.size
         self.train_count = 0
