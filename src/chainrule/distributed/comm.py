@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from typing import Any
 
 import numpy as np
@@ -124,12 +125,13 @@ def broadcast_bytes(data: bytes | None, root: int = 0) -> bytes:
     return broadcast_(buf, root).tobytes()
 
 
-def agree(value: int, what: str) -> None:
-    """Raise DistributedError on every rank unless all ranks passed the same ``value``."""
-    both = np.array([value, -value], np.int64)
-    all_reduce_(both, "min")
+def agree(what: str, mine: str) -> None:
+    """Raise DistributedError on every rank unless all ranks describe ``what`` by the same text ``mine``."""
+    code = zlib.crc32(mine.encode())
+    both = all_reduce_(np.array([code, -code], np.int64), "min")
     if both[0] != -both[1]:
-        raise DistributedError(f"the ranks disagree about {what} (rank {rank()} has {value})")
+        shown = mine if len(mine) < 300 else mine[:300] + "..."
+        raise DistributedError(f"the ranks disagree about {what}; rank {rank()} has: {shown}")
 
 
 class PeersFailed(DistributedError):

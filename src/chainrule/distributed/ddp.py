@@ -64,6 +64,7 @@ class DistributedDataParallel(Module):
         self.buckets = _buckets(named[::-1], bucket_cap_mb, first_bucket_mb)
         by_name = dict(named)
         self._slots: dict = {}  # id(param) -> (param, its bucket, its part of the bucket shaped as it)
+        self._names = {id(p): n for n, p in named}
         for b in self.buckets:
             start = 0
             for name in b.names:
@@ -76,8 +77,8 @@ class DistributedDataParallel(Module):
         self._reset()
 
     def forward(self, *args, **kwargs):
-        if self._left != sum(len(b.names) for b in self.buckets):
-            missing = [n for b in self.buckets if b.left for n in b.names]
+        if 0 < len(self._waiting) < len(self._slots):
+            missing = sorted(self._waiting.values())
             raise comm.DistributedError(
                 f"DistributedDataParallel: the last backward gave no gradient to {', '.join(missing[:5])}; "
                 "every parameter that requires grad must take part in the loss (or set requires_grad=False)")
@@ -96,7 +97,7 @@ class DistributedDataParallel(Module):
     def _reset(self) -> None:
         for b in self.buckets:
             b.left, b.request = len(b.names), None
-        self._left = sum(len(b.names) for b in self.buckets)
+        self._waiting = dict(self._names)  # id -> name of the parameters whose gradient is still to come
         self._next = 0  # the next bucket to launch: buckets go in index order on every rank
 
     def _ready(self, p) -> None:
@@ -106,12 +107,12 @@ class DistributedDataParallel(Module):
         _, bucket, view = self._slots[id(p)]
         np.multiply(p.grad.data, 1.0 / self.world, out=view)
         bucket.left -= 1
-        self._left -= 1
+        del self._waiting[id(p)]
         t1 = time.perf_counter()
         self.timings["copy"] += t1 - t0
         if self.overlap:
             self._launch_full()
-        if not self._left:
+        if not self._waiting:
             self._finish()
         self.timings["comm"] += time.perf_counter() - t1
 

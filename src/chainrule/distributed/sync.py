@@ -8,7 +8,6 @@ array; nothing is pickled.
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,8 @@ def broadcast_parameters(module, root: int = 0) -> None:
     """Overwrite every rank's parameters and buffers (BatchNorm running statistics too) with ``root``'s."""
     comm.init()
     tensors = list(module.named_parameters()) + list(module.named_buffers())
-    outline = ";".join(f"{n}:{t.data.shape}:{t.data.dtype}" for n, t in tensors)
-    comm.agree(zlib.crc32(outline.encode()), f"the model's parameters and buffers ({len(tensors)} tensors)")
+    comm.agree("the model's parameters and buffers",
+               ", ".join(f"{n} {tuple(t.data.shape)} {t.data.dtype}" for n, t in tensors))
     for _, t in tensors:
         if not (t.data.flags.c_contiguous or t.data.flags.f_contiguous):
             t.data = np.ascontiguousarray(t.data)

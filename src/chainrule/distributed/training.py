@@ -37,8 +37,8 @@ class DataParallelRun:
         self.train_count = 0
 
     def describe(self) -> str:
-        return (f"data parallel over {self.size} ranks: {self.local_batch} examples of each batch per rank, "
-                f"{self.threads or 'default'} BLAS thread(s) each")
+        threads = f"{self.threads} BLAS thread(s) each" if self.threads else "BLAS threads as the environment sets"
+        return f"data parallel over {self.size} ranks: {self.local_batch} examples of each batch per rank, {threads}"
 
     def loader(self, dataset, seed: int):
         from ..data import DataLoader
