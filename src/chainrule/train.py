@@ -178,7 +178,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     called after each epoch's checkpoint is written.  ``distributed`` trains
     data-parallel over the MPI ranks (chainrule.distributed.training).
     """
-    from . import data
+    from . import data, extras
     from .random import manual_seed
 
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
@@ -216,6 +216,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         if dist is not None:
             print(dist.describe())
     run_dir = Path(cfg.out) if cfg.out and (dist is None or dist.is_main) else None
+    draw_curves = run_dir is not None and extras.available("matplotlib")
+    if verbose and run_dir is not None and not draw_curves:
+        print(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -249,7 +252,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     finally:
         if bar is not None:
             bar.close()
-        if run_dir is not None and history:
+        if draw_curves and history:
             title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
             runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
     return result
@@ -427,8 +430,9 @@ def _run(args: argparse.Namespace, distributed: bool = False) -> int:
         print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
         return 0
     last = result.history[-1]
+    written = [f for f in (runs.MODEL_FILE, runs.METRICS_FILE, runs.PLOT_FILE) if (out / f).exists()]
     print(f"test accuracy {100 * last['test_acc']:.2f}% after {last['epoch']} epochs; wrote {out}/ "
-          f"({runs.MODEL_FILE}, {runs.METRICS_FILE}, {runs.PLOT_FILE})")
+          f"({', '.join(written)})")
     print(f"next: chainrule evaluate {out}")
     return 0
 
