@@ -73,6 +73,29 @@ def main(out: str) -> None:
         report[f"no_sync_err_{overlap}"] = max(float(np.abs(p.grad.numpy() * n - ref[k].grad.numpy()).max())
                                                for k, p in model.named_parameters())
 
+    # SyncBatchNorm: shards normalised by the whole batch's statistics give the full batch's gradients
+    def bn_net(sync: bool):
+        cr.manual_seed(5)
+        net = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3))
+        with cr.no_grad():
+            net[1].weight.copy_(cr.tensor([0.5, 1.0, 1.5, 2.0, 2.5]))
+        return dist.SyncBatchNorm.convert_sync_batchnorm(net) if sync else net
+
+    synced, plain = bn_net(True), bn_net(False)
+    ddp = dist.DistributedDataParallel(synced)
+    report["converted"] = type(synced[1]).__name__
+    for _ in range(2):
+        synced.zero_grad()
+        plain.zero_grad()
+        loss_fn(ddp(cr.tensor(x[shard])), cr.tensor(y[shard])).backward()
+        loss_fn(plain(cr.tensor(x)), cr.tensor(y)).backward()
+    ref = dict(plain.named_parameters())
+    report["syncbn_grad_err"] = max(float(np.abs(p.grad.numpy() - ref[k].grad.numpy()).max())
+                                    for k, p in synced.named_parameters())
+    report["syncbn_stats_err"] = max(float(np.abs(synced[1].state_dict()[k].numpy()
+                                                  - plain[1].state_dict()[k].numpy()).max())
+                                     for k in ("running_mean", "running_var", "num_batches_tracked"))
+
     # buffers too: BatchNorm running statistics come from rank 0
     bn = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4))
     bn[1].running_mean.data[...] = r + 1.0

@@ -52,6 +52,13 @@ def test_buffers_and_optimizer_state_come_from_rank_0(reports):
     assert zero["opt_state"]["0"]["step"] == [2.0]
 
 
+def test_sync_batchnorm_on_shards_equals_batchnorm_on_the_whole_batch(reports):
+    for r in reports:
+        assert r["converted"] == "SyncBatchNorm"
+        assert r["syncbn_grad_err"] < 2e-6  # two steps' gradients, every parameter
+        assert r["syncbn_stats_err"] < 1e-6  # running mean and variance (unbiased over the whole batch)
+
+
 def test_unused_parameter_and_model_mismatch_are_errors_on_every_rank(reports):
     for r in reports:
         assert "no gradient to b.bias, b.weight" in r["unused"]

@@ -21,8 +21,10 @@ from .comm import (
 from .ddp import DistributedDataParallel
 from .sampler import DistributedSampler
 from .sync import broadcast_parameters, broadcast_state
+from .syncbn import SyncBatchNorm
 
 __all__ = [
     "DistributedDataParallel", "DistributedError", "DistributedSampler", "all_reduce_", "barrier", "broadcast_",
     "broadcast_parameters", "broadcast_state", "init", "is_initialized", "is_main", "rank", "world_size",
+    "SyncBatchNorm",
 ]
