@@ -45,15 +45,21 @@ def _supervise(argv: list[str]) -> int:
     # close_fds=False: the launcher's own descriptors (MPICH's PMI_FD, say) must reach the worker
     child = subprocess.Popen([sys.executable, "-m", "chainrule.cli", *argv], env=env, close_fds=False)
     os.close(write_fd)
+    forwarded: list = []  # signals the launcher (or a user) sent this rank: the child's death is not news
+
+    def forward(sig, _frame) -> None:
+        forwarded.append(sig)
+        child.send_signal(sig)
+
     for sig in FORWARDED:
-        signal.signal(sig, lambda s, _frame: child.send_signal(s))
+        signal.signal(sig, forward)
     code = child.wait()
     with os.fdopen(read_fd) as f:
         who = f.read().strip() or "a rank that had not joined MPI yet"
     if code < 0:
-        name = signal.Signals(-code).name
-        print(f"chainrule train: {who} (pid {child.pid} on {socket.gethostname()}) was killed by {name}; "
-              "stopping all ranks", file=sys.stderr, flush=True)
+        if not forwarded:
+            print(f"chainrule train: {who} (pid {child.pid} on {socket.gethostname()}) was killed by "
+                  f"{signal.Signals(-code).name}; stopping all ranks", file=sys.stderr, flush=True)
         return 128 - code
     return code
 

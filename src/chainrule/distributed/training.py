@@ -38,7 +38,8 @@ class DataParallelRun:
 
     def describe(self) -> str:
         threads = f"{self.threads} BLAS thread(s) each" if self.threads else "BLAS threads as the environment sets"
-        return f"data parallel over {self.size} ranks: {self.local_batch} examples of each batch per rank, {threads}"
+        ranks = f"{self.size} rank{'s' if self.size > 1 else ''}"
+        return f"data parallel over {ranks}: {self.local_batch} examples of each batch per rank, {threads}"
 
     def loader(self, dataset, seed: int):
         from ..data import DataLoader
