@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from ..data import DataLoader
 from ..trainconfig import ConfigError
 from . import comm
 from .ddp import DistributedDataParallel
@@ -42,11 +43,9 @@ class DataParallelRun:
         return f"data parallel over {ranks}: {self.local_batch} examples of each batch per rank, {threads}"
 
     def loader(self, dataset, seed: int):
-        from ..data import DataLoader
-
         sampler = DistributedSampler(dataset, self.size, self.rank, shuffle=True, seed=seed)
         self.train_count = len(sampler)
-        return DataLoader(dataset, batch_size=self.local_batch, sampler=sampler)
+        return _ShardLoader(dataset, batch_size=self.local_batch, seed=seed, sampler=sampler)
 
     def wrap(self, model, optimizer) -> DistributedDataParallel:
         """Rank 0's weights and optimizer state everywhere (a resumed run included), then the DDP wrapper."""
@@ -67,6 +66,14 @@ class DataParallelRun:
         seconds = comm.all_reduce_(np.array([row["seconds"]]), "max")[0]
         return dict(row, train_loss=sums[0] / sums[1], train_acc=round(sums[2]) / sums[3],
                     test_loss=sums[4] / sums[6], test_acc=round(sums[5]) / sums[6], seconds=float(seconds))
+
+
+class _ShardLoader(DataLoader):
+    """A DataLoader whose epoch (``set_epoch``, as train.py drives it) is also its sampler's."""
+
+    def order(self, epoch: int) -> np.ndarray:
+        self.sampler.set_epoch(epoch)
+        return super().order(epoch)
 
 
 def _share_cores() -> int | None:
