@@ -132,7 +132,8 @@ def test_exception_on_rank_1_stops_every_rank(tmp_path):
                   PYTHONPATH=str(tmp_path / "inject"))
     assert time.monotonic() - t0 < 60
     assert done.returncode != 0
-    assert "[rank 1 of 2] chainrule train: RuntimeError: injected failure; stopping all ranks" in done.stderr
+    assert "[rank 1 of 2] chainrule train: RuntimeError: injected failure; stopping all ranks" in done.stderr, \
+        (done.returncode, done.stdout, done.stderr)
     assert "epoch  1/30" in done.stdout and "epoch  2/30" not in done.stdout
     assert (tmp_path / "run" / "model.safetensors").exists()  # epoch 1's checkpoint survives
 

@@ -24,6 +24,7 @@ from typing import Callable
 from . import comm
 
 WORKER = "CHAINRULE_DISTRIBUTED_WORKER"  # set in the worker's environment: the fd to report its rank on
+ABORT_DELAY = 1.0  # seconds between a failed rank's last words and MPI_Abort
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
@@ -94,6 +95,7 @@ def _worker(body: Callable[[], int], error_type: type) -> int:
         _say(message + ("; stopping all ranks" if comm.world_size() > 1 else ""), rank=True)
     sys.stderr.flush()
     sys.stdout.flush()
+    time.sleep(ABORT_DELAY)  # the launcher drops output it has not forwarded yet when the abort reaches it
     comm.comm().Abort(code)
     return code
 
