@@ -20,6 +20,7 @@ from .ddp import DistributedDataParallel
 from .sampler import DistributedSampler
 from .sync import broadcast_parameters, broadcast_state
 
+SPLITS = ("train", "val", "test")  # the evaluation splits of a run's metrics rows
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -35,7 +36,6 @@ class DataParallelRun:
         comm.startup_check()  # the ranks start together, or all stop here
         self.threads = _share_cores()
         self.local_batch = batch_size // self.size
-        self.train_count = 0
 
     def describe(self) -> str:
         threads = f"{self.threads} BLAS thread(s) each" if self.threads else "BLAS threads as the environment sets"
@@ -44,7 +44,6 @@ class DataParallelRun:
 
     def loader(self, dataset, seed: int):
         sampler = DistributedSampler(dataset, self.size, self.rank, shuffle=True, seed=seed)
-        self.train_count = len(sampler)
         return _ShardLoader(dataset, batch_size=self.local_batch, seed=seed, sampler=sampler)
 
     def wrap(self, model, optimizer) -> DistributedDataParallel:
@@ -53,19 +52,27 @@ class DataParallelRun:
         broadcast_state(optimizer)
         return DistributedDataParallel(model)
 
-    def shard(self, split):
-        """This rank's share of an evaluation split (every N-th example)."""
-        return type(split)(*(part[self.rank::self.size] for part in split))
+    def shard_splits(self, splits):
+        """This rank's share (every N-th example) of each evaluation split; the rest of ``splits`` as it is."""
+        def shard(split):
+            return type(split)(*(part[self.rank::self.size] for part in split))
 
-    def reduce(self, row: dict, shards: tuple) -> dict:
-        """An epoch's metrics row over all ranks: means weighted by the examples each rank measured."""
-        n_train, n_test = (len(s[1]) for s in shards)
-        sums = np.array([row["train_loss"] * self.train_count, self.train_count, row["train_acc"] * n_train, n_train,
-                         row["test_loss"] * n_test, row["test_acc"] * n_test, n_test], np.float64)
-        comm.all_reduce_(sums)
-        seconds = comm.all_reduce_(np.array([row["seconds"]]), "max")[0]
-        return dict(row, train_loss=sums[0] / sums[1], train_acc=round(sums[2]) / sums[3],
-                    test_loss=sums[4] / sums[6], test_acc=round(sums[5]) / sums[6], seconds=float(seconds))
+        return splits._replace(**{k: shard(v) for k, v in splits._asdict().items() if k in SPLITS and v is not None})
+
+    def reduce(self, row: dict, shards) -> dict:
+        """An epoch's metrics over all ranks: each split's loss and accuracy weighted by the examples measured."""
+        sums = []
+        for name in SPLITS:
+            split = getattr(shards, name)
+            n = 0 if split is None else len(split[1])
+            sums += [row[f"{name}_loss"] * n if n else 0.0, row[f"{name}_acc"] * n if n else 0.0, n]
+        total = comm.all_reduce_(np.array(sums, np.float64))
+        out = dict(row, seconds=float(comm.all_reduce_(np.array([row["seconds"]]), "max")[0]))
+        for i, name in enumerate(SPLITS):
+            loss, correct, n = total[3 * i:3 * i + 3]
+            if n:
+                out[f"{name}_loss"], out[f"{name}_acc"] = loss / n, round(correct) / n
+        return out
 
 
 class _ShardLoader(DataLoader):
