@@ -80,7 +80,7 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     ax.set_xticks(k, [f"{c}\n{100 * p:.0f}%" for c, p in zip(k, precision)])
     ax.set_yticks(k, [f"{c} ({100 * r:.0f}%)" for c, r in zip(k, recall)])
     ax.set(xlabel="predicted class (precision)", ylabel="true class (recall)", title=title)
-    fig.savefig(path, dpi=100)
+    runs.save_figure(fig, path)
     plt.close(fig)
 
 
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{where} (epoch {info['epoch']}): {cfg.dataset} {args.split} split, {len(predicted)} examples")
     print(report(cm))
     if args.plot or args.plot_file:
-        path = Path(args.plot_file) if args.plot_file else where.parent / f"confusion-{args.split}.png"
+        path = Path(args.plot_file) if args.plot_file else runs.run_folder(args.run) / f"confusion-{args.split}.png"
         title = f"{cfg.dataset} {args.split}: accuracy {100 * np.trace(cm) / cm.sum():.2f}%"
         try:
             plot_confusion(cm, path, title)

@@ -1,24 +1,28 @@
 """cr.save / cr.load: named tensors in the safetensors format (loading never executes code).
 
-A save writes a temporary file next to the target, flushes it to disk and
-renames it over the target in one step, so a crash or an error mid-save
+A save goes through ``atomic.atomic_write``, so a crash or an error mid-save
 leaves the previous file as it was.
 """
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import DataError, DTypeError
 from .tensor import Tensor
 
 
 def save(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
     """Write ``{name: Tensor or array}`` to ``path``; ``metadata`` is optional str -> str."""
+    atomic_write(path, encode(tensors, metadata, path))
+
+
+def encode(tensors: dict, metadata: dict[str, str] | None = None, path: Any = "tensors") -> bytes:
+    """The safetensors bytes of ``{name: Tensor or array}`` (``path`` only names the target in errors)."""
     from safetensors import SafetensorError
     from safetensors.numpy import save as _encode
 
@@ -40,54 +44,7 @@ def save(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None
         blob = _encode(arrays, metadata=metadata)
     except SafetensorError as e:  # a dtype the format has no code for (object, float128, ...)
         raise DTypeError(f"save: cannot write {path}: {e}") from None
-    atomic_write(Path(path), blob)
-
-
-def atomic_write(path: Path, blob: bytes) -> None:
-    """Replace ``path`` by ``blob`` all at once: temp file in the same folder, fsync, rename."""
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:  # name the file asked for, not the temporary one
-        raise type(e)(e.errno, e.strerror, str(path)) from None
-    try:
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600; a checkpoint should get the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, or those a new file gets under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return blob
 
 
 def load(path: str | os.PathLike) -> dict[str, Tensor]:

@@ -10,6 +10,7 @@ uninterrupted run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -23,6 +24,7 @@ import numpy as np
 
 from . import runs
 from .errors import ChainruleError, DataError
+from .memory import NotEnoughMemory
 from .trainconfig import (
     ACTIVATIONS,
     COMMAND_LINE,
@@ -102,6 +104,21 @@ def build_model(sizes: list[int], activation: str):
     return nn.Sequential(*layers)
 
 
+def param_shapes(sizes: list[int]) -> dict[str, tuple]:
+    """The state-dict shapes ``build_model(sizes, ...)`` makes, known without allocating anything."""
+    shapes = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        shapes[f"{2 * i}.weight"], shapes[f"{2 * i}.bias"] = (b, a), (b,)
+    return shapes
+
+
+def training_bytes(sizes: list[int], cfg: TrainConfig) -> int:
+    """About what training needs: float32 weights, gradients and up to two optimizer buffers, plus one batch."""
+    n_params = sum(math.prod(s) for s in param_shapes(sizes).values())
+    buffers = {"sgd": 1 if cfg.momentum else 0, "rmsprop": 1 + (1 if cfg.momentum else 0)}.get(cfg.optimizer, 2)
+    return 4 * (n_params * (2 + buffers) + 3 * cfg.batch_size * sum(sizes))
+
+
 def build_optimizer(cfg: TrainConfig, params):
     from . import optim
 
@@ -176,7 +193,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     epoch, ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is
     called after each epoch's checkpoint is written.
     """
-    from . import data, extras
+    from . import data, extras, memory
     from .random import manual_seed
 
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
@@ -184,6 +201,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     train_set, test_set = load_dataset(cfg)
     sizes = layer_sizes(cfg, train_set.images.shape[1], N_CLASSES)
     cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
+    memory.require(training_bytes(sizes, cfg), f"layers {','.join(map(str, sizes))}")
+    if resume is not None:  # the checkpoint must fit this config before its network is built
+        _check_resumable(resume, cfg, sizes)
 
     manual_seed(cfg.seed)
     model = build_model(sizes, cfg.activation)
@@ -204,9 +224,14 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     if verbose and run_dir is not None and not draw_curves:
         print(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
+    held = contextlib.ExitStack()  # one writer per run folder, for the whole run
     if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        runs.write_config(run_dir, cfg.to_dict())
+        held.enter_context(runs.lock(run_dir))
+        try:
+            runs.write_config(run_dir, cfg.to_dict())
+        except BaseException:
+            held.close()
+            raise
 
     say = print
     bar = None
@@ -234,9 +259,12 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     finally:
         if bar is not None:
             bar.close()
-        if draw_curves and history:
-            title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
-            runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
+        try:
+            if draw_curves and history:
+                title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
+                runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
+        finally:
+            held.close()
     return result
 
 
@@ -275,19 +303,25 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
             "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
 
 
-def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list]:
-    """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far)."""
-    from . import random
-    from .optim.optimizer import OptimizerStateError
-
+def _check_resumable(resume, cfg: TrainConfig, sizes: list[int]) -> None:
+    """The settings that cannot change, and the checkpoint's tensor shapes against ``sizes``."""
     state_dict, info = runs.read_model(resume)
     saved = info["config"]
     for key in FIXED_ON_RESUME:
         if saved.get(key) != getattr(cfg, key):
             raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
                               f"{getattr(cfg, key)!r} now)")
+    runs.check_shapes(state_dict, param_shapes(sizes), runs.model_file(resume))
+
+
+def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list]:
+    """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far)."""
+    from .optim.optimizer import OptimizerStateError
+
+    state_dict, info = runs.read_model(resume)
+    saved = info["config"]
     checkpoint = runs.model_file(resume)
-    run_dir = checkpoint.parent
+    run_dir = checkpoint.parent  # the checkpoint's folder: the optimizer state of the same epoch sits there
     runs.load_weights(model, state_dict, checkpoint)
     opt_state, sched_state, rng = runs.read_state(run_dir, info["epoch"])
     try:
@@ -296,12 +330,16 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
         raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
-        scheduler.load_state_dict(sched_state)
+        try:
+            scheduler.load_state_dict(sched_state)
+        except (OptimizerStateError, DataError) as e:
+            raise DataError(f"{run_dir / runs.STATE_FILE}: the scheduler state does not fit "
+                            f"{type(scheduler).__name__} ({e})") from None
         if saved.get("epochs") != cfg.epochs and horizon:
             # --epochs changed: the schedule follows the new length from here (closed form at this epoch)
             vars(scheduler).update(horizon)
             scheduler.step(scheduler.last_epoch)
-    random.generator().bit_generator.state = rng
+    runs.restore_rng(rng, f"{run_dir / runs.STATE_FILE}")
     return info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]]
 
 
@@ -352,14 +390,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.resume:
         _, info = runs.read_model(args.resume)
         cfg = from_saved(info["config"], args.resume)
-        cfg.out = str(runs.model_file(args.resume).parent)
+        cfg.out = str(runs.run_folder(args.resume))
     if args.config:
         cfg = load_toml(args.config, base=cfg)
     given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
     if args.name and "out" not in given:
-        cfg.out = str(Path("runs") / args.name)
+        cfg.out = str(Path("runs") / runs.check_name(args.name))
     if not cfg.out:
         cfg.out = str(runs.new_run_dir())
     validate(cfg)
@@ -373,13 +411,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
-        if not args.resume and (out / runs.MODEL_FILE).exists():
-            raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
-        quiet = args.quiet
-        if not quiet:
-            print(f"{'resuming' if args.resume else 'new run'}: {out}/")
-        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
-    except (ConfigError, DataError) as e:
+        with runs.lock(out):  # held from this check to the end: two runs into one folder cannot both start
+            if not args.resume and runs.has_checkpoint(out):
+                raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
+            quiet = args.quiet
+            if not quiet:
+                print(f"{'resuming' if args.resume else 'new run'}: {out}/")
+            result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
+    except (ConfigError, DataError, NotEnoughMemory) as e:
         raise UsageError(str(e)) from None
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
         raise
