@@ -276,7 +276,13 @@ def _free_name(folder: Path, name: str) -> str:
 
 
 def _prune(run_dir: Path, keep: set) -> None:
-    """Remove checkpoint folders no pointer names (and leftovers of killed saves), keeping ``keep``."""
+    """Remove checkpoint folders no pointer names (and leftovers of killed saves), keeping ``keep``.
+
+    Only the lock holder calls this, so every temporary file here is a leftover.
+    """
+    for p in run_dir.iterdir():
+        if p.name.startswith(".") and p.name.endswith(".tmp") and (p.is_symlink() or p.is_file()):
+            p.unlink()
     pointed = {_target(p) for p in run_dir.iterdir() if p.is_symlink()}
     for p in (run_dir / CHECKPOINTS).iterdir():
         if p.name not in keep and p.name not in pointed:
