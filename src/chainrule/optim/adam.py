@@ -32,6 +32,10 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=self.decoupled))
 
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        moments = {"step", "exp_avg", "exp_avg_sq"}
+        return (moments | {"max_exp_avg_sq"}, set()) if group["amsgrad"] else (moments, {"max_exp_avg_sq"})
+
     def _update(self, group: dict, params: list) -> None:
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, OptimizerStateError
 
 
 class LRScheduler:
@@ -53,7 +53,26 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+        """Only the keys this scheduler's own state has, each the same kind of value as now.
+
+        Never ``__dict__.update`` from a file: a key named like a method
+        (``get_lr``) or a string where a number goes is an OptimizerStateError.
+        """
+        from ..errors import DataError
+        from ..schema import conform
+
+        name = type(self).__name__
+        current = self.state_dict()
+        if not isinstance(state_dict, dict):
+            raise OptimizerStateError(f"{name} state must be a dict, got {type(state_dict).__name__}")
+        unknown = sorted(map(str, set(state_dict) - set(current)))
+        if unknown:
+            raise OptimizerStateError(f"{name} state has unknown keys {unknown[:6]} (a {name} has {sorted(current)})")
+        try:
+            checked = {k: conform(current[k], v, f"{name} state {k!r}") for k, v in state_dict.items()}
+        except DataError as e:
+            raise OptimizerStateError(str(e)) from None
+        self.__dict__.update(checked)
 
     def _lrs(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]

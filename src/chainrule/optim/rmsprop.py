@@ -22,6 +22,10 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
 
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        needed = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+        return needed | ({"grad_avg"} if group["centered"] else set()), {"momentum_buffer", "grad_avg"}
+
     def _update(self, group: dict, params: list) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         wd, mu, centered = float(group["weight_decay"]), float(group["momentum"]), group["centered"]

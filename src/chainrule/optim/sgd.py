@@ -26,6 +26,9 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        return set(), {"momentum_buffer"}  # a missing buffer starts from the next gradient, as in PyTorch
+
     def _update(self, group: dict, params: list) -> None:
         lr, mu = float(group["lr"]), float(group["momentum"])
         wd, damp = float(group["weight_decay"]), float(group["dampening"])
