@@ -29,7 +29,7 @@ def per_class(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def load_run(path: str | Path, data_dir: str | None = None):
     """(model with the checkpoint's weights, TrainConfig, checkpoint info) of a run folder or model file."""
-    from .train import N_CLASSES, build_model, layer_sizes, load_dataset
+    from .train import N_CLASSES, build_model, layer_sizes, load_dataset, param_shapes
     from .trainconfig import from_saved, validate
 
     state_dict, info = runs.read_model(path)
@@ -41,7 +41,9 @@ def load_run(path: str | Path, data_dir: str | None = None):
     except ConfigError as e:
         raise ConfigError(f"{path} (saved config): {e}") from None
     splits = load_dataset(cfg)
-    model = build_model(layer_sizes(cfg, splits[0].images.shape[1], N_CLASSES), cfg.activation)
+    sizes = layer_sizes(cfg, splits[0].images.shape[1], N_CLASSES)
+    runs.check_shapes(state_dict, param_shapes(sizes), runs.model_file(path))  # before building: a 1 kB file
+    model = build_model(sizes, cfg.activation)  # may claim a network of hundreds of GiB
     runs.load_weights(model, state_dict, runs.model_file(path))
     return model, cfg, info, splits
 

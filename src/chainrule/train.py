@@ -201,9 +201,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     train_set, test_set = load_dataset(cfg)
     sizes = layer_sizes(cfg, train_set.images.shape[1], N_CLASSES)
     cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
-    memory.require(training_bytes(sizes, cfg), f"layers {','.join(map(str, sizes))}")
     if resume is not None:  # the checkpoint must fit this config before its network is built
         _check_resumable(resume, cfg, sizes)
+    memory.require(training_bytes(sizes, cfg), f"layers {','.join(map(str, sizes))}")
 
     manual_seed(cfg.seed)
     model = build_model(sizes, cfg.activation)
@@ -396,7 +396,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
-    if args.name and "out" not in given:
+    if args.name is not None and "out" not in given:
         cfg.out = str(Path("runs") / runs.check_name(args.name))
     if not cfg.out:
         cfg.out = str(runs.new_run_dir())
