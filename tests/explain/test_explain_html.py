@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.explain.network import lecture_network
+from chainrule.explain.network import seeded_network
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -60,7 +60,7 @@ def neurons(html: str) -> Neurons:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     d = tmp_path_factory.mktemp("page")
-    e = cr.explain.backprop(lecture_network([2, 2, 2, 2], "sigmoid", "mse", 0), [1.0, -1.0], [1.0, 0.0])
+    e = cr.explain.backprop(seeded_network([2, 2, 2, 2], "sigmoid", "mse", 0), [1.0, -1.0], [1.0, 0.0])
     path = d / "explain.html"
     e.save_html(path)
     return path
@@ -116,7 +116,7 @@ def test_screenshot_shows_both_drawings(page, tmp_path):
 
 def test_wide_network_page_has_every_neuron_and_a_chinese_version(tmp_path):
     sizes = [3, 5, 4, 3]
-    e = cr.explain.backprop(lecture_network(sizes, "relu", "cross_entropy", 2), np.ones((2, 3)), np.array([0, 2]),
+    e = cr.explain.backprop(seeded_network(sizes, "relu", "cross_entropy", 2), np.ones((2, 3)), np.array([0, 2]),
                             loss="cross_entropy")
     for lang in ("en", "zh"):
         html = e.html(lang=lang)

@@ -33,6 +33,7 @@ figcaption { font-weight: 600; margin: 2px 6px 4px; }
 figcaption small { font-weight: 400; color: var(--muted); margin-left: 8px; }
 figcaption small.legend { margin-left: 0; font-size: 13px; }
 svg { width: 100%; height: auto; display:block; }
+svg.image { width: auto; margin: 6px 0 6px 14px; border: 1px solid var(--line); }
 svg text { font-family: var(--mono); font-size: 13px; fill: var(--ink); }
 svg .colhead { font-family: inherit; font-size: 13px; fill: var(--muted); font-weight: 600; }
 svg .neuron rect { fill:#eef2ff; stroke:#6366f1; stroke-width:1.5; }
@@ -148,9 +149,30 @@ def _block(b) -> str:
             f'<tr{" class=group" if k in starts else ""}>' + "".join(f"<td>{_marks(c)}</td>" for c in r) + "</tr>"
             for k, r in enumerate(b[2]))
         return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    if kind == "image":
+        return _image_svg(b[1], b[2])
     if kind == "verdict":
         return f'<p class="verdict {"ok" if b[2] else "bad"}">{_marks(b[1])}</p>'
     raise ValueError(f"explain: unknown block {kind!r}")
+
+
+def _image_svg(img: np.ndarray, mark) -> str:
+    """The input image as a grid of grey squares; the pixel the weight reads outlined."""
+    h, w = img.shape
+    lo, hi = float(img.min()), float(img.max())
+    px = max(4, 160 // max(h, w))
+    cells = []
+    for r in range(h):
+        for c in range(w):
+            v = 0.0 if hi == lo else (float(img[r, c]) - lo) / (hi - lo)
+            g = int(round(255 * (1 - v)))
+            cells.append(f'<rect x="{c * px}" y="{r * px}" width="{px}" height="{px}" fill="rgb({g},{g},{g})">'
+                         f"<title>pixel ({r}, {c}) = {img[r, c]:.4g}</title></rect>")
+    if mark is not None:
+        cells.append(f'<rect class="mark" x="{mark[1] * px + 1}" y="{mark[0] * px + 1}" width="{px - 2}" '
+                     f'height="{px - 2}" fill="none" stroke="#9333ea" stroke-width="2.5"/>')
+    return (f'<svg class="image" viewBox="0 0 {w * px} {h * px}" width="{w * px}" height="{h * px}" role="img">'
+            + "".join(cells) + "</svg>")
 
 
 def render(d: Derivation, lang: str = "en", example: int = 0) -> str:

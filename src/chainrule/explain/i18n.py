@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output": ("output", "输出"),
     "prediction": ("prediction", "预测"),
     "loss_is": ("loss", "损失"),
+    "published": ("published in {source}: a = {a}", "{source}中给出：a = {a}"),
+    "published_ours": ("chainrule computes a = {a}", "chainrule 算出的 a = {a}"),
+    "published_same": ("the same to the {n} decimals printed", "保留 {n} 位小数后相同"),
+    "published_differ": ("NOT the same to the decimals printed", "按给出的小数位数不相同"),
     # section 2
     "s_dzdw": ("The forward-pass part: ∂z/∂w", "前向部分：∂z/∂w"),
     "dzdw_rule": ("∂z/∂w is the value that fed the weight: the input xⱼ in layer 1, the previous "
@@ -104,6 +108,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "权重 {name} = {sym}：从 {src} 到第 {l} 层的第 {i} 个神经元"),
     "focus_bias": ("bias {name} = {sym}: of neuron {i} of layer {l}",
                    "偏置 {name} = {sym}：第 {l} 层第 {i} 个神经元的偏置"),
+    "test_example": ("test example #{k}", "测试样本 #{k}"),
+    "step_all": ("The step θ¹ = θ⁰ − η·∇L(θ⁰) updates every parameter of the network at once, not only this one: "
+                 "the loss change shown is the whole step's.",
+                 "这一步 θ¹ = θ⁰ − η·∇L(θ⁰) 同时更新网络的所有参数，而不只是这一个："
+                 "下面的损失变化是整步更新的结果。"),
     "terms_of": ("sum of {n} terms; the largest:", "{n} 项之和；最大的几项："),
     "more": ("… and {n} more", "……还有 {n} 项"),
     "more_neurons": ("… and {n} more neurons", "……还有 {n} 个神经元"),
