@@ -37,6 +37,7 @@ from .creation import (
 )
 from .errors import (
     AnomalyError,
+    ArgumentError,
     AutogradError,
     ChainruleError,
     DataError,
@@ -114,7 +115,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "AnomalyError",
+    "AnomalyError", "ArgumentError",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
     "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "arange", "argmax",
     "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",

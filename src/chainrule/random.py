@@ -9,7 +9,9 @@ _rng = np.random.default_rng()
 def manual_seed(seed: int) -> np.random.Generator:
     """Make everything random in chainrule repeatable from here on."""
     global _rng
-    _rng = np.random.default_rng(int(seed))
+    from .arguments import seed as checked_seed
+
+    _rng = np.random.default_rng(checked_seed("manual_seed", seed))  # negative seeds wrap, as in PyTorch
     return _rng
 
 

@@ -156,6 +156,10 @@ def conform(current: Any, new: Any, where: str) -> Any:
         return string(new, where)
     if current is None:
         return None if new is None else _scalar(new, where)
+    if isinstance(current, list) and current and all(type(c) is type(current[0]) for c in current):
+        if not isinstance(new, (list, tuple)):  # a list of like values (per-group lrs): any length, as PyTorch
+            raise fail(where, "a list", new)
+        return [conform(current[0], n, f"{where}[{i}]") for i, n in enumerate(new)]
     if isinstance(current, (list, tuple)):
         if not isinstance(new, (list, tuple)) or len(new) != len(current):
             raise fail(where, f"a list of {len(current)}", new)

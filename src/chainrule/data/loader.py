@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import ShapeError
+from .. import arguments
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .dataset import TensorDataset
 
@@ -28,6 +29,9 @@ class DataLoader:
                  seed: int | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise ArgumentError(f"DataLoader: the dataset must have __len__ and __getitem__ (a Dataset, a list, "
+                                f"...), got {type(dataset).__name__}")
         if seed is None:
             from .. import random
 
@@ -36,7 +40,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.seed = int(seed)
+        self.seed = arguments.seed("DataLoader", seed)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -78,8 +82,10 @@ def collate(items: list) -> Any:
     """Stack a list of examples: tuples field by field, dicts key by key, the rest as arrays."""
     first = items[0]
     if isinstance(first, (tuple, list)):
+        _same("fields", [len(it) if isinstance(it, (tuple, list)) else type(it).__name__ for it in items])
         return tuple(collate([it[j] for it in items]) for j in range(len(first)))
     if isinstance(first, dict):
+        _same("keys", [sorted(map(str, it)) if isinstance(it, dict) else type(it).__name__ for it in items])
         return {k: collate([it[k] for it in items]) for k in first}
     arrays = [np.asarray(it.data if isinstance(it, Tensor) else it) for it in items]
     shapes = {a.shape for a in arrays}
@@ -90,3 +96,11 @@ def collate(items: list) -> Any:
     if not isinstance(first, (Tensor, np.ndarray)) and stacked.dtype == np.float64:
         stacked = stacked.astype(np.float32)  # Python floats become float32, as cr.tensor does
     return Tensor._make(stacked, None)
+
+
+def _same(what: str, found: list) -> None:
+    """Every example of a batch has the same structure (as many fields, the same keys)."""
+    if any(f != found[0] for f in found):
+        i = next(i for i, f in enumerate(found) if f != found[0])
+        raise ShapeError(f"collate: the examples of a batch must have the same {what}: example 0 has {found[0]}, "
+                         f"example {i} has {found[i]}")
