@@ -79,6 +79,10 @@ def load_dataset(cfg: TrainConfig):
     x, y = data.load_digits()
     order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
     n_test = int(round(len(y) * cfg.test_fraction))
+    if not 0 < n_test < len(y):
+        raise ConfigError(f"test_fraction {cfg.test_fraction:g} leaves {n_test} of the {len(y)} digits for testing "
+                          f"and {len(y) - n_test} for training; both need at least one (test_fraction between "
+                          f"{0.5 / len(y):.2g} and {1 - 0.5 / len(y):.4g})")
     test, train = order[:n_test], order[n_test:]
     return data.Images(x[train], y[train]), data.Images(x[test], y[test])
 

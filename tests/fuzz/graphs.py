@@ -444,7 +444,7 @@ class Pool:
             return draw(st.sampled_from(fits))
         k = draw(st.integers(0, len(shape)))
         tail = [s if not draw(st.booleans()) else 1 for s in shape[len(shape) - k:]]
-        lead = [draw(st.integers(1, 2))] if draw(st.integers(0, 5)) == 0 else []
+        lead = [draw(st.integers(1, 2))] if k == len(shape) and draw(st.integers(0, 5)) == 0 else []
         return self.new_input(tuple(lead + tail))
 
     def same_shape(self, draw, shape, kind: str = "normal") -> int:

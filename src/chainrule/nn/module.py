@@ -8,6 +8,7 @@ module changes (a global version counter), which keeps ``zero_grad`` and
 """
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict, namedtuple
 from typing import Any, Iterator
 
@@ -408,7 +409,7 @@ def layer_input(x: Any, layer: str) -> Tensor:
     from ..creation import as_tensor
     from ..errors import ArgumentError
 
-    if isinstance(x, (xp.ndarray, list, tuple)) or xp.isscalar(x):
+    if isinstance(x, (xp.ndarray, list, tuple, numbers.Number, xp.generic)):
         try:
             return as_tensor(x)
         except (TypeError, ValueError) as e:
