@@ -23,6 +23,15 @@ from .notation import a_sym, b_sym, cell, num, pad, param_sym, paren, sub, sup, 
 TOP = 8  # terms and neurons shown per sum or layer when one weight of a large network is explained
 
 
+class Tip(str):
+    """A table cell's text that also knows where its number came from (the page shows it on hover)."""
+
+    def __new__(cls, text: str, tip: str):
+        self = super().__new__(cls, text)
+        self.tip = tip
+        return self
+
+
 def vec(v) -> str:
     return "(" + ", ".join(num(x) for x in v) + ")"
 
@@ -118,16 +127,19 @@ def forward(d: Derivation, n: int, lang: str) -> list:
     for ell, (ly, t) in enumerate(zip(d.layers, ex.layers)):
         kind = tr("output_layer" if ell == last else "hidden", lang)
         blocks.append(("h3", f"{tr('layer', lang, l=ell + 1)} · {kind} · σ = {act_name(ly.activation, lang)}"))
-        pairs = []
-        for i in range(len(t.z)):
-            terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in range(len(t.inputs))]
-            left = [f"{z_sym(ell + 1, i + 1)} = "] + _joined(terms) + [f" + {paren(ly.bias[i])}", f" = {num(t.z[i])}"]
-            pairs.append((left, f"{a_sym(ell + 1, i + 1)} = σ({z_sym(ell + 1, i + 1)}) = {num(t.a[i])}"))
-        blocks.append(("pairs", pairs))
+        blocks.append(("pairs", [neuron_pair(d, ex, ell, i) for i in range(len(t.z))]))
     y_name = "y = softmax(a)" if d.loss == "cross_entropy" else "y"
     blocks.append(("line", f"{tr('prediction', lang)} {y_name} = {vec(ex.y)}", None))
     blocks.append(("expr", f"{tr('loss_is', lang)} l = ", _loss_terms(d, ex), f" = {num(ex.loss)}"))
     return blocks
+
+
+def neuron_pair(d: Derivation, ex, ell: int, i: int) -> tuple[list[str], str]:
+    """One neuron's forward pass: (the parts of z = Σ w·a + b = v, "a = σ(z) = …")."""
+    ly, t = d.layers[ell], ex.layers[ell]
+    terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in range(len(t.inputs))]
+    left = [f"{z_sym(ell + 1, i + 1)} = "] + _joined(terms) + [f" + {paren(ly.bias[i])}", f" = {num(t.z[i])}"]
+    return left, f"{a_sym(ell + 1, i + 1)} = σ({z_sym(ell + 1, i + 1)}) = {num(t.a[i])}"
 
 
 def published(d: Derivation, lang: str) -> list:
@@ -253,8 +265,13 @@ def chain_table(d: Derivation, n: int, lang: str, count: Counter) -> list:
         g, ga, gn = _three(t, kind, idx)
         ok = count.check(g, ga, gn, d)
         dz = t.inputs[idx[1]] if kind == "weight" else 1.0
-        rows.append([param_sym(ell, kind, idx), cell(dz), cell(t.dl_dz[idx[0]]), cell(g), cell(ga), cell(gn),
-                     _mark(ok)])
+        zs = z_sym(ell + 1, idx[0] + 1)
+        src = a_sym(ell, idx[1] + 1) if kind == "weight" else "1"
+        sym = param_sym(ell, kind, idx)
+        rows.append([sym, Tip(cell(dz), f"∂{zs}/∂{sym} = {src} = {num(dz)} ({tr('tip_forward', lang)})"),
+                     Tip(cell(t.dl_dz[idx[0]]), f"∂l/∂{zs} = {num(t.dl_dz[idx[0]])} ({tr('tip_backward', lang)})"),
+                     Tip(cell(g), f"∂{zs}/∂w · ∂l/∂{zs} = {num(dz)} × {paren(t.dl_dz[idx[0]])} = {num(g)}"),
+                     Tip(cell(ga), tr("tip_autograd", lang)), Tip(cell(gn), tr("tip_numeric", lang)), _mark(ok)])
     blocks.append(("table", header_, rows, _groups(d)))
     return blocks
 
@@ -300,7 +317,8 @@ def step(d: Derivation, lang: str, only=None) -> list:
         old = (d.layers[ell].weight if kind == "weight" else d.layers[ell].bias)[idx]
         g = (tot.dl_dw if kind == "weight" else tot.dl_db)[ell][idx]
         new = (s.weight if kind == "weight" else s.bias)[ell][idx]
-        rows.append([param_sym(ell, kind, idx), cell(old), cell(g), cell(new)])
+        rows.append([param_sym(ell, kind, idx), cell(old), cell(g),
+                     Tip(cell(new), f"{num(old)} − {num(s.lr)} × {paren(g)} = {num(new)}")])
     change = (s.loss_after - s.loss_before) / s.loss_before * 100 if s.loss_before else 0.0
     pct = f"{change:+.2f}%".replace("-", "−")
     before, after = tr("loss_before", lang) + ":", tr("loss_after", lang) + ":"

@@ -129,6 +129,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agrees": ("agrees", "一致"),
     "disagrees": ("disagrees", "不一致"),
     "from_loss": ("from the loss", "来自损失"),
+    "amp_tip": ("the slope of σ at {z} = {v}, fixed by the forward pass", "σ 在 {z} = {v} 处的斜率，由前向传播决定"),
+    "s_forward_short": ("Forward", "前向"),
+    "s_backward_short": ("Backward", "反向"),
+    "neuron": ("neuron {i}", "神经元 {i}"),
+    "walk": ("Step through it", "逐步演示"),
+    "walk_help": ("One step per neuron: the forward pass, then the backward pass. Buttons or the ← → keys "
+                  "step; each step lights up the neurons and edges it uses. Hover any number in the drawings "
+                  "or tables to see where it came from.",
+                  "每个神经元一步：先前向传播，再反向传播。用按钮或 ← → 键逐步播放；每一步都会高亮它用到的"
+                  "神经元和边。鼠标停在图或表中的任何数上，可看到它的来源。"),
+    "prev": ("◀ back", "◀ 上一步"),
+    "next": ("next ▶", "下一步 ▶"),
+    "font_hint": ("If the Chinese characters show as boxes, no Chinese font is installed: on Debian/Ubuntu "
+                  "sudo apt install fonts-noto-cjk, on Fedora sudo dnf install google-noto-sans-cjk-fonts, on Arch "
+                  "sudo pacman -S noto-fonts-cjk (Windows and macOS include one).",
+                  "如果这里的汉字显示为方框，说明系统没有中文字体。请安装一个：Debian/Ubuntu 上 sudo apt install "
+                  "fonts-noto-cjk，Fedora 上 sudo dnf install google-noto-sans-cjk-fonts，Arch 上 sudo pacman -S "
+                  "noto-fonts-cjk（Windows 和 macOS 自带中文字体）。"),
+    "tip_forward": ("from the forward pass", "来自前向传播"),
+    "tip_backward": ("from the backward pass, section 3", "来自反向传播，第 3 节"),
+    "tip_autograd": ("chainrule's autograd: cr.grad(l, w)", "chainrule 的自动微分：cr.grad(l, w)"),
+    "tip_numeric": ("central difference (l(w+ε) − l(w−ε))/2ε, ε = 1e-6", "中心差分 (l(w+ε) − l(w−ε))/2ε，ε = 1e-6"),
     "legend_amp": ("× σ'(z)", "× σ'(z) 放大"),
     "legend_edge": ("× w, then Σ", "× w，再求和"),
 }
