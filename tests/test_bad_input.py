@@ -190,13 +190,17 @@ def _cli_error(capsys, argv) -> str:
     return err
 
 
-@pytest.mark.parametrize("fraction, n_test", [(0.0001, 0), (0.9999, 1797)])
-def test_a_test_fraction_that_empties_a_split_is_refused_before_training(tmp_path, capsys, fraction, n_test):
-    toml = tmp_path / "c.toml"
-    toml.write_text(f"test_fraction = {fraction}\n")
+@pytest.mark.parametrize("toml, msg", [
+    ("test_fraction = 0.0001\n", "test_fraction 0.0001 of 1797 examples leaves no test examples"),
+    ("test_fraction = 0.9999\nval_fraction = 0\n", "test_fraction 0.9999 of 1797 examples leaves no training"),
+    ("val_fraction = 0.0001\n", "val_fraction 0.0001 of 1438 training examples leaves no validation"),
+])
+def test_a_fraction_that_empties_a_split_is_refused_before_training(tmp_path, capsys, toml, msg):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
     out = tmp_path / "run"
-    err = _cli_error(capsys, ["train", "--config", str(toml), "--out", str(out), "--quiet"])
-    assert f"test_fraction {fraction:g} leaves {n_test} of the 1797 digits for testing" in err, err
+    err = _cli_error(capsys, ["train", "--config", str(path), "--out", str(out), "--quiet"])
+    assert msg in err, err
     assert not (out / "model.safetensors").exists()
 
 

@@ -47,6 +47,15 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
     fsync_dir(folder)
 
 
+def write_figure(fig, path: str | os.PathLike, dpi: int = 100) -> None:
+    """A matplotlib figure as a PNG, rendered in memory and then written atomically."""
+    from io import BytesIO
+
+    blob = BytesIO()
+    fig.savefig(blob, format="png", dpi=dpi)
+    atomic_write(path, blob.getvalue())
+
+
 def write_new(path: Path, blob: bytes) -> None:
     """Write a file that nothing reads yet (inside a folder not yet published), durably."""
     step(f"write {path.name}")

@@ -2,7 +2,8 @@
 
     config.json            the settings, for people
     metrics.csv            one row per epoch
-    curves.png             loss and accuracy per epoch
+    curves.png             loss, accuracy and learning rate per epoch
+    best.safetensors       the weights of the epoch with the best validation accuracy (same metadata)
     model.safetensors      -> last/model.safetensors: the weights under PyTorch's state-dict names,
                            loadable by torch through safetensors; metadata: config, epoch, history (JSON)
     optimizer.safetensors  -> last/optimizer.safetensors: optimizer, scheduler and RNG state, the epoch
@@ -26,7 +27,7 @@ import os
 import re
 import shutil
 import time
-from io import BytesIO, StringIO
+from io import StringIO
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -46,24 +47,15 @@ LAST = "last"
 CHECKPOINTS = "checkpoints"
 LOCK_FILE = ".lock"
 FORMAT = "chainrule-checkpoint-1"
-METRICS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+BEST_FILE = "best.safetensors"
+METRICS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "seconds")
 
 
 class RunBusy(DataError):
     """Another process is writing this run folder."""
 
 
-# ------------------------------------------------------------ run folders and names
-def check_name(name: str) -> str:
-    """A run name is one path component: not empty, not '.' or '..', no separators, not absolute."""
-    bad = (not isinstance(name, str) or name in ("", ".", "..") or "\0" in name or "/" in name
-           or (os.sep in name) or (os.altsep is not None and os.altsep in name) or os.path.isabs(name))
-    if bad:
-        raise DataError(f"run name {name!r}: a run name is one folder name inside runs/ (no '/', not '.' or "
-                        f"'..'); use --out DIR to write somewhere else")
-    return name
-
-
+# ------------------------------------------------------------ run folders
 def new_run_dir(root: str | Path = "runs") -> Path:
     """Create and return ``runs/<date>-<time>``, with a numeric suffix if two runs start in the same second.
 
@@ -226,8 +218,7 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, config: dict, ep
     skeleton = flatten_state(state, "state", tensors)
     rng = random.generator().bit_generator.state
     state_blob = io.encode(tensors, {"state": json.dumps(skeleton), "rng": json.dumps(rng), "epoch": str(epoch)})
-    meta = {"format": FORMAT, "config": json.dumps(config), "epoch": str(epoch), "history": json.dumps(history)}
-    model_blob = io.encode(model.state_dict(), meta)
+    model_blob = io.encode(model.state_dict(), _model_meta(config, epoch, history))
 
     folder = run_dir / CHECKPOINTS
     folder.mkdir(exist_ok=True)
@@ -294,7 +285,20 @@ def _prune(run_dir: Path, keep: set) -> None:
     fsync_dir(run_dir / CHECKPOINTS)
 
 
-HISTORY_ROW = schema.record({k: schema.number for k in METRICS}, extra=True)
+def save_best(run_dir: Path, model, config: dict, epoch: int, history: list) -> None:
+    """The best epoch's weights, beside the last checkpoint and readable by ``read_model`` like it."""
+    from . import io
+
+    io.save(model.state_dict(), run_dir / BEST_FILE, metadata=_model_meta(config, epoch, history))
+
+
+def _model_meta(config: dict, epoch: int, history: list) -> dict:
+    return {"format": FORMAT, "config": json.dumps(config), "epoch": str(epoch), "history": json.dumps(history)}
+
+
+# rows of runs saved before the validation split existed have no val_* (NaN: no validation split)
+HISTORY_ROW = schema.record({k: schema.real for k in METRICS if not k.startswith("val_")},
+                            {k: schema.real for k in METRICS if k.startswith("val_")}, extra=True)
 
 
 def read_model(path: str | Path) -> tuple[dict, dict]:
@@ -403,37 +407,3 @@ def write_metrics(run_dir: Path, history: list[dict]) -> None:
         w.writerow({k: row[k] for k in METRICS})
     atomic_write(run_dir / METRICS_FILE, text.getvalue())
 
-
-def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
-    """Loss (left) and accuracy (right) against the epoch, train and test."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for split, style in (("train", "-o"), ("test", "-s")):
-        label = "train (mean over the epoch)" if split == "train" else "test (end of epoch)"
-        ax_loss.plot(epochs, [r[f"{split}_loss"] for r in history], style, ms=3, label=label)
-        ax_acc.plot(epochs, [100 * r[f"{split}_acc"] for r in history], style, ms=3, label=split)
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    if len(epochs) > 1 and min(r["train_loss"] for r in history) > 0:
-        ax_loss.set_yscale("log")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend()
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
-    plt.close(fig)
-
-
-def save_figure(fig, path: Path) -> None:
-    """A matplotlib figure as a PNG, written atomically like every other file of a run."""
-    blob = BytesIO()
-    fig.savefig(blob, format="png", dpi=100)
-    atomic_write(path, blob.getvalue())

@@ -82,6 +82,13 @@ def number(v: Any, where: str) -> float:
     return float(v)
 
 
+def real(v: Any, where: str) -> float:
+    """An int or float (not a bool), NaN and infinities included (a metric that was not measured)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise fail(where, "a number", v)
+    return float(v)
+
+
 def string(v: Any, where: str) -> str:
     if not isinstance(v, str):
         raise fail(where, "a string", v)

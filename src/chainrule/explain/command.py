@@ -63,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with the two drawings")
     out.add_argument("--json", metavar="FILE", help="also write every number as JSON (schema chainrule.explain/1)")
     out.add_argument("--plain", action="store_true", help="no colour")
-    out.add_argument("--quiet", action="store_true", help="print nothing (with --html / --json)")
+    out.add_argument("--quiet", "-q", action="store_true", help="print nothing (with --html / --json)")
     out.add_argument("--width", type=int, default=80, help="terminal columns to fit (default 80)")
 
 
