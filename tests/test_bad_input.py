@@ -84,6 +84,8 @@ def _p():
 
 
 @pytest.mark.parametrize("make, msg", [
+    (lambda: optim.SGD(None, lr=0.1), "SGD: params must be an iterable of Tensors"),
+    (lambda: optim.Adam(5), "Adam: params must be an iterable of Tensors"),
     (lambda: optim.SGD(_p(), lr="a"), "SGD: learning rate must be a finite number, got 'a'"),
     (lambda: optim.SGD(_p(), lr=0.1, momentum=float("nan")), "SGD: momentum must be a finite number"),
     (lambda: optim.Adam(_p(), betas="ab"), r"Adam: betas must be a pair \(beta1, beta2\), got 'ab'"),

@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -264,3 +265,18 @@ def test_a_plain_run_name_works(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["train", "--name", "exp-1.b", "--epochs", "1", "--layers", "64,4,10", "--quiet"]) == 0
     assert runs.read_model(tmp_path / "runs" / "exp-1.b")[1]["epoch"] == 1
+
+
+def test_cr_load_of_a_structure_nested_100000_deep(tmp_path):
+    """A nested checkpoint's structure JSON (cr.save of a dict of dicts) from a hostile file."""
+    p = tmp_path / "ckpt.safetensors"
+    cr.save({"a": {"b": cr.ones(2)}, "epoch": 3}, p)
+    assert cr.load(p)["epoch"] == 3
+    from safetensors.numpy import save_file
+
+    from chainrule.io import STRUCTURE_KEY
+
+    assert STRUCTURE_KEY in load_metadata(p)
+    save_file({"x": np.ones(2, np.float32)}, str(p), metadata={STRUCTURE_KEY: DEEP})
+    with pytest.raises(cr.DataError, match="nested more than 64 levels"):
+        cr.load(p)

@@ -36,6 +36,11 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got a Tensor")
+        if not hasattr(params, "__iter__"):
+            from ..errors import ArgumentError
+
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors or of param-group "
+                                f"dicts (e.g. model.parameters()), got {type(params).__name__}")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
