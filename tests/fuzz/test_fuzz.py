@@ -10,7 +10,7 @@ from .known import check, known_defects, saved
 DEFECTS = known_defects()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(graphs())
 def test_random_graphs_agree_with_torch(graph):
