@@ -197,3 +197,32 @@ def test_map_location_to_a_missing_device_is_refused_not_ignored(tmp_path):
 def test_metadata_only_goes_into_safetensors(tmp_path):
     with pytest.raises(TypeError, match="only be stored in safetensors"):
         cr.save({"w": cr.ones(1)}, tmp_path / "w.pt", metadata={"a": "b"})
+
+
+@pytest.mark.parametrize("name, kw", [("Adagrad", dict(lr=0.1, lr_decay=0.01)), ("Adadelta", dict(lr=0.5)),
+                                      ("SGD", dict(lr=0.05, momentum=0.9))])
+def test_optimizer_state_saved_by_torch_continues_in_chainrule(tmp_path, name, kw):
+    torch.manual_seed(3)
+    tm = torch.nn.Linear(4, 2)
+    topt = getattr(torch.optim, name)(tm.parameters(), **kw)
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((6, 4)).astype(np.float32) for _ in range(6)]
+    for x in xs[:3]:
+        topt.zero_grad()
+        tm(torch.tensor(x)).pow(2).mean().backward()
+        topt.step()
+    torch.save({"model": tm.state_dict(), "opt": topt.state_dict()}, tmp_path / "o.pt")
+    ck = cr.load(tmp_path / "o.pt")
+    cm = cr.nn.Linear(4, 2)
+    cm.load_state_dict(ck["model"])
+    copt = getattr(cr.optim, name)(cm.parameters(), **kw)
+    copt.load_state_dict(ck["opt"])
+    for x in xs[3:]:
+        topt.zero_grad()
+        tm(torch.tensor(x)).pow(2).mean().backward()
+        topt.step()
+        copt.zero_grad()
+        cm(cr.tensor(x)).pow(2).mean().backward()
+        copt.step()
+    for k, v in tm.state_dict().items():
+        np.testing.assert_allclose(cm.state_dict()[k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)

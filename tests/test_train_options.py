@@ -180,3 +180,17 @@ def test_bench_with_a_missing_framework_is_one_line_before_any_work(monkeypatch,
     err = capsys.readouterr().err.strip()
     assert err == ("chainrule bench: error: torch not installed: pip install -e '.[test,bench]' "
                    "(or leave it out: --frameworks chainrule,numpy)")
+
+
+def test_bench_exits_non_zero_when_a_worker_fails(monkeypatch, capsys):
+    from chainrule import bench
+
+    if bench._suite_root() is None:
+        pytest.skip("not a source checkout")
+    import benchmarks.runner as runner
+
+    monkeypatch.setattr(runner, "run_job", lambda fw, job, *a: {"framework": fw, "job": job, "error": "boom"})
+    assert _main(["bench", "--configs", "a", "--frameworks", "numpy", "--no-overhead", "--rounds", "1", "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "a numpy: failed: boom" in captured.out
+    assert captured.err.strip() == "benchmarks: 1 worker process(es) failed (see 'failed:' above)"

@@ -69,3 +69,48 @@ def test_num_workers_is_accepted_and_batches_are_the_same():
     ds = TensorDataset(cr.tensor(np.arange(8.0, dtype=np.float32)))
     a = [b[0].tolist() for b in DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True)]
     assert a == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_samplers_serve_what_pytorch_serves():
+    from chainrule.utils.data import (
+        BatchSampler,
+        RandomSampler,
+        SequentialSampler,
+        SubsetRandomSampler,
+        WeightedRandomSampler,
+    )
+
+    ds = TensorDataset(cr.arange(10))
+    assert list(SequentialSampler(ds)) == list(range(10))
+    g = cr.Generator().manual_seed(0)
+    once, twice = list(RandomSampler(ds, generator=g)), list(RandomSampler(ds, generator=g))
+    assert sorted(once) == list(range(10)) and once != twice  # a fresh order each pass
+    assert len(list(RandomSampler(ds, replacement=True, num_samples=25))) == 25
+    sub = list(SubsetRandomSampler([2, 4, 6]))
+    assert sorted(sub) == [2, 4, 6]
+    drawn = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 50))
+    assert set(drawn) <= {1, 3} and drawn.count(3) > drawn.count(1)
+    assert list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=False)) == [[0, 1], [2, 3], [4]]
+    assert len(BatchSampler(range(5), 2, drop_last=True)) == 2
+    loader = DataLoader(ds, batch_size=4, sampler=SubsetRandomSampler([0, 1, 2, 3, 4], generator=g))
+    got = [v for b in loader for v in b[0].tolist()]
+    assert sorted(got) == [0, 1, 2, 3, 4] and len(loader) == 2
+    with pytest.raises(ValueError, match="non-negative"):
+        WeightedRandomSampler([-1.0, 2.0], 3)
+
+
+def test_iterable_dataset_is_batched_in_arrival_order():
+    from chainrule.utils.data import IterableDataset
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            for i in range(5):
+                yield cr.tensor([float(i)]), i
+
+    batches = list(DataLoader(Stream(), batch_size=2))
+    assert [b[1].tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+    assert [b[1].tolist() for b in DataLoader(Stream(), batch_size=2, drop_last=True)] == [[0, 1], [2, 3]]
+    with pytest.raises(ValueError, match="IterableDataset"):
+        DataLoader(Stream(), shuffle=True)
+    with pytest.raises(TypeError, match="indexing"):
+        Stream()[0]

@@ -369,6 +369,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     validate(cfg)
     pause = os.environ.get(PAUSE_ENV)
+    pause_point("data", pause)
     saved = _saved_checkpoint(resume, cfg) if resume is not None else None
     splits = load_splits(cfg)
     shapes = param_shapes(cfg, splits)
@@ -431,10 +432,10 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
             epoch += 1
             result.stopped_early = stopped_early(history, cfg.early_stopping)
             if run_dir is not None:
+                if best_row(history) is row:  # first: a resume after Ctrl-C here redoes this epoch bit for bit
+                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch, history)
                 runs.write_metrics(run_dir, history)
-                if best_row(history) is row:
-                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
             if verbose:
                 val = f"  val {100 * row['val_acc']:6.2f}%" if math.isfinite(row["val_acc"]) else ""
                 say(f"epoch {epoch:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
@@ -513,7 +514,8 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
     val_loss, val_acc = _measure(model, loss_fn, splits.val)
     test_loss, test_acc = _measure(model, loss_fn, splits.test)
     return {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
-            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0,
+            "planned_epochs": cfg.epochs}  # the schedule's length this epoch ran under (kept in the checkpoint)
 
 
 def _saved_checkpoint(resume, cfg: TrainConfig) -> tuple:
@@ -552,7 +554,8 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
         optimizer.load_state_dict(opt_state)
     except OptimizerStateError as e:
         raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
-    done, history, notes = info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]], []
+    blank = dict.fromkeys(runs.METRICS, float("nan"))  # columns a run from an older version did not record
+    done, history, notes = info["epoch"], [{**blank, **r} for r in info["history"]][: info["epoch"]], []
     saved_epochs = info["config"].get("epochs")
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
@@ -651,6 +654,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except TrainingInterrupted as e:
         print(f"\n{e}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # while reading the data and building the model: nothing written yet
+        print("\ninterrupted before training started; nothing was written", file=sys.stderr)
         return 130
     if len(result.history) == result.resumed_from:
         why = "it stopped early" if result.stopped_early else f"it has trained {cfg.epochs} epochs"

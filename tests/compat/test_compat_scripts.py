@@ -33,6 +33,8 @@ PROBES = {
     "view": lambda: hasattr(cr.Tensor, "view"),
     "masked_fill": lambda: hasattr(cr.Tensor, "masked_fill"),
     "tril": lambda: hasattr(cr, "tril"),
+    "split": lambda: hasattr(cr.Tensor, "split"),
+    "contiguous": lambda: hasattr(cr.Tensor, "contiguous"),
 }
 
 

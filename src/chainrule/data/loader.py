@@ -14,7 +14,7 @@ import numpy as np
 from .. import arguments
 from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
-from .dataset import TensorDataset
+from .dataset import IterableDataset, TensorDataset
 
 
 class DataLoader:
@@ -45,6 +45,9 @@ class DataLoader:
             raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got {num_workers!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader with an IterableDataset: shuffle, sampler and batch_sampler do not apply "
+                             "(the dataset decides the order)")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
             raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
                              "sampler, and drop_last")
@@ -106,6 +109,9 @@ class DataLoader:
         return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
 
     def __iter__(self) -> Iterator:
+        if isinstance(self.dataset, IterableDataset):
+            self.epoch += 1
+            return self._serve_stream()
         batches = self._batches()
         self.epoch += 1
         return self._serve(batches)
@@ -122,6 +128,21 @@ class DataLoader:
             batch = self._take if isinstance(self.dataset, TensorDataset) else self._collate
         for idx in batches:
             yield batch(idx)
+
+    def _serve_stream(self) -> Iterator:
+        join = self.collate_fn or collate
+        if self.batch_size is None:
+            for item in self.dataset:
+                yield item if self.collate_fn is None else self.collate_fn(item)
+            return
+        batch: list = []
+        for item in self.dataset:
+            batch.append(item)
+            if len(batch) == self.batch_size:
+                yield join(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield join(batch)
 
     def _take(self, idx: np.ndarray) -> tuple:
         """Whole batch by fancy indexing (always a copy: the batch never aliases the dataset)."""
