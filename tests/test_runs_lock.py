@@ -11,6 +11,7 @@ import pytest
 
 from chainrule import runs
 from chainrule.train import TrainConfig, train
+from chainrule.trainconfig import ConfigError
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -78,3 +79,12 @@ def test_two_train_commands_started_at_once_into_one_folder(tmp_path):
 def test_new_run_dirs_started_in_the_same_second_differ(tmp_path):
     made = {runs.new_run_dir(tmp_path) for _ in range(5)}
     assert len(made) == 5 and all(p.is_dir() for p in made)
+
+
+def test_a_new_run_into_a_folder_holding_one_is_refused_under_the_lock(tmp_path):
+    cfg = TrainConfig(epochs=1, layers=[64, 4, 10], out=str(tmp_path))
+    train(cfg)
+    before = (tmp_path / runs.MODEL_FILE).read_bytes()
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(cfg, new_run=True)
+    assert (tmp_path / runs.MODEL_FILE).read_bytes() == before

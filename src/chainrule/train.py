@@ -351,7 +351,8 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
 
 # ------------------------------------------------------------ training
 def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
-          progress: bool = False, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+          progress: bool = False, on_epoch: Callable[[dict], None] | None = None,
+          new_run: bool = False) -> TrainResult:
     """Train as ``config`` says; with ``config.out`` set, write the run folder before the first epoch and after
     every epoch.
 
@@ -360,7 +361,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     settings. ``verbose`` prints a model summary and one line per epoch,
     ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is called
     after each epoch's checkpoint is written. Ctrl-C raises
-    TrainingInterrupted, whose message says how to go on.
+    TrainingInterrupted, whose message says how to go on. ``new_run``
+    refuses a folder that already holds a checkpoint, checked while holding
+    the folder's lock (the command line's way to keep two runs apart).
     """
     from . import data, extras, memory
     from .random import manual_seed
@@ -415,6 +418,8 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         if run_dir is not None:
             run_dir.mkdir(parents=True, exist_ok=True)
             held.enter_context(runs.lock(run_dir))
+            if new_run and runs.has_checkpoint(run_dir):  # under the lock: of two runs started at once, one starts
+                raise ConfigError(_taken(run_dir))
             if saved is None:  # a checkpoint before the first epoch: Ctrl-C from here on leaves a run that resumes
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), 0, [])
             runs.write_config(run_dir, cfg.to_dict())
@@ -460,6 +465,10 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         held.close()
     result.wall_seconds = time.perf_counter() - t_start
     return result
+
+
+def _taken(out: Path) -> str:
+    return f"{out} already holds a run; continue it with --resume {out} or pick another --out"
 
 
 def _interrupted_message(run_dir: Path | None, epoch: int, cfg: TrainConfig) -> str:
@@ -636,13 +645,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
-        with runs.lock(out):  # held from this check to the end: two runs into one folder cannot both start
-            if not args.resume and runs.has_checkpoint(out):
-                raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
-            quiet = args.quiet
-            if not quiet:
-                print(f"{'resuming' if args.resume else 'new run'}: {out}/")
-            result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
+        if not args.resume and runs.has_checkpoint(out):  # early and friendly; train() checks again, locked
+            raise UsageError(_taken(out))
+        quiet = args.quiet
+        if not quiet:
+            print(f"{'resuming' if args.resume else 'new run'}: {out}/")
+        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty(),
+                       new_run=not args.resume)
     except (ConfigError, DataError, NotEnoughMemory) as e:
         raise UsageError(str(e)) from None
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly

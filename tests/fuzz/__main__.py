@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         @given(graphs(max_ops=args.max_ops))
         def prop(graph):
             state["tried"] += 1
+            if state["tried"] % 1000 == 0:
+                print(f"{state['tried']} graphs tried, {len(found)} new defect(s), {time.perf_counter() - t0:.0f} s",
+                      flush=True)
             try:
                 run_graph(graph)
             except Exception as e:

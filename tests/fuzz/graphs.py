@@ -563,7 +563,11 @@ def _close(what: str, got, want, graph: dict) -> None:
 def _np(t) -> np.ndarray | None:
     if t is None:
         return None
-    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.numpy()  # force: ZeroTensors
+    if not isinstance(t, torch.Tensor):
+        return t.numpy()
+    if t._is_zerotensor():  # PyTorch's lazy zeros for a zero second derivative (numpy(force=True) crashed on one)
+        return np.zeros(tuple(t.shape), dtype=DTYPES["float64" if t.dtype == torch.float64 else "float32"][0])
+    return t.detach().clone().numpy()
 
 
 def run(graph: dict) -> None:
