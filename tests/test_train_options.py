@@ -38,7 +38,7 @@ def test_every_setting_is_an_option_and_a_toml_key_and_nothing_else(tmp_path):
     for name in FIELDS:
         assert "--" + name.replace("_", "-") in flags, name
     extra = {s for s in flags if s.startswith("--")} - {"--" + n.replace("_", "-") for n in FIELDS}
-    assert extra == {"--help", "--config", "--resume", "--quiet", "--no-nesterov"}
+    assert extra == {"--help", "--config", "--resume", "--quiet", "--distributed", "--no-nesterov"}
     # every key in a TOML file, with a value different from its default, is read into the same field
     values = {"model": "cnn", "dataset": "file", "data": "d.npz", "test_fraction": 0.3, "val_fraction": 0.2,
               "channels": [4, 8], "activation": "tanh", "loss": "mse", "optimizer": "sgd", "lr": 0.1,

@@ -210,6 +210,9 @@ def run_backward(
             pending[n.seq] = [n, g]
             heap.append(-n.seq)
     heapq.heapify(heap)
+    # leaves with post-accumulate hooks get their .grad as soon as their last use has run (overlap)
+    uses = _leaf_uses(pending.values()) if _post_hooks and capture is None else None
+    stored: set = set()  # arrays already handed to some .grad (add's VJP passes one array to both sides)
 
     wanted: dict = {}
     results: list = []
@@ -254,6 +257,10 @@ def run_backward(
                 leaf_grads[p] = leaf_grads[p] + gi
             else:
                 leaf_grads[p] = gi
+            if uses is not None and p in uses:
+                uses[p] -= 1
+                if not uses[p]:
+                    _to_leaf(p, leaf_grads.pop(p), create_graph, stored)
 
     if capture is not None:
         for key, i in wanted.items():
@@ -263,23 +270,54 @@ def run_backward(
         return results
 
     # Leaves last: each .grad gets the sum of everything that reached it.
-    stored: set = set()  # arrays already handed to some .grad (add's VJP passes one array to both sides)
     for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g, create_graph)
-        if not leaf._rg:
-            continue
-        old = leaf.grad
-        if create_graph:
-            leaf.grad = g if old is None else old + g
-        elif old is not None:
-            old.data = old.data + g
-        else:
-            if id(g) in stored or not g.flags.writeable:
-                g = g.copy()
-            stored.add(id(g))
-            leaf.grad = _Tensor._make(g, None)
+        _to_leaf(leaf, g, create_graph, stored)
     return None
+
+
+def _to_leaf(leaf, g, create_graph: bool, stored: set) -> None:
+    """Run the leaf's hooks on its whole gradient, add it to ``.grad``, then the post-accumulate hooks."""
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph)
+    if not leaf._rg:
+        return
+    old = leaf.grad
+    if create_graph:
+        leaf.grad = g if old is None else old + g
+    elif old is not None:
+        old.data = old.data + g
+    else:
+        if id(g) in stored or not g.flags.writeable:
+            g = g.copy()
+        stored.add(id(g))
+        leaf.grad = _Tensor._make(g, None)
+    if _post_hooks:
+        for hook in _post_hooks.get(id(leaf), ()):
+            hook(leaf)
+
+
+# id(leaf) -> [hook(leaf)], run once the leaf's .grad holds all that one backward sends it (PyTorch's
+# register_post_accumulate_grad_hook); data-parallel training starts a gradient's all-reduce there.
+# Keyed by id (a Tensor's == is elementwise); an entry goes when its tensor does.
+_post_hooks: dict = {}
+
+
+def _leaf_uses(entries) -> dict:
+    """For each leaf with post-accumulate hooks: how many graph edges below ``entries`` lead to it."""
+    uses: dict = {}
+    seen: set = set()
+    stack = [node for node, _ in entries]
+    while stack:
+        node = stack.pop()
+        if node.seq in seen:
+            continue
+        seen.add(node.seq)
+        for p in node.next:
+            if p.__class__ is Node:
+                stack.append(p)
+            elif p is not None and id(p) in _post_hooks:
+                uses[p] = uses.get(p, 0) + 1
+    return uses
 
 
 def _node_extras(node: Node, g, create_graph: bool, wanted: dict, results: list):
@@ -455,6 +493,17 @@ def register_node_hook(node: Node, fn: Callable):
         node.hooks = []
     node.hooks.append(fn)
     return _RemovableHandle(node.hooks, fn)
+
+
+def register_post_accumulate_grad_hook(leaf, fn: Callable):
+    if leaf.grad_fn is not None or not leaf._rg:
+        raise AutogradError("post-accumulate-grad hooks go on leaf tensors that require grad")
+    hooks = _post_hooks.get(id(leaf))
+    if hooks is None:
+        hooks = _post_hooks[id(leaf)] = []
+        weakref.finalize(leaf, _post_hooks.pop, id(leaf), None)
+    hooks.append(fn)
+    return _RemovableHandle(hooks, fn)
 
 
 def retain_on_node(node: Node, tensor) -> None:

@@ -63,14 +63,14 @@ def _fill(tensor: Tensor, values) -> Tensor:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     if arg.number("uniform_", "a", a) > arg.number("uniform_", "b", b):
         raise arg.ArgumentError(f"uniform_: a must be <= b, got a={a}, b={b}")
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     return _fill(tensor, gen.uniform(a, b, tensor.data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     arg.number("normal_", "mean", mean)
     arg.number("normal_", "std", std, 0.0)
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     return _fill(tensor, gen.normal(mean, std, tensor.data.shape))
 
 
@@ -124,7 +124,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """N(mean, std²) restricted to [a, b] (absolute bounds, as PyTorch), by resampling what falls outside."""
     if not a < b:
         raise ValueError(f"trunc_normal_: the lower bound a={a} must be below the upper bound b={b}")
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     out = gen.normal(mean, std, tensor.data.shape)
     bad = (out < a) | (out > b)
     while bad.any():
@@ -140,7 +140,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         raise ShapeError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")
     rows = shape[0]
     cols = tensor.data.size // rows if rows else 0
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     flat = gen.standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
