@@ -538,7 +538,7 @@ def _scalar(out, graph: dict, lib: str):
     return (out * (cr.tensor(w) if lib == "cr" else torch.from_numpy(w))).sum()
 
 
-def _close(what: str, got, want, graph: dict) -> None:
+def _close(what: str, got, want, graph: dict, second_order: bool = False) -> None:
     if want is None or got is None:
         g = None if got is None else np.asarray(got)
         w = None if want is None else np.asarray(want)
@@ -551,7 +551,9 @@ def _close(what: str, got, want, graph: dict) -> None:
         raise Mismatch(f"{what}: shape {got.shape} != torch {want.shape}")
     if got.dtype != want.dtype:
         raise Mismatch(f"{what}: dtype {got.dtype} != torch {want.dtype}")
-    tol = TOL[graph["dtype"]]
+    tol = dict(TOL[graph["dtype"]])
+    if second_order and graph["dtype"] == "float32":  # two rounds of float32 rounding (a zero Hessian came out
+        tol["atol"] *= 5                                # as 2e-5 in PyTorch, -7e-7 here; float64 agrees)
     scale = max(1.0, float(np.abs(want).max())) if want.size and np.isfinite(want).all() else 1.0
     if not np.allclose(got, want, rtol=tol["rtol"], atol=tol["atol"] * scale, equal_nan=True):
         err = np.abs(got.astype(np.float64) - want.astype(np.float64))
@@ -598,7 +600,7 @@ def run(graph: dict) -> None:
     else:
         c_hv = cr.grad(sum((c * cr.tensor(v)).sum() for c, v in live), c_leaves, allow_unused=True)
     for i, (c, t) in enumerate(zip(c_hv, t_hv)):
-        _close(f"Hessian-vector product, input {i}", _np(c), _np(t), graph)
+        _close(f"Hessian-vector product, input {i}", _np(c), _np(t), graph, second_order=True)
 
 
 def describe(graph: dict) -> str:
