@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import layout
 from .errors import DataError, DTypeError
 from .tensor import Tensor
 
@@ -31,7 +32,7 @@ def save(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None
         arr = value.data if isinstance(value, Tensor) else value
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"save: {name!r} is a {type(value).__name__}, not a Tensor or numpy array")
-        arrays[name] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # ascontiguousarray makes 0-d 1-d
+        arrays[name] = layout.for_file(arr)
     if metadata is not None:
         bad = [k for k, v in metadata.items() if not (isinstance(k, str) and isinstance(v, str))]
         if bad:

@@ -225,7 +225,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return self.grad_fn is not None and self.grad_fn.retained is not None
+        return _ag.retains(self.grad_fn)
 
     def register_hook(self, hook: Callable):
         """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
@@ -350,8 +350,8 @@ _ag._array_math = _ops.arraymath.ArrayMath
 _ag._tensor_math = _ops
 _CAST = _registry.defop(
     "cast", lambda x, dtype, old: x.astype(dtype),
-    lambda F, g, x, y, kw, need: (g.astype(kw["old"]) if hasattr(g, "astype") else g.to(kw["old"]),),
-    saves="",
+    lambda F, g, x, y, kw, need: (F.cast(g, kw["old"]),), saves="",
+    test=_registry.Case(lambda t, a: a.float().double(), call=lambda a: a.float().double(), fd=False),
 )
 
 

@@ -36,8 +36,9 @@ from .elementwise import (
 )
 from .index import getitem, index_add_zeros
 from .linalg import linear, matmul
-from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, sum_to, var
+from .reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, sum_to, var
 from .registry import REGISTRY
+from .registry import apply as run
 from .shape import (
     broadcast_to,
     cat,
@@ -55,10 +56,26 @@ from .shape import (
 from .softmax import log_softmax, softmax, softmax_cross_entropy
 
 __all__ = [
-    "REGISTRY", "abs", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
+    "REGISTRY", "abs", "amax", "amin", "cast", "run", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
     "eq", "exp", "expand", "flatten", "ge", "gelu", "gelu_cdf", "getitem", "gt", "index_add_zeros", "le",
     "linear", "log", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "reverse_axes", "sigmoid", "sign", "sin",
     "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",
 ]
+
+
+def cast(x, dtype):
+    """``x`` in ``dtype``, differentiably (F.cast: ArrayMath has the array version)."""
+    return x.to(dtype)
+
+
+def _check() -> None:
+    import sys
+
+    from .arraymath import check_namespaces
+
+    check_namespaces(sys.modules[__name__])
+
+
+_check()

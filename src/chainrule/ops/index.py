@@ -8,12 +8,17 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import IndexOutOfRange
 from . import registry
-from .registry import apply1, defop
+from .registry import Case, apply1, defop, output
 
+_REPEAT = xp.array([0, 0, 1])
 GETITEM = defop("getitem", lambda x, index, old: x[index],
-                lambda F, g, x, y, kw, need: (F.index_add_zeros(g, kw["old"], kw["index"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.index_add_zeros(g, kw["old"], kw["index"]),), saves="",
+                test=[Case(lambda t, a: a[..., ::2], call=lambda a: a[..., ::2], min_dims=1),
+                      Case(lambda t, a: a[t.tensor([0, 0, 1])], call=lambda a: a[_REPEAT], shapes=[(2, 3)])])
 INDEX_ADD = defop("index_add_zeros", lambda g, shape, index: _scatter(g, shape, index),
-                  lambda F, g, x, y, kw, need: (F.getitem(g, kw["index"]),), saves="")
+                  lambda F, g, x, y, kw, need: (F.getitem(g, kw["index"]),), saves="",
+                  test=Case(lambda t, g: t.zeros(4, 2, dtype=g.dtype).index_add(0, t.tensor([0, 2, 0]), g),
+                            call=lambda g: index_add_zeros(g, (4, 2), (xp.array([0, 2, 0]),)), shapes=[(3, 2)]))
 
 
 def _scatter(g, shape, index):
@@ -46,14 +51,7 @@ def getitem(x, index):
         probe = d[index]
     except IndexError as e:
         raise IndexOutOfRange(f"indexing a tensor of shape {d.shape} with {_describe(index)}: {e}") from None
-    if probe.__class__ is not xp.ndarray:
-        probe = xp.asarray(probe)
-    node = None
-    from .. import autograd as _ag
-
-    if _ag._grad_enabled and x._rg:
-        node = _ag.Node(GETITEM, (x.grad_fn or x,), (True,), None, None, None, {"index": index, "old": d.shape})
-    return registry._Tensor._make(probe, node)
+    return output(GETITEM, (x,), (d,), probe, {"index": index, "old": d.shape})
 
 
 def _ints_first(index):

@@ -7,7 +7,7 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .axes import kept_shape, normalize, pick_axis
-from .registry import apply1, as_tensor, defop
+from .registry import Case, apply1, as_tensor, defop
 
 
 def _spread(F, g, shape, kw):
@@ -18,9 +18,13 @@ def _spread(F, g, shape, kw):
 
 
 SUM = defop("sum", lambda x, axis, keepdims, **_: x.sum(axis=axis, keepdims=keepdims),
-            lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="")
+            lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="",
+            test=[Case(lambda t, a: a.sum(), call=lambda a: sum(a)),
+                  Case(lambda t, a: a.sum(-1, keepdim=True), call=lambda a: sum(a, -1, True), min_dims=1)])
 MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
-             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="")
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="",
+             test=[Case(lambda t, a: a.mean(), call=lambda a: mean(a)),
+                   Case(lambda t, a: a.mean(0), call=lambda a: mean(a, 0), min_dims=1)])
 
 
 def _extreme_vjp(F, g, x, y, kw, need):
@@ -35,8 +39,11 @@ def _extreme_vjp(F, g, x, y, kw, need):
     return (F.where(hit, g / count, 0.0),)
 
 
-MAX = defop("max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims), _extreme_vjp)
-MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+MAX = defop("max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims), _extreme_vjp,
+            test=[Case(lambda t, a: a.amax(), call=lambda a: amax(a)),
+                  Case(lambda t, a: a.amax(-1), call=lambda a: amax(a, -1), min_dims=1)])
+MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims), _extreme_vjp,
+            test=Case(lambda t, a: a.amin(0, keepdim=True), call=lambda a: amin(a, 0, True), min_dims=1))
 
 
 def _lse_fwd(x, axis, keepdims):
@@ -59,7 +66,8 @@ def _lse_vjp(F, g, x, y, kw, need):
     return (g * F.exp(x - y),)
 
 
-LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp)
+LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp,
+                  test=Case(lambda t, a: a.logsumexp(-1), call=lambda a: logsumexp(a, -1), min_dims=1))
 
 
 def _all_if_empty(axis):
@@ -95,8 +103,8 @@ def _count(shape: tuple, axis) -> int:
     return _prod(shape if axis is None else (shape[i] for i in axis))
 
 
-def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
-    """Largest values (PyTorch's amax): values only; use argmax for indices."""
+def amax(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    """Largest values: values only, tied maxima sharing the gradient; argmax gives indices."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = as_tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
@@ -104,12 +112,17 @@ def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None
     return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
 
 
-def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+def amin(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    """Smallest values: values only (see amax)."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = as_tensor(x)
     kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
     _nonempty(x, kw, "min")
     return apply1(MIN, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+
+
+max = amax
+min = amin
 
 
 def _nonempty(x, kw, op):
@@ -147,7 +160,8 @@ def _std_sqrt_vjp(F, g, x, y, kw, need):
     return (F.where(zero, 0.0, g / (2.0 * F.where(zero, 1.0, y))),)
 
 
-STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, saves="y")
+STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, saves="y",
+                 test=Case(lambda t, a: a.std(-1), call=lambda a: std(a, -1), shapes=[(3, 4)]))
 
 
 def std(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correction: int = 1, dim=None,
@@ -186,15 +200,7 @@ def _arg(fn, x, axis, keepdims, dim, op):
 
 
 def sum_to(x, shape: tuple):
-    """Sum a broadcast tensor back down to ``shape`` (differentiable)."""
-    from .shape import reshape
+    """Sum a broadcast tensor back down to ``shape``, differentiably: the engine's ``sum_to`` on Tensors."""
+    from .. import autograd, ops
 
-    shape = tuple(shape)
-    xs = x.data.shape
-    if xs == shape:
-        return x
-    lead = len(xs) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and xs[i + lead] != 1)
-    out = sum(x, axis=axes, keepdims=True) if axes else x
-    return reshape(out, shape) if lead else out
-
+    return autograd.sum_to(ops, as_tensor(x), tuple(shape))

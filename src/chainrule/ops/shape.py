@@ -5,14 +5,19 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from .arraymath import _pad_width
 from .axes import normalize, one, pick_axis
-from .registry import apply, apply1, as_tensor, defop
+from .registry import Case, apply, apply1, as_tensor, defop
 
 RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
-                lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="",
+                test=Case(lambda t, a: a.reshape(-1, 1), call=lambda a: reshape(a, -1, 1)))
 PERMUTE = defop("permute", lambda x, axes, inverse: x.transpose(axes),
-                lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="",
+                test=[Case(lambda t, a: a.permute(*reversed(range(a.ndim))), call=lambda a: a.T),
+                      Case(lambda t, a: a.transpose(0, 1), call=lambda a: transpose(a, 0, 1), min_dims=2)])
 BROADCAST = defop("broadcast_to", lambda x, shape, old: xp.broadcast_to(x, shape),
-                  lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="")
+                  lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="",
+                  test=Case(lambda t, a: a.expand((2,) + tuple(a.shape)),
+                            call=lambda a: broadcast_to(a, (2,) + tuple(a.shape))))
 
 
 def _cat_vjp(F, g, x, y, kw, need):
@@ -24,7 +29,10 @@ def _cat_vjp(F, g, x, y, kw, need):
     )
 
 
-CAT = defop("cat", lambda *xs, axis, bounds: xp.concatenate(xs, axis=axis), _cat_vjp, saves="")
+CAT = defop("cat", lambda *xs, axis, bounds: xp.concatenate(xs, axis=axis), _cat_vjp, saves="",
+            test=[Case(lambda t, a, b: t.cat([a, b], -1), call=lambda a, b: cat([a, b], -1), arity=2, shapes="same",
+                       min_dims=1),
+                  Case(lambda t, a, b: t.stack([a, b], 0), call=lambda a, b: stack([a, b]), arity=2, shapes="same")])
 
 
 def _pad_vjp(F, g, x, y, kw, need):
@@ -33,7 +41,8 @@ def _pad_vjp(F, g, x, y, kw, need):
 
 
 PAD = defop("pad", lambda x, pad, value, old: xp.pad(x, _pad_width(x.ndim, pad), constant_values=value),
-            _pad_vjp, saves="")
+            _pad_vjp, saves="", test=Case(lambda t, a: t.nn.functional.pad(a, (1, 2)), call=lambda a: pad(a, (1, 2)),
+                                          min_dims=1))
 
 
 def _shape_arg(shape) -> tuple:

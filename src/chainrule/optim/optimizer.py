@@ -10,11 +10,12 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from ..autograd import enable_grad, no_grad
+from .. import layout
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
 from .blas import axpby
-from .flat import FlatGroup
+from .flat import FlatState
 
 
 class _Required:
@@ -90,15 +91,15 @@ class Optimizer:
     def _update(self, group: dict, params: list) -> None:
         raise NotImplementedError
 
-    def _packed(self, group: dict, params: list) -> FlatGroup | None:
-        """The group laid end to end (see flat.py) when every parameter of the group takes part."""
+    def _packed(self, group: dict, params: list) -> FlatState | None:
+        """The group's state laid end to end (see flat.py) when every parameter of the group takes part."""
         if len(params) != len(group["params"]):
             return None
         flats = self.__dict__.setdefault("_flat", {})
-        fg = flats.get(id(group))
-        if fg is None or not fg.intact(params):
-            fg = flats[id(group)] = FlatGroup.pack(params)
-        return fg
+        fs = flats.get(id(group))
+        if fs is None or not fs.fits(params):
+            fs = flats[id(group)] = FlatState.make(params)
+        return fs
 
     def _scratch(self, p: Tensor):
         """A reusable temporary of p's shape and dtype (kept out of the state dict)."""
@@ -180,7 +181,7 @@ def _cast_state(name: str, v: Any, p: Tensor):
             raise OptimizerStateError(
                 f"state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
             )
-        buf = xp.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
+        buf = layout.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
         buf[...] = arr
         return Tensor._make(buf, None)
     return v
