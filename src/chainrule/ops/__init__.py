@@ -56,7 +56,8 @@ from .shape import (
 from .softmax import log_softmax, softmax, softmax_cross_entropy
 
 __all__ = [
-    "REGISTRY", "abs", "amax", "amin", "cast", "run", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
+    "REGISTRY", "abs", "amax", "amin", "cast", "run", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp",
+    "clip", "cos", "div",
     "eq", "exp", "expand", "flatten", "ge", "gelu", "gelu_cdf", "getitem", "gt", "index_add_zeros", "le",
     "linear", "log", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "reverse_axes", "sigmoid", "sign", "sin",
@@ -68,6 +69,9 @@ __all__ = [
 def cast(x, dtype):
     """``x`` in ``dtype``, differentiably (F.cast: ArrayMath has the array version)."""
     return x.to(dtype)
+
+
+from . import activation, conv, embedding, loss, normalization, pool  # noqa: E402,F401  (the whole table, always)
 
 
 def _check() -> None:

@@ -17,7 +17,7 @@ _IDX = xp.array([[0, 2], [2, 4]])
 EMBEDDING = defop("embedding", lambda w, index, padding_idx, shape: w[index], _embedding_vjp, saves="", test=[
     Case(lambda t, w: t.nn.functional.embedding(t.tensor(_IDX), w), shapes=[(5, 3)], call=lambda w: _embed(w, None)),
     Case(lambda t, w: t.nn.functional.embedding(t.tensor(_IDX), w, padding_idx=2), shapes=[(5, 3)],
-         call=lambda w: _embed(w, 2)),
+         call=lambda w: _embed(w, 2), fd=False),  # the padding row's gradient is 0 by definition, not by calculus
 ])
 
 

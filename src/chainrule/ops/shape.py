@@ -12,7 +12,7 @@ RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
                 test=Case(lambda t, a: a.reshape(-1, 1), call=lambda a: reshape(a, -1, 1)))
 PERMUTE = defop("permute", lambda x, axes, inverse: x.transpose(axes),
                 lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="",
-                test=[Case(lambda t, a: a.permute(*reversed(range(a.ndim))), call=lambda a: a.T),
+                test=[Case(lambda t, a: a.permute(tuple(reversed(range(a.ndim)))), call=lambda a: a.T),
                       Case(lambda t, a: a.transpose(0, 1), call=lambda a: transpose(a, 0, 1), min_dims=2)])
 BROADCAST = defop("broadcast_to", lambda x, shape, old: xp.broadcast_to(x, shape),
                   lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="",

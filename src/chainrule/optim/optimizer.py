@@ -9,8 +9,8 @@ import copy
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from ..autograd import enable_grad, no_grad
 from .. import layout
+from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
