@@ -99,6 +99,16 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
+
+def _export_ops() -> None:
+    """Ops the table exports (``ops.registry.public``) beyond the names imported above."""
+    from .ops.registry import PUBLIC
+
+    for name, (fn, _) in PUBLIC.items():
+        if name not in globals():
+            globals()[name] = fn
+            __all__.append(name)
+
 concatenate = cat
 
 
@@ -126,3 +136,4 @@ __all__ = [
     "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+_export_ops()

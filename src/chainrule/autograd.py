@@ -225,13 +225,10 @@ def _run_hooks(hooks, g, shape, dtype):
 
 def _first_order(node: Node, g, retain_graph: bool):
     """The rule on raw arrays (the op's fast version where it has one), then its saved values freed."""
-    op = node.op
-    if node.freed:
-        _raise_freed(node)
-    if node.clock != _clock:
-        check_saved(node)
-    g_in = op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
-    if not retain_graph and (op.saves or op.saves_y):
+    if node.freed or node.clock != _clock:
+        _check(node)
+    g_in = node.op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
+    if not retain_graph and node.op.saves_any:
         node.xd = node.xt = node.y = None
         node.freed = True
     return g_in
@@ -240,16 +237,20 @@ def _first_order(node: Node, g, retain_graph: bool):
 def _differentiable(node: Node, g, retain_graph: bool):
     """The rule on Tensors, so the backward pass is itself recorded (create_graph=True)."""
     op = node.op
-    if node.freed:
-        _raise_freed(node)
-    if node.clock != _clock:
-        check_saved(node)
+    if node.freed or node.clock != _clock:
+        _check(node)
     y = node.y if op.residual else _Tensor._make(node.y, node) if op.saves_y else None
     g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
-    if not retain_graph and (op.saves or op.saves_y):
+    if not retain_graph and op.saves_any:
         node.xd = node.xt = node.y = None
         node.freed = True
     return g_in
+
+
+def _check(node: Node) -> None:
+    if node.freed:
+        _raise_freed(node)
+    check_saved(node)
 
 
 def _with_anomaly_check(step):

@@ -382,6 +382,9 @@ def _install_operators() -> None:
         setattr(Tensor, name, fn)
     for name in methods:
         setattr(Tensor, name, getattr(o, name))
+    for name, (fn, method) in _registry.PUBLIC.items():  # what the table exports, beyond the list above
+        if method and not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
     Tensor.view = o.reshape
     Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self.data.any(axis=axis)), None)
     Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self.data.all(axis=axis)), None)

@@ -74,12 +74,25 @@ def cast(x, dtype):
 from . import activation, conv, embedding, loss, normalization, pool  # noqa: E402,F401  (the whole table, always)
 
 
+def _export() -> None:
+    """Every function the table's modules export (``registry.public``) is a name here too."""
+    from .registry import PUBLIC
+
+    for name, (fn, _) in PUBLIC.items():
+        if name not in globals():
+            globals()[name] = fn
+            __all__.append(name)
+
+
 def _check() -> None:
     import sys
 
-    from .arraymath import check_namespaces
+    from .arraymath import add_forwards, check_namespaces
 
+    add_forwards(REGISTRY, ("exp", "tanh", "log", "sqrt", "sin", "cos", "abs", "sigmoid", "relu", "gelu_cdf", "where",
+                            "maximum", "minimum", "matmul", "softmax", "log_softmax"))
     check_namespaces(sys.modules[__name__])
 
 
+_export()
 _check()

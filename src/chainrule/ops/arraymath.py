@@ -72,20 +72,10 @@ def _is_basic(index) -> bool:
 
 class ArrayMath:
     """``F`` on the first-order path.  Every name here is also a public op in ``chainrule.ops``
-    taking the same arguments; ``check_namespaces`` enforces that when ``chainrule.ops`` loads."""
+    taking the same arguments; ``check_namespaces`` enforces that when ``chainrule.ops`` loads.
+    The ops' own forwards (exp, sigmoid, softmax, ...) are added from the table by ``add_forwards``."""
 
-    exp = staticmethod(xp.exp)
-    tanh = staticmethod(xp.tanh)
-    log = staticmethod(xp.log)
-    sqrt = staticmethod(xp.sqrt)
-    sin = staticmethod(xp.sin)
-    cos = staticmethod(xp.cos)
-    abs = staticmethod(xp.abs)
     sign = staticmethod(xp.sign)
-    where = staticmethod(xp.where)
-    maximum = staticmethod(xp.maximum)
-    minimum = staticmethod(xp.minimum)
-    matmul = staticmethod(xp.matmul)
     broadcast_to = staticmethod(broadcast_to)
     index_add_zeros = staticmethod(index_add_zeros)
 
@@ -122,42 +112,18 @@ class ArrayMath:
         return y[0] if op.residual else y
 
     @staticmethod
-    def sigmoid(x):
-        from .elementwise import SIGMOID
-
-        return SIGMOID.fwd(x)
-
-    @staticmethod
-    def relu(x):
-        from .elementwise import RELU
-
-        return RELU.fwd(x)
-
-    @staticmethod
-    def softmax(x, axis):
-        from .softmax import _softmax_fwd
-
-        return _softmax_fwd(x, axis)
-
-    @staticmethod
-    def log_softmax(x, axis):
-        from .softmax import _log_softmax_fwd
-
-        return _log_softmax_fwd(x, axis)
-
-    @staticmethod
-    def gelu_cdf(x):
-        from .elementwise import GELU_CDF
-
-        return GELU_CDF.fwd(x)
-
-    @staticmethod
     def getitem(x, index):
         return x[index]
 
     @staticmethod
     def pad(x, pad, value=0.0):
         return xp.pad(x, _pad_width(x.ndim, pad), constant_values=value)
+
+
+def add_forwards(registry: dict, names) -> None:
+    """``F.<name>`` on arrays is the table entry's own forward (its arguments are the public op's)."""
+    for name in names:
+        setattr(ArrayMath, name, staticmethod(registry[name].fwd))
 
 
 def check_namespaces(tensor_math) -> None:
@@ -177,7 +143,8 @@ def check_namespaces(tensor_math) -> None:
             positional, named = [None] * fn.nin, []
         else:
             params = inspect.signature(fn).parameters.values()
-            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                          and p.name != "out"]  # (a forward's own output buffer is no part of F)
             first = max(1, sum(p.kind is p.POSITIONAL_ONLY for p in positional))
             named = [p.name for p in positional[first:]]
         try:

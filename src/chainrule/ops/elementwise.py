@@ -93,6 +93,11 @@ MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="
                 test=Case(lambda t, a, b: t.minimum(a, b), arity=2))
 
 
+HYPOT = defop("hypot", xp.hypot, lambda F, g, x, y, kw, need: (
+    g * x[0] / y if need[0] else None,
+    g * x[1] / y if need[1] else None,
+), saves="xy", test=Case(lambda t, a, b: t.hypot(a, b), arity=2, away=0.3))
+hypot = binary(HYPOT)
 add = binary(ADD)
 sub = binary(SUB)
 mul = binary(MUL)
@@ -147,6 +152,11 @@ SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (
 # ReLU multiplies by its mask (3× faster than selecting with where on NumPy).
 RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g * (y > 0),), saves="y",
              inplace=lambda a: xp.maximum(a, 0, out=a), test=Case(lambda t, a: a.relu(), away=0.2))
+
+
+LOG1P = defop("log1p", xp.log1p, lambda F, g, x, y, kw, need: (g / (1.0 + x[0]),), saves="x",
+              test=Case(lambda t, a: a.log1p(), low=-0.5, high=2.0))
+log1p = unary(LOG1P, floating=True)
 
 
 def _clip_vjp(F, g, x, y, kw, need):

@@ -105,20 +105,19 @@ def _count(shape: tuple, axis) -> int:
 
 def amax(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """Largest values: values only, tied maxima sharing the gradient; argmax gives indices."""
-    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
-    x = as_tensor(x)
-    kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
-    _nonempty(x, kw, "max")
-    return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+    return _extreme(MAX, x, pick_axis(axis, dim, "max"), keepdims or keepdim)  # PyTorch spells it keepdim
 
 
 def amin(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """Smallest values: values only (see amax)."""
-    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
+    return _extreme(MIN, x, pick_axis(axis, dim, "min"), keepdims or keepdim)
+
+
+def _extreme(op, x, axis, keepdims: bool):
     x = as_tensor(x)
-    kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
-    _nonempty(x, kw, "min")
-    return apply1(MIN, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+    kw = _reduction_kw(x, axis, keepdims, op.name)
+    _nonempty(x, kw, op.name)
+    return apply1(op, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
 
 
 max = amax

@@ -26,6 +26,18 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 
 REGISTRY: dict[str, "Op"] = {}
+PUBLIC: dict[str, tuple] = {}  # name -> (public function, also a Tensor method?): cr.<name> and x.<name>()
+
+
+def public(fn: Callable | None = None, *, name: str | None = None, method: bool = True):
+    """Export ``fn`` as ``chainrule.<name>`` (and ``chainrule.ops.<name>``), and as a Tensor method
+    unless ``method=False``.  The generated recorders export themselves; hand-written public
+    functions use this as a decorator."""
+    def register(f):
+        PUBLIC[name or f.__name__] = (f, method)
+        return f
+
+    return register(fn) if fn is not None else register
 
 
 class Case:
@@ -53,7 +65,8 @@ class Case:
 class Op:
     """One row of the table (see the module docstring)."""
 
-    __slots__ = ("name", "fwd", "vjp", "fast", "saves", "saves_y", "residual", "inplace", "test", "fused")
+    __slots__ = ("name", "fwd", "vjp", "fast", "saves", "saves_y", "saves_any", "residual", "inplace", "test",
+                 "fused")
 
     def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False,
                  fast: Callable | None = None, inplace: Callable | None = None, test: Case | None = None) -> None:
@@ -61,6 +74,7 @@ class Op:
         self.fast = fast or vjp  # the first-order rule: the array-only version where one is given
         self.saves = "x" in saves  # the rule reads the inputs
         self.saves_y = "y" in saves or residual  # ... the output, or the residual of a residual op
+        self.saves_any = self.saves or self.saves_y  # something for the engine to free after use
         self.residual, self.inplace, self.test = residual, inplace, test
         self.fused = None  # linalg: the "linear then this op" entry, made on first use
 
@@ -212,9 +226,9 @@ def apply1(op: Op, x, kw: dict | None = None):
 _NEED1 = (True,)
 
 
-def unary(op: Op, floating: bool = False):
-    """The public function of a one-input op; ``floating`` ops (exp, tanh, ...) turn integer
-    input into float32 first, as PyTorch does, never float64."""
+def unary(op: Op, floating: bool = False, method: bool = True):
+    """The public function of a one-input op (exported: see ``public``); ``floating`` ops (exp,
+    tanh, ...) turn integer input into float32 first, as PyTorch does, never float64."""
 
     def call(x):
         T = _Tensor
@@ -226,12 +240,13 @@ def unary(op: Op, floating: bool = False):
 
     call.__name__ = call.__qualname__ = op.name
     call.op = op
-    return call
+    return public(call, method=method)
 
 
-def binary(op: Op):
-    """The public function of a two-input op: one closure, one call deep (the hot path of every
-    network), with the op's fields bound once.  Either side may be a Python number or array-like."""
+def binary(op: Op, method: bool = True):
+    """The public function of a two-input op (exported: see ``public``): one closure, one call deep
+    (the hot path of every network), with the op's fields bound once.  Either side may be a
+    Python number or array-like."""
     fwd = op.fwd
 
     def call(a, b):
@@ -257,7 +272,7 @@ def binary(op: Op):
 
     call.__name__ = call.__qualname__ = op.name
     call.op = op
-    return call
+    return public(call, method=method)
 
 
 def _mixed(op: Op, a, b):
