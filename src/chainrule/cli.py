@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from .extras import MissingDependency
+
 # name -> (module, one-line help)
 COMMANDS = {
     "train": ("chainrule.train", "train a network (default: a fully connected net on the bundled digits)"),
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UsageError as e:
+        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except MissingDependency as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -93,9 +93,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from . import extras
     from .cli import UsageError
     from .train import N_CLASSES, predict
 
+    if args.plot or args.plot_file:
+        extras.require("matplotlib", "chainrule evaluate --plot")
     try:
         model, cfg, info, splits = load_run(args.run, args.data_dir)
     except (DataError, ConfigError) as e:

@@ -176,7 +176,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     epoch, ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is
     called after each epoch's checkpoint is written.
     """
-    from . import data
+    from . import data, extras
     from .random import manual_seed
 
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
@@ -200,6 +200,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
               f"{len(test_set.labels)} test): {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g} schedule={cfg.schedule}, "
               f"batch {cfg.batch_size}, seed {cfg.seed}, epochs {start + 1}..{cfg.epochs}")
     run_dir = Path(cfg.out) if cfg.out else None
+    draw_curves = run_dir is not None and extras.available("matplotlib")
+    if verbose and run_dir is not None and not draw_curves:
+        print(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +234,7 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     finally:
         if bar is not None:
             bar.close()
-        if run_dir is not None and history:
+        if draw_curves and history:
             title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
             runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
     return result
@@ -393,7 +396,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
         return 0
     last = result.history[-1]
+    written = [f for f in (runs.MODEL_FILE, runs.METRICS_FILE, runs.PLOT_FILE) if (out / f).exists()]
     print(f"test accuracy {100 * last['test_acc']:.2f}% after {last['epoch']} epochs; wrote {out}/ "
-          f"({runs.MODEL_FILE}, {runs.METRICS_FILE}, {runs.PLOT_FILE})")
+          f"({', '.join(written)})")
     print(f"next: chainrule evaluate {out}")
     return 0

@@ -21,19 +21,19 @@ def explain(capsys, *argv) -> tuple[int, str, str]:
     return rc, out, err
 
 
+# The course's slides, written out here (not read from chainrule): x = (1, −1), sigmoid everywhere.
+LECTURE = [([[1, -2], [-1, 1]], [1, 0]), ([[2, -1], [-2, -1]], [0, 0]), ([[3, -1], [-1, 4]], [-2, 2])]
+LECTURE_A = [(0.98, 0.12), (0.86, 0.11), (0.62, 0.83)]  # the slides' activations, 2 decimals
+
+
 def lecture_torch():
-    """The default network rebuilt in torch from its documented recipe (seed 0, U(−1, 1), 2 decimals)."""
-    rng = np.random.default_rng(0)
-    net = []
-    for n_in, n_out in ((2, 2), (2, 2), (2, 2)):
-        w = np.round(rng.uniform(-1, 1, size=(n_out, n_in)), 2)
-        b = np.round(rng.uniform(-1, 1, size=n_out), 2)
-        net.append((torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)))
-    return net
+    return [(torch.tensor(w, dtype=torch.float64, requires_grad=True),
+             torch.tensor(b, dtype=torch.float64, requires_grad=True)) for w, b in LECTURE]
 
 
-def test_default_is_the_lecture_setting_and_fits_80_columns(capsys):
-    rc, out, err = explain(capsys)
+def test_default_is_the_lecture_example_and_fits_80_columns(capsys, tmp_path):
+    j = tmp_path / "e.json"
+    rc, out, err = explain(capsys, "--json", str(j))
     assert rc == 0 and err == ""
     assert "\x1b[" not in out  # not a TTY: no colour
     for title in SECTIONS_EN:
@@ -42,6 +42,15 @@ def test_default_is_the_lecture_setting_and_fits_80_columns(capsys):
     assert "Case 1, output layer 3" in out and "Case 2, hidden layer 2" in out and "Case 2, hidden layer 1" in out
     too_wide = [line for line in out.splitlines() if width(line) > 80]
     assert not too_wide, too_wide
+    # the six activations of the slides, in the output and in the numbers
+    assert "published in the lecture's slides: a = 0.98, 0.12 → 0.86, 0.11 → 0.62, 0.83" in out
+    assert "✓ the same to the 2 decimals printed" in out
+    d = json.loads(j.read_text())
+    ex = d["examples"][0]
+    assert ex["x"] == [1.0, -1.0]
+    assert [tuple(round(v, 2) for v in lay["a"]) for lay in ex["layers"]] == LECTURE_A
+    assert [lay["z"] for lay in ex["layers"]][0] == [4.0, -2.0]  # z¹ = (1 + 2 + 1, −1 − 1 + 0) by hand
+    assert "z¹₁ = 1·1 + (−2)·(−1) + 1 = 4" in out
     # the numbers are torch's: loss of x = (1, −1), t = (1, 0) and the gradient of the first weight
     net = lecture_torch()
     h = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
@@ -54,6 +63,50 @@ def test_default_is_the_lecture_setting_and_fits_80_columns(capsys):
     row = next(line for line in out.splitlines() if line.strip().startswith("w¹₁₁") and "✓" in line)
     assert float(row.split()[3].replace("−", "-")) == pytest.approx(g, rel=1e-3)
     assert "All 18 gradients agree three ways" in out
+
+
+def test_mazur_preset_reproduces_the_published_numbers(capsys, tmp_path):
+    """Matt Mazur's "A Step by Step Backpropagation Example": every number below is copied from the post."""
+    j = tmp_path / "m.json"
+    rc, out, _ = explain(capsys, "--preset", "mazur", "--json", str(j))
+    assert rc == 0 and "✓ the same to the 8–9 decimals printed" in out
+    d = json.loads(j.read_text())
+    ex = d["examples"][0]
+    assert ex["layers"][0]["a"] == pytest.approx([0.593269992, 0.596884378], abs=1e-9)
+    assert ex["layers"][1]["a"] == pytest.approx([0.75136507, 0.772928465], abs=1e-8)
+    assert ex["loss"] == pytest.approx(0.298371109, abs=1e-9)  # E_total = Σ ½(t − o)²
+    g2, g1 = d["total"]["layers"][1]["dl_dw"], d["total"]["layers"][0]["dl_dw"]
+    assert g2[0][0] == pytest.approx(0.082167041, abs=1e-9)  # ∂E/∂w5
+    assert g1[0][0] == pytest.approx(0.000438568, abs=1e-9)  # ∂E/∂w1
+    new2, new1 = d["step"]["layers"][1]["weight"], d["step"]["layers"][0]["weight"]
+    np.testing.assert_allclose(new2, [[0.35891648, 0.408666186], [0.511301270, 0.561370121]], atol=1e-8)  # w5..w8
+    np.testing.assert_allclose(new1, [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=1e-8)  # w1..w4
+
+
+def test_seed_gives_random_rounded_weights_and_presets_are_listed_in_help(capsys, tmp_path):
+    j = tmp_path / "s.json"
+    rc, out, _ = explain(capsys, "--seed", "3", "--json", str(j))
+    assert rc == 0 and "published in" not in out
+    d = json.loads(j.read_text())
+    w = np.array(d["network"]["layers"][0]["weight"])
+    assert w.shape == (2, 2) and (np.abs(w) <= 1).all() and np.array_equal(w, np.round(w, 2))
+    assert w.tolist() != LECTURE[0][0]
+    rc2, _, _ = explain(capsys, "--seed", "3", "--json", str(tmp_path / "s2.json"))
+    assert json.loads((tmp_path / "s2.json").read_text())["network"] == d["network"]  # the seed fixes them
+    with pytest.raises(SystemExit):
+        main(["explain", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--preset {lecture,mazur}" in help_text
+    assert "lecture  the lecture's 2-2-2-2 sigmoid network" in help_text and "mazur    Matt Mazur's" in help_text
+
+
+def test_network_options_without_a_preset_mean_random_weights(capsys, tmp_path):
+    j = tmp_path / "r.json"
+    rc, out, _ = explain(capsys, "--activation", "tanh", "--json", str(j), "--quiet")
+    d = json.loads(j.read_text())
+    assert rc == 0 and [ly["activation"] for ly in d["network"]["layers"]] == ["tanh"] * 3
+    rc, out, err = explain(capsys, "--preset", "mazur", "--layers", "2,3,2")
+    assert rc == 2 and "--preset mazur is a fixed sigmoid network" in err and "--seed N" in err
 
 
 def test_chinese_switches_every_label(capsys):
@@ -112,11 +165,83 @@ def test_safetensors_weights(capsys, tmp_path):
     assert [ly["name"] for ly in d["network"]["layers"]] == ["0", "2"]
 
 
-def test_one_weight_of_a_trained_run(capsys, tmp_path):
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
     from chainrule.train import train
 
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("trained") / "run"
     train({"epochs": 1, "out": str(run), "layers": [64, 12, 10], "seed": 1})
+    return run
+
+
+def torch_per_example_grads(run, name: str):
+    """|∂lⁿ/∂w| of one weight for every test example, one torch backward pass per example."""
+    from chainrule.evaluate import load_run
+
+    model, cfg, _, splits = load_run(run)
+    x, y = splits[1]
+    layers = [torch.nn.Linear(*model[k].weight.shape[::-1]).double() for k in (0, 2)]
+    with torch.no_grad():
+        for tl, k in zip(layers, (0, 2)):
+            tl.weight.copy_(torch.tensor(model[k].weight.numpy()))
+            tl.bias.copy_(torch.tensor(model[k].bias.numpy()))
+    net = torch.nn.Sequential(layers[0], torch.nn.ReLU(), layers[1])
+    k, idx = name.split(".weight")
+    i, j = (int(v) for v in idx.strip("[]").split(","))
+    grads = []
+    for n in range(len(y.numpy())):
+        net.zero_grad()
+        out = net(torch.tensor(x.numpy()[n:n + 1], dtype=torch.float64))
+        torch.nn.functional.cross_entropy(out, torch.tensor(y.numpy()[n:n + 1])).backward()
+        grads.append(net[int(k)].weight.grad[i, j].item())
+    return np.array(grads), x.numpy()
+
+
+def test_a_weight_of_a_trained_run_is_shown_on_the_example_where_it_matters(capsys, tmp_path, trained_run):
+    """A first-layer weight reading a pixel that is blank in the first test example has ∂l/∂w = 0 there;
+    the default example is the one with the largest |∂l/∂w| (torch, example by example), drawn as an image."""
+    g, x = torch_per_example_grads(trained_run, "0.weight[3,20]")
+    assert (g == 0).any()  # the degenerate case exists in this run
+    best = int(np.argmax(np.abs(g)))
+    j = tmp_path / "w.json"
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--json", str(j))
+    d = json.loads(j.read_text())
+    assert rc == 0 and d["examples"][0]["x"] == x[best].tolist()
+    assert f"test example #{best}" in out
+    lay = d["examples"][0]["layers"][0]
+    assert lay["dl_dw"][3][20] == pytest.approx(g[best], rel=1e-6) and abs(g[best]) > 0
+    # the 8×8 input, pixel 20 = row 2, column 4 marked
+    rows = [line.strip() for line in out.splitlines() if line.strip().startswith("│")]
+    assert len(rows) == 8 and rows[2][1 + 2 * 4:1 + 2 * 4 + 2] == "<>"
+    assert "updates every parameter of the network at once" in out
+    # --example K picks that test example instead, even where the gradient is 0
+    zero = int(np.nonzero(g == 0)[0][0])
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]",
+                         "--example", str(zero), "--json", str(j))
+    d = json.loads(j.read_text())
+    assert rc == 0 and d["examples"][0]["x"] == x[zero].tolist() and d["examples"][0]["layers"][0]["dl_dw"][3][20] == 0
+    # --examples 3: the three largest
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--examples", "3",
+                         "--json", str(j), "--quiet")
+    want = np.argsort(-np.abs(g), kind="stable")[:3]
+    assert [ex["x"] for ex in json.loads(j.read_text())["examples"]] == [x[k].tolist() for k in want]
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--weight", "2.weight[3]"], "'2.weight[3]' gives 1 index but 2.weight has 2 dimensions (shape (10, 12)): "
+                                  "write 2.weight[i,j]"),
+    (["--weight", "2.bias[3,1]"], "'2.bias[3,1]' gives 2 indexes but 2.bias has 1 dimension (shape (10,))"),
+    (["--weight", "2.weight[3,1]", "--example", "100000"], "--example 100000: the run's test split has examples 0"),
+    (["--weight", "2.weight[3,1]", "--example", "x"], "--example 'x': expected test-example numbers"),
+    (["--weight", "2.weight[3,1]", "--example", "1,2", "--examples", "3"], "--examples 3 but --example names 2"),
+])
+def test_bad_weight_or_example_of_a_run_is_one_line(capsys, trained_run, argv, msg):
+    rc, out, err = explain(capsys, "--checkpoint", str(trained_run), *argv)
+    assert rc == 2 and out == "" and err.count("\n") == 1 and msg in err, err
+
+
+def test_one_weight_of_a_trained_run(capsys, tmp_path, trained_run):
+    run = trained_run
     j = tmp_path / "w.json"
     rc, out, _ = explain(capsys, "--checkpoint", str(run), "--weight", "0.weight[3,20]", "--examples", "2",
                          "--json", str(j))
@@ -145,6 +270,7 @@ def test_one_weight_of_a_trained_run(capsys, tmp_path):
     (["--lr", "-1"], "must be positive"),
     (["--lr", "nan"], "must be positive"),
     (["--lr", "inf"], "must be positive"),
+    (["--example", "3"], "--example K picks test examples of a --checkpoint run"),
 ])
 def test_bad_options_exit_2_with_one_line(capsys, argv, msg):
     rc, out, err = explain(capsys, *argv)
@@ -157,6 +283,8 @@ def test_bad_options_exit_2_with_one_line(capsys, argv, msg):
     (["--activation", "softplus"], "invalid choice"),
     (["--lang", "fr"], "invalid choice"),
     (["--weights", "x.json", "--seed", "3"], "not allowed with argument"),
+    (["--preset", "lecture", "--seed", "3"], "not allowed with argument"),
+    (["--preset", "hinton"], "invalid choice"),
 ])
 def test_argparse_rejects_bad_choices_with_exit_2(capsys, argv, msg):
     with pytest.raises(SystemExit) as e:
@@ -170,7 +298,7 @@ def test_one_weight_of_a_trained_mse_run_uses_one_hot_targets(capsys, tmp_path):
     run = tmp_path / "run"
     train({"epochs": 1, "out": str(run), "layers": [64, 12, 10], "loss": "mse"})
     j = tmp_path / "w.json"
-    rc, _, _ = explain(capsys, "--checkpoint", str(run), "--weight", "2.weight[3,5]", "--examples", "2",
+    rc, _, _ = explain(capsys, "--checkpoint", str(run), "--weight", "2.weight[3,5]", "--example", "0,1",
                        "--json", str(j), "--quiet")
     d = json.loads(j.read_text())
     x, y = load_dataset(TrainConfig())[1]  # the run's test split

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import chainrule as cr
-from chainrule.explain.network import lecture_network
+from chainrule.explain.network import seeded_network
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "explain-schema.md"
 
@@ -26,7 +26,7 @@ NETWORK_LAYER = {"name", "activation", "weight", "bias"}
 
 
 def _doc() -> dict:
-    d = cr.explain.backprop(lecture_network([2, 3, 2], "tanh", "mse", 1), [[1.0, 2.0], [0.5, -1.0]],
+    d = cr.explain.backprop(seeded_network([2, 3, 2], "tanh", "mse", 1), [[1.0, 2.0], [0.5, -1.0]],
                             [[1.0, 0.0], [0.0, 1.0]]).to_dict()
     return json.loads(json.dumps(d, allow_nan=False))  # strict JSON: no NaN/inf slip through
 
@@ -67,7 +67,7 @@ def test_every_key_is_documented():
 
 
 def test_focus_document_has_nulls_where_nothing_was_estimated():
-    e = cr.explain.backprop(lecture_network([2, 3, 2], "sigmoid", "mse", 0), [1.0, -1.0], [1.0, 0.0],
+    e = cr.explain.backprop(seeded_network([2, 3, 2], "sigmoid", "mse", 0), [1.0, -1.0], [1.0, 0.0],
                             weight="0.bias[2]")
     d = json.loads(json.dumps(e.to_dict(), allow_nan=False))
     assert d["focus"] == {"layer": 0, "param": "bias", "index": [2], "name": "0.bias[2]"}

@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.explain.i18n import MESSAGES, tr
-from chainrule.explain.network import lecture_network
+from chainrule.explain.network import seeded_network
 from chainrule.explain.notation import cell, num, sub, width
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -18,7 +18,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def wide():
     sizes = [7, 9, 6, 4]
     rng = np.random.default_rng(4)
-    return cr.explain.backprop(lecture_network(sizes, "tanh", "mse", 4), rng.normal(size=(2, 7)),
+    return cr.explain.backprop(seeded_network(sizes, "tanh", "mse", 4), rng.normal(size=(2, 7)),
                                rng.uniform(size=(2, 4)))
 
 
@@ -89,3 +89,39 @@ def test_failed_file_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, 
     monkeypatch.undo()
     assert p.read_text() == "old"
     assert [q.name for q in tmp_path.iterdir()] == ["e.json"]
+
+
+HALF_WIDTH_NEXT_TO_CHINESE = re.compile(r"[\u4e00-\u9fff]\s*[,:;!?]|[,:;!?]\s*[\u4e00-\u9fff]|\([\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("focus", [None, "2.weight[1,3]"])
+def test_chinese_uses_full_width_punctuation(wide, focus):
+    e = wide if focus is None else cr.explain.backprop(wide.derivation.layers, wide.derivation.examples[0].x,
+                                                         wide.derivation.examples[0].target, weight=focus)
+    text = e.text(lang="zh", width=200)
+    bad = [line for line in text.splitlines() if HALF_WIDTH_NEXT_TO_CHINESE.search(line)]
+    assert not bad, bad[:3]
+    assert "；" in text and "：" in text and "，" in text
+
+
+@pytest.mark.parametrize("cols", [40, 47, 53, 61, 72])
+def test_chinese_lines_never_break_inside_a_word(wide, cols):
+    """Every word (神经元, 反向传播, …) occurs as often in narrow text as in text too wide to wrap."""
+    from chainrule.explain.zh import WORDS
+
+    flat, narrow = wide.text(lang="zh", width=400), wide.text(lang="zh", width=cols)
+    for word in WORDS:
+        assert narrow.count(word) == flat.count(word), word
+    assert narrow.count("神经元") > 3
+    starts = [line.lstrip()[:1] for line in narrow.splitlines() if line.strip()]
+    assert not set(starts) & set("，。、；：！？）"), "a line starts with closing punctuation"
+
+
+def test_units_keep_words_and_glue_punctuation():
+    from chainrule.explain.zh import fullwidth, units
+
+    s = "每个神经元都是增益为 σ'(z) 的放大器。"
+    assert "".join(units(s)) == s
+    assert "神经元" in units(s) and "放大器。" in units(s)
+    assert fullwidth("样本 1:  ∂z = 1 (对本层都相同; ∂z/∂b = 1)") == "样本 1：∂z = 1（对本层都相同；∂z/∂b = 1）"
+    assert fullwidth("(l(w+ε) − l(w−ε))/2ε 核对, x: 1") == "(l(w+ε) − l(w−ε))/2ε 核对，x: 1"

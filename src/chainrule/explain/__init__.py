@@ -6,6 +6,7 @@
     print(e.text())            # forward pass, ∂z/∂w, backward pass, chain rule, one step
     e.html(lang="zh")          # a self-contained page with the forward and the reversed network
     e.to_dict()["schema"]      # "chainrule.explain/1" (see schema.py)
+    cr.explain.preset("lecture").explain()   # the slides' own network and numbers (also "mazur")
 
 Every gradient is computed three ways — the lecture's per-neuron formulas,
 chainrule's autograd, central differences — and marked as agreeing or not.
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 from .derivation import ACTIVATIONS, LOSSES, Derivation, Layer
 from .explanation import Explanation, backprop, parse_param_name
+from .presets import PRESETS, Preset
+from .presets import get as preset
 from .schema import SCHEMA
 
-__all__ = ["ACTIVATIONS", "LOSSES", "SCHEMA", "Derivation", "Explanation", "Layer", "backprop", "parse_param_name"]
+__all__ = ["ACTIVATIONS", "LOSSES", "PRESETS", "SCHEMA", "Derivation", "Explanation", "Layer", "Preset", "backprop",
+           "parse_param_name", "preset"]

@@ -1,10 +1,12 @@
 """``chainrule explain``: the backpropagation derivation for a network, in the terminal, HTML and JSON.
 
-With no options it reproduces the lecture's setting: 2 inputs, two hidden layers
-of 2 sigmoid neurons, 2 sigmoid outputs, MSE, x = (1, −1), t = (1, 0), weights
-drawn from a fixed seed and rounded to 2 decimals so the arithmetic can be
-redone by hand.  ``--checkpoint RUN --weight 2.weight[3,5]`` follows one weight
-of a trained network (``chainrule train``) along its paths to the loss.
+With no options it is the lecture's own example (``--preset lecture``): the 2-2-2-2
+sigmoid network of the slides, x = (1, −1), whose activations 0.98, 0.12 → 0.86,
+0.11 → 0.62, 0.83 the output compares with the slides'.  ``--seed N`` (or any of
+``--layers``/``--activation``/``--loss``) draws weights from a seed instead, rounded
+to 2 decimals so the arithmetic can be redone by hand.  ``--checkpoint RUN --weight
+2.weight[3,5]`` follows one weight of a trained network (``chainrule train``) along
+its paths to the loss.
 Exit status: 0 when every gradient agrees three ways, 1 when one does not, 2 for bad options.
 """
 from __future__ import annotations
@@ -15,14 +17,21 @@ import os
 import sys
 
 DEFAULT_LAYERS = "2,2,2,2"
+DEFAULT_PRESET = "lecture"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from .presets import PRESETS
+
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    presets = "".join(f"  {name:<8} {p.summary}\n" for name, p in PRESETS.items())
     parser.epilog = (
+        f"presets (--preset NAME, default {DEFAULT_PRESET}):\n{presets}\n"
         "examples:\n"
         "  chainrule explain                               the lecture's 2-2-2-2 sigmoid network, MSE\n"
         "  chainrule explain --lang zh                     the same in Chinese\n"
+        "  chainrule explain --preset mazur                Matt Mazur's published example\n"
+        "  chainrule explain --seed 3                      the same sizes with seeded random weights\n"
         "  chainrule explain --activation relu --loss cross_entropy --examples 3 --html page.html\n"
         "  chainrule explain --weights net.json --input '1,-1' --target '0,1'\n"
         "  chainrule explain --checkpoint runs/RUN --weight 2.weight[3,5]\n\n"
@@ -30,20 +39,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(weight is (out, in) like PyTorch's Linear) or a .safetensors state dict with keys 0.weight, 0.bias, ...")
     net = parser.add_argument_group("network")
     net.add_argument("--layers", metavar="SIZES", help=f"layer sizes from input to output (default {DEFAULT_LAYERS})")
-    net.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="sigmoid",
+    net.add_argument("--activation", choices=("sigmoid", "tanh", "relu"),
                      help="σ of the hidden layers (and of the outputs with MSE); default sigmoid")
-    net.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse", help="default mse")
+    net.add_argument("--loss", choices=("mse", "cross_entropy"), help="default mse")
     src = net.add_mutually_exclusive_group()
+    src.add_argument("--preset", choices=tuple(PRESETS), help=f"a published network (default {DEFAULT_PRESET}; "
+                     "listed below)")
     src.add_argument("--weights", metavar="FILE", help="weights from a JSON or safetensors file (format below)")
-    src.add_argument("--seed", type=int, default=0, help="seed of the generated weights and examples (default 0)")
+    src.add_argument("--seed", type=int, help="random weights and examples from this seed (rounded to 2 decimals)")
     src.add_argument("--checkpoint", metavar="RUN", help="a run folder (or model file) written by `chainrule train`")
     net.add_argument("--weight", metavar="NAME", help="explain one parameter along its paths, e.g. 2.weight[3,5]")
     data = parser.add_argument_group("examples")
     data.add_argument("--input", metavar="X", help="inputs, comma-separated; several examples separated by ';'")
     data.add_argument("--target", metavar="T",
                       help="targets likewise; with cross_entropy one class index per example, e.g. '1;0'")
-    data.add_argument("--examples", type=int, metavar="N", help="how many examples (default 1, or as many as --input)")
-    data.add_argument("--lr", type=float, default=0.5,
+    data.add_argument("--examples", type=int, metavar="N", help="how many examples (default 1, or as many as --input; "
+                      "with --checkpoint the N test examples with the largest |∂l/∂w|)")
+    data.add_argument("--example", metavar="K", help="with --checkpoint: which test examples (0-based, e.g. 7 or 3,7)")
+    data.add_argument("--lr", type=float,
                       help="learning rate η of the gradient-descent step on L = Σₙ lⁿ (default 0.5)")
     out = parser.add_argument_group("output")
     out.add_argument("--lang", choices=("en", "zh"), default="en", help="language of every label (en, zh)")
@@ -80,8 +93,8 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _examples(args, n_in: int, n_out: int):
-    """(X, targets) from --input/--target/--examples, or generated from --seed."""
+def _examples(args, n_in: int, n_out: int, preset=None):
+    """(X, targets) from --input/--target/--examples, or the preset's example, or generated from --seed."""
     import numpy as np
 
     from ..cli import UsageError
@@ -96,6 +109,8 @@ def _examples(args, n_in: int, n_out: int):
     rng = np.random.default_rng(args.seed + 1)
     if X is None:
         X = np.array([[1.0, -1.0]]) if (n == 1 and n_in == 2) else np.round(rng.uniform(-2, 2, (n, n_in)), 2)
+        if preset is not None:
+            X[0] = preset.x
     ce = args.loss == "cross_entropy"
     if args.target:
         T = _rows(args.target, "target")
@@ -111,15 +126,49 @@ def _examples(args, n_in: int, n_out: int):
             raise UsageError(f"--target has {T.shape[1]} values per example but the network has {n_out} outputs")
         return X, T
     cls = np.array([0]) if n == 1 else rng.integers(0, n_out, n)
-    return X, (cls if ce else np.eye(n_out)[cls])
+    T = cls if ce else np.eye(n_out)[cls]
+    if preset is not None:
+        T[0] = preset.target
+    return X, T
+
+
+def _network_defaults(args):
+    """The preset to explain (or None), with the options that depend on it filled in.
+
+    No network option at all means ``--preset lecture``; --layers, --activation or --loss alone
+    mean seeded random weights (seed 0), since a preset fixes all three."""
+    from ..cli import UsageError
+    from .presets import get
+
+    own = [f"--{k}" for k in ("layers", "activation", "loss") if getattr(args, k)]
+    preset = None
+    if not (args.weights or args.checkpoint or args.seed is not None) and (args.preset or not own):
+        preset = get(args.preset or DEFAULT_PRESET)
+        if own:
+            raise UsageError(f"--preset {preset.name} is a fixed sigmoid network with an MSE loss; for {own[0]} "
+                             "use --seed N (random weights) instead")
+    args.activation = args.activation or "sigmoid"
+    args.loss = args.loss or "mse"
+    args.seed = 0 if args.seed is None else args.seed
+    if args.lr is None:
+        args.lr = preset.lr if preset else 0.5
+    return preset
+
+
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 
 
 def _checkpoint(args):
-    """(model, X, targets, loss) from a run folder: the first test examples of its dataset."""
+    """(layers, X, targets, loss, example ids, image shape) from a run folder: the test examples where the
+    chosen weight's gradient is largest (a trained net's gradient is often exactly 0: a dead ReLU, a blank
+    pixel), or those named by --example."""
     import numpy as np
 
     from ..cli import UsageError
     from ..errors import DataError
+    from .derivation import per_example_grads
+    from .explanation import _targets, parse_param_name
+    from .network import from_model
 
     try:
         from ..evaluate import load_run
@@ -131,21 +180,47 @@ def _checkpoint(args):
     if args.input or args.target:
         raise UsageError("--checkpoint explains the run's own test examples; leave out --input and --target")
     x, y = splits[1]
-    n = args.examples if args.examples is not None else 1
-    X = x.numpy()[:n].astype(np.float64)
-    labels = y.numpy()[:n]  # int64 class indices
-    targets = labels if cfg.loss == "cross_entropy" else np.eye(model[-1].weight.shape[0])[labels]
-    return model, X, targets, cfg.loss
+    x_all, labels = x.numpy().astype(np.float64), y.numpy()  # labels: int64 class indices
+    layers = from_model(model, cfg.loss)
+    n_out = layers[-1].weight.shape[0]
+    T_all = labels if cfg.loss == "cross_entropy" else np.eye(n_out)[labels]
+    if args.example is not None:
+        ids = _ids(args.example, len(labels))
+        if args.examples is not None and args.examples != len(ids):
+            raise UsageError(f"--examples {args.examples} but --example names {len(ids)}")
+    else:
+        focus = parse_param_name(args.weight, layers)
+        g = per_example_grads(layers, x_all, _targets(T_all, cfg.loss, len(labels), n_out)[0], cfg.loss, focus)
+        ids = [int(i) for i in np.argsort(-np.abs(g), kind="stable")[:args.examples or 1]]
+    targets = T_all[ids]
+    shape = IMAGE_SHAPES.get(cfg.dataset)
+    return layers, x_all[ids], targets, cfg.loss, ids, shape if shape and np.prod(shape) == x_all.shape[1] else None
+
+
+def _ids(text: str, n: int) -> list[int]:
+    from ..cli import UsageError
+
+    try:
+        ids = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--example {text!r}: expected test-example numbers like 7 or 3,7") from None
+    bad = [i for i in ids if not 0 <= i < n]
+    if bad:
+        raise UsageError(f"--example {bad[0]}: the run's test split has examples 0 to {n - 1}")
+    return ids
 
 
 def run(args: argparse.Namespace) -> int:
     from ..cli import UsageError
     from ..errors import ChainruleError
     from . import backprop
-    from .network import lecture_network, load_weights
+    from .network import load_weights, seeded_network
 
+    preset = _network_defaults(args)
     if args.width < 40:
         raise UsageError(f"--width {args.width}: at least 40 columns")
+    if args.example is not None and not args.checkpoint:
+        raise UsageError("--example K picks test examples of a --checkpoint run; give other inputs with --input")
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples {args.examples}: need at least 1")
     if not 0 < args.lr < math.inf:  # NaN fails both comparisons
@@ -155,20 +230,26 @@ def run(args: argparse.Namespace) -> int:
             if not args.weight:
                 raise UsageError("--checkpoint needs --weight NAME (e.g. 2.weight[3,5]): a trained network's full "
                                  "tables would be unreadable")
-            model, X, targets, loss = _checkpoint(args)
+            model, X, targets, loss, ids, shape = _checkpoint(args)
         else:
             loss = args.loss
             if args.weights:
                 if args.layers:
                     raise UsageError("--layers and --weights together: the weights file fixes the sizes")
                 model = load_weights(args.weights, args.activation, loss)
+            elif preset is not None:
+                model = preset.layers()
             else:
-                model = lecture_network(_sizes(args.layers or DEFAULT_LAYERS), args.activation, loss, args.seed)
+                model = seeded_network(_sizes(args.layers or DEFAULT_LAYERS), args.activation, loss, args.seed)
             n_in, n_out = model[0].weight.shape[1], model[-1].weight.shape[0]
             if loss == "cross_entropy" and n_out < 2:
                 raise UsageError("--loss cross_entropy needs at least 2 outputs")
-            X, targets = _examples(args, n_in, n_out)
-        e = backprop(model, X, targets, loss=loss, lr=args.lr, weight=args.weight)
+            X, targets = _examples(args, n_in, n_out, preset)
+            if preset is not None and tuple(X[0]) != tuple(preset.x):
+                preset = None  # another input: the source's numbers no longer apply
+        e = backprop(model, X, targets, loss=loss, lr=args.lr, weight=args.weight, published=preset)
+        if args.checkpoint:
+            e.derivation.example_ids, e.derivation.image_shape = ids, shape
     except UsageError:
         raise
     except (ChainruleError, ValueError) as err:

@@ -10,6 +10,7 @@ Blocks are tuples whose first item names the kind:
     ("table", header, rows, groups[, optional])  groups: row counts between rules (one per layer);
                                        optional: columns a narrow terminal may leave out
     ("verdict", s, ok)
+    ("image", pixels (H, W), marked (row, col) or None)   an input image (--checkpoint on image data)
 """
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ from .i18n import act_name, tr
 from .notation import a_sym, b_sym, cell, num, pad, param_sym, paren, sub, sup, w_sym, width, z_sym
 
 TOP = 8  # terms and neurons shown per sum or layer when one weight of a large network is explained
+
+
+class Tip(str):
+    """A table cell's text that also knows where its number came from (the page shows it on hover)."""
+
+    def __new__(cls, text: str, tip: str):
+        self = super().__new__(cls, text)
+        self.tip = tip
+        return self
 
 
 def vec(v) -> str:
@@ -95,7 +105,17 @@ def _example_line(d: Derivation, n: int, lang: str, with_input: bool = True) -> 
     else:
         t = f"{tr('target', lang)} t = {vec(ex.target) if len(ex.target) <= 10 else '…'}"
     x = f"   {tr('input', lang)} x = {vec(ex.x)}" if with_input and len(ex.x) <= 10 else ""
-    return ("example", f"{tr('example', lang, n=n + 1)}{x}   {t}")
+    which = f" ({tr('test_example', lang, k=d.example_ids[n])})" if d.example_ids is not None else ""
+    return ("example", f"{tr('example', lang, n=n + 1)}{which}{x}   {t}")
+
+
+def _image(d: Derivation, n: int) -> list:
+    """The input drawn as an image, with the pixel the explained weight reads marked (a first-layer weight)."""
+    if d.image_shape is None:
+        return []
+    ell, kind, idx = d.focus if d.focus is not None else (None, None, None)
+    mark = divmod(idx[1], d.image_shape[1]) if ell == 0 and kind == "weight" else None
+    return [("image", np.asarray(d.examples[n].x).reshape(d.image_shape), mark)]
 
 
 # ----------------------------------------------------------------- the full network
@@ -107,15 +127,41 @@ def forward(d: Derivation, n: int, lang: str) -> list:
     for ell, (ly, t) in enumerate(zip(d.layers, ex.layers)):
         kind = tr("output_layer" if ell == last else "hidden", lang)
         blocks.append(("h3", f"{tr('layer', lang, l=ell + 1)} · {kind} · σ = {act_name(ly.activation, lang)}"))
-        pairs = []
-        for i in range(len(t.z)):
-            terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in range(len(t.inputs))]
-            left = [f"{z_sym(ell + 1, i + 1)} = "] + _joined(terms) + [f" + {paren(ly.bias[i])}", f" = {num(t.z[i])}"]
-            pairs.append((left, f"{a_sym(ell + 1, i + 1)} = σ({z_sym(ell + 1, i + 1)}) = {num(t.a[i])}"))
-        blocks.append(("pairs", pairs))
+        blocks.append(("pairs", [neuron_pair(d, ex, ell, i) for i in range(len(t.z))]))
     y_name = "y = softmax(a)" if d.loss == "cross_entropy" else "y"
     blocks.append(("line", f"{tr('prediction', lang)} {y_name} = {vec(ex.y)}", None))
     blocks.append(("expr", f"{tr('loss_is', lang)} l = ", _loss_terms(d, ex), f" = {num(ex.loss)}"))
+    return blocks
+
+
+def neuron_pair(d: Derivation, ex, ell: int, i: int) -> tuple[list[str], str]:
+    """One neuron's forward pass: (the parts of z = Σ w·a + b = v, "a = σ(z) = …")."""
+    ly, t = d.layers[ell], ex.layers[ell]
+    terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in range(len(t.inputs))]
+    left = [f"{z_sym(ell + 1, i + 1)} = "] + _joined(terms) + [f" + {paren(ly.bias[i])}", f" = {num(t.z[i])}"]
+    return left, f"{a_sym(ell + 1, i + 1)} = σ({z_sym(ell + 1, i + 1)}) = {num(t.a[i])}"
+
+
+def published(d: Derivation, lang: str) -> list:
+    """The source's printed activations beside chainrule's, and whether they round to the same."""
+    from .i18n import LANGS
+    from .presets import decimals, matches
+
+    p, ex = d.published, d.examples[0]
+    k = LANGS.index(lang)
+    ours = [t.a for t in ex.layers]
+    if [len(a) for a in p.published] != [len(a) for a in ours]:
+        return []
+    ok = all(matches(v, s) for a, ps in zip(ours, p.published) for v, s in zip(a, ps))
+    theirs = " → ".join(", ".join(ps) for ps in p.published)
+    mine = " → ".join(", ".join(num(v) for v in a) for a in ours)
+    places = sorted({decimals(s) for ps in p.published for s in ps})
+    places = str(places[0]) if len(places) == 1 else f"{places[0]}–{places[-1]}"
+    blocks = [("line", tr("published", lang, source=p.source[k], a=theirs), "key"),
+              ("line", tr("published_ours", lang, a=mine), None),
+              ("line", f"{_mark(ok)} " + tr("published_same" if ok else "published_differ", lang, n=places), None)]
+    if p.note[k]:
+        blocks.append(("para", p.note[k], "dim"))
     return blocks
 
 
@@ -219,8 +265,13 @@ def chain_table(d: Derivation, n: int, lang: str, count: Counter) -> list:
         g, ga, gn = _three(t, kind, idx)
         ok = count.check(g, ga, gn, d)
         dz = t.inputs[idx[1]] if kind == "weight" else 1.0
-        rows.append([param_sym(ell, kind, idx), cell(dz), cell(t.dl_dz[idx[0]]), cell(g), cell(ga), cell(gn),
-                     _mark(ok)])
+        zs = z_sym(ell + 1, idx[0] + 1)
+        src = a_sym(ell, idx[1] + 1) if kind == "weight" else "1"
+        sym = param_sym(ell, kind, idx)
+        rows.append([sym, Tip(cell(dz), f"∂{zs}/∂{sym} = {src} = {num(dz)} ({tr('tip_forward', lang)})"),
+                     Tip(cell(t.dl_dz[idx[0]]), f"∂l/∂{zs} = {num(t.dl_dz[idx[0]])} ({tr('tip_backward', lang)})"),
+                     Tip(cell(g), f"∂{zs}/∂w · ∂l/∂{zs} = {num(dz)} × {paren(t.dl_dz[idx[0]])} = {num(g)}"),
+                     Tip(cell(ga), tr("tip_autograd", lang)), Tip(cell(gn), tr("tip_numeric", lang)), _mark(ok)])
     blocks.append(("table", header_, rows, _groups(d)))
     return blocks
 
@@ -266,7 +317,8 @@ def step(d: Derivation, lang: str, only=None) -> list:
         old = (d.layers[ell].weight if kind == "weight" else d.layers[ell].bias)[idx]
         g = (tot.dl_dw if kind == "weight" else tot.dl_db)[ell][idx]
         new = (s.weight if kind == "weight" else s.bias)[ell][idx]
-        rows.append([param_sym(ell, kind, idx), cell(old), cell(g), cell(new)])
+        rows.append([param_sym(ell, kind, idx), cell(old), cell(g),
+                     Tip(cell(new), f"{num(old)} − {num(s.lr)} × {paren(g)} = {num(new)}")])
     change = (s.loss_after - s.loss_before) / s.loss_before * 100 if s.loss_before else 0.0
     pct = f"{change:+.2f}%".replace("-", "−")
     before, after = tr("loss_before", lang) + ":", tr("loss_after", lang) + ":"
@@ -287,8 +339,25 @@ def verdict(d: Derivation, lang: str, count: Counter) -> list:
     return [msg, ("para", tr("tolerance", lang, atol=f"{d.atol:g}", rtol=f"{d.rtol:g}"), "dim")]
 
 
+def _localise(v, lang: str):
+    """Every string of the blocks with Chinese punctuation where the text is Chinese."""
+    from .zh import fullwidth
+
+    if lang != "zh":
+        return v
+    if isinstance(v, str):
+        return fullwidth(v)
+    if isinstance(v, (list, tuple)):
+        return type(v)(_localise(x, lang) for x in v)
+    return v
+
+
 def build(d: Derivation, lang: str = "en") -> list:
     """All blocks of the explanation, in order."""
+    return _localise(_build(d, lang), lang)
+
+
+def _build(d: Derivation, lang: str) -> list:
     if d.focus is not None:
         return build_focus(d, lang)
     multi = len(d.examples) > 1
@@ -297,6 +366,8 @@ def build(d: Derivation, lang: str = "en") -> list:
     blocks += [("section", 1, tr("s_forward", lang)), ("para", tr("forward_rule", lang), "dim")]
     for n in range(len(d.examples)):
         blocks += forward(d, n, lang)
+        if n == 0 and d.published is not None:
+            blocks += published(d, lang)
     blocks += [("section", 2, tr("s_dzdw", lang))] + dzdw(d, lang)
     blocks += [("section", 3, tr("s_backward", lang)), ("para", tr("backward_rule", lang), "dim")]
     for n in range(len(d.examples)):
@@ -328,7 +399,7 @@ def _focus_forward(d: Derivation, n: int, lang: str) -> list:
     more = len(terms) - len(shown)
     tail = (f" + [{tr('more', lang, n=more)}]" if more > 0 else "") + f" + {paren(ly.bias[i])} = {num(t.z[i])}"
     y = vec(ex.y) if len(ex.y) <= 10 else f"({len(ex.y)} …)"
-    return [_example_line(d, n, lang, with_input=False),
+    return [_example_line(d, n, lang, with_input=False), *_image(d, n),
             ("line", f"{zs} = Σⱼ w{sup(L)}{sub(i + 1)}ⱼ·{feed}ⱼ + {b_sym(L, i + 1)}   "
                      f"({tr('terms_of', lang, n=len(terms))})", None),
             ("expr", "   = ", _joined([f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in shown]), tail),
@@ -406,5 +477,6 @@ def build_focus(d: Derivation, lang: str = "en") -> list:
                    ("table", [tr(k, lang) for k in ("col_param", "col_sum", "col_autograd", "col_numeric", "col_ok",
                                                     "col_mean")],
                     [[sym, cell(g), cell(ga), cell(gn), _mark(ok), cell(g / len(d.examples))]], None)]
-    blocks += [("section", 6 if len(d.examples) > 1 else 5, tr("s_step", lang))] + step(d, lang, only=d.focus)
+    blocks += [("section", 6 if len(d.examples) > 1 else 5, tr("s_step", lang)), ("para", tr("step_all", lang), "dim")]
+    blocks += step(d, lang, only=d.focus)
     return blocks + verdict(d, lang, count)

@@ -135,6 +135,9 @@ class Derivation:
     atol: float = ATOL
     rtol: float = RTOL
     notes: list[str] = field(default_factory=list)
+    published: object = None  # a presets.Preset whose printed activations the forward pass is compared with
+    example_ids: list | None = None  # which test examples of a run these are (--checkpoint)
+    image_shape: tuple | None = None  # (H, W) when the inputs are images, drawn beside the explanation
 
 
 # --------------------------------------------------------------- the loss
@@ -228,6 +231,20 @@ def autograd_grads(layers: list[Layer], X: np.ndarray, T: np.ndarray, loss: str,
     n = len(layers)
     dW, db = grads[0:2 * n:2], grads[1:2 * n:2]
     return dW, db, (grads[2 * n:] if want_z else None)
+
+
+def per_example_grads(layers: list[Layer], X: np.ndarray, T: np.ndarray, loss: str, focus) -> np.ndarray:
+    """∂lⁿ/∂θ of one parameter for every example at once: ∂lⁿ/∂wᵢⱼ = aⱼⁿ·∂lⁿ/∂zᵢⁿ, with ∂lⁿ/∂zⁿ from one
+    batched backward pass (examples do not mix in L = Σₙ lⁿ, so row n of ∂L/∂z is example n's)."""
+    ell, kind, idx = focus
+    _, _, dZ = autograd_grads(layers, X, T, loss, want_z=True)
+    dz = dZ[ell][:, idx[0]]
+    if kind == "bias":
+        return dz
+    h = np.asarray(X, dtype=np.float64)
+    for layer in layers[:ell]:
+        h = _np_act(layer.activation, h @ layer.weight.T + layer.bias)
+    return h[:, idx[1]] * dz
 
 
 # --------------------------------------------------------------- numeric (central differences)

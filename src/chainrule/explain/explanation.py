@@ -74,7 +74,12 @@ def parse_param_name(name: str, layers: list[Layer]) -> tuple[int, str, tuple]:
         raise ValueError(f"explain: no Linear layer {prefix!r} in the network (its layers: {', '.join(names)})")
     ell = names.index(prefix)
     shape = layers[ell].weight.shape if kind == "weight" else layers[ell].bias.shape
-    if len(idx) != len(shape) or any(not 0 <= i < s for i, s in zip(idx, shape)):
+    if len(idx) != len(shape):
+        want = "[i,j]" if len(shape) == 2 else "[i]"
+        raise ValueError(f"explain: {name.strip()!r} gives {len(idx)} index{'es' if len(idx) > 1 else ''} but "
+                         f"{prefix}.{kind} has {len(shape)} dimension{'s' if len(shape) > 1 else ''} "
+                         f"(shape {tuple(shape)}): write {prefix}.{kind}{want}")
+    if any(not 0 <= i < s for i, s in zip(idx, shape)):
         raise ValueError(f"explain: index {list(idx)} is outside {prefix}.{kind} of shape {tuple(shape)}")
     return ell, kind, idx
 
@@ -97,10 +102,12 @@ def _targets(y, loss: str, n: int, k: int):
     return arr, classes
 
 
-def backprop(model, x, y, loss: str = "mse", lr: float = 0.5, weight: str | None = None) -> Explanation:
+def backprop(model, x, y, loss: str = "mse", lr: float = 0.5, weight: str | None = None,
+             published=None) -> Explanation:
     """Explain backpropagation for ``model`` (a Sequential of Linear and activation modules, or
     a list of ``Layer``) on inputs ``x`` (in,) or (N, in) with targets ``y`` ((K,), (N, K), or class
-    indices for cross-entropy).  ``weight="2.weight[3,5]"`` explains one weight along its paths."""
+    indices for cross-entropy).  ``weight="2.weight[3,5]"`` explains one weight along its paths;
+    ``published`` (a ``presets.Preset``) adds the check against the numbers its source prints."""
     if loss in ("ce", "cross-entropy"):
         loss = "cross_entropy"
     if loss not in LOSSES:
@@ -119,4 +126,6 @@ def backprop(model, x, y, loss: str = "mse", lr: float = 0.5, weight: str | None
         if not np.isfinite(arr).all():
             raise ValueError(f"explain: the {what} holds NaN or inf; the derivation needs finite numbers")
     focus = None if weight is None else parse_param_name(weight, layers)
-    return Explanation(derive(layers, X, T, loss, float(lr), classes, focus))
+    d = derive(layers, X, T, loss, float(lr), classes, focus)
+    d.published = published
+    return Explanation(d)

@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "output": ("output", "输出"),
     "prediction": ("prediction", "预测"),
     "loss_is": ("loss", "损失"),
+    "published": ("published in {source}: a = {a}", "{source}中给出：a = {a}"),
+    "published_ours": ("chainrule computes a = {a}", "chainrule 算出的 a = {a}"),
+    "published_same": ("the same to the {n} decimals printed", "保留 {n} 位小数后相同"),
+    "published_differ": ("NOT the same to the decimals printed", "按给出的小数位数不相同"),
     # section 2
     "s_dzdw": ("The forward-pass part: ∂z/∂w", "前向部分：∂z/∂w"),
     "dzdw_rule": ("∂z/∂w is the value that fed the weight: the input xⱼ in layer 1, the previous "
@@ -104,6 +108,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "权重 {name} = {sym}：从 {src} 到第 {l} 层的第 {i} 个神经元"),
     "focus_bias": ("bias {name} = {sym}: of neuron {i} of layer {l}",
                    "偏置 {name} = {sym}：第 {l} 层第 {i} 个神经元的偏置"),
+    "test_example": ("test example #{k}", "测试样本 #{k}"),
+    "step_all": ("The step θ¹ = θ⁰ − η·∇L(θ⁰) updates every parameter of the network at once, not only this one: "
+                 "the loss change shown is the whole step's.",
+                 "这一步 θ¹ = θ⁰ − η·∇L(θ⁰) 同时更新网络的所有参数，而不只是这一个："
+                 "下面的损失变化是整步更新的结果。"),
     "terms_of": ("sum of {n} terms; the largest:", "{n} 项之和；最大的几项："),
     "more": ("… and {n} more", "……还有 {n} 项"),
     "more_neurons": ("… and {n} more neurons", "……还有 {n} 个神经元"),
@@ -120,6 +129,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agrees": ("agrees", "一致"),
     "disagrees": ("disagrees", "不一致"),
     "from_loss": ("from the loss", "来自损失"),
+    "amp_tip": ("the slope of σ at {z} = {v}, fixed by the forward pass", "σ 在 {z} = {v} 处的斜率，由前向传播决定"),
+    "s_forward_short": ("Forward", "前向"),
+    "s_backward_short": ("Backward", "反向"),
+    "neuron": ("neuron {i}", "神经元 {i}"),
+    "walk": ("Step through it", "逐步演示"),
+    "walk_help": ("One step per neuron: the forward pass, then the backward pass. Buttons or the ← → keys "
+                  "step; each step lights up the neurons and edges it uses. Hover any number in the drawings "
+                  "or tables to see where it came from.",
+                  "每个神经元一步：先前向传播，再反向传播。用按钮或 ← → 键逐步播放；每一步都会高亮它用到的"
+                  "神经元和边。鼠标停在图或表中的任何数上，可看到它的来源。"),
+    "prev": ("◀ back", "◀ 上一步"),
+    "next": ("next ▶", "下一步 ▶"),
+    "font_hint": ("If the Chinese characters show as boxes, no Chinese font is installed: on Debian/Ubuntu "
+                  "sudo apt install fonts-noto-cjk, on Fedora sudo dnf install google-noto-sans-cjk-fonts, on Arch "
+                  "sudo pacman -S noto-fonts-cjk (Windows and macOS include one).",
+                  "如果这里的汉字显示为方框，说明系统没有中文字体。请安装一个：Debian/Ubuntu 上 sudo apt install "
+                  "fonts-noto-cjk，Fedora 上 sudo dnf install google-noto-sans-cjk-fonts，Arch 上 sudo pacman -S "
+                  "noto-fonts-cjk（Windows 和 macOS 自带中文字体）。"),
+    "tip_forward": ("from the forward pass", "来自前向传播"),
+    "tip_backward": ("from the backward pass, section 3", "来自反向传播，第 3 节"),
+    "tip_autograd": ("chainrule's autograd: cr.grad(l, w)", "chainrule 的自动微分：cr.grad(l, w)"),
+    "tip_numeric": ("central difference (l(w+ε) − l(w−ε))/2ε, ε = 1e-6", "中心差分 (l(w+ε) − l(w−ε))/2ε，ε = 1e-6"),
     "legend_amp": ("× σ'(z)", "× σ'(z) 放大"),
     "legend_edge": ("× w, then Σ", "× w，再求和"),
 }

@@ -111,7 +111,7 @@ def check_chain(layers: list[Layer]) -> None:
             )
 
 
-def lecture_network(sizes: list[int], activation: str, loss: str, seed: int) -> list[Layer]:
+def seeded_network(sizes: list[int], activation: str, loss: str, seed: int) -> list[Layer]:
     """Weights drawn uniformly from [−1, 1] with ``seed`` and rounded to 2 decimals, so a reader can
     redo the arithmetic by hand; biases likewise."""
     rng = np.random.default_rng(seed)

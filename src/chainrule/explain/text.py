@@ -41,20 +41,25 @@ class _Lines:
 
 
 def wrap(s: str, w: int) -> list[str]:
-    """Greedy wrap by display width; breaks at spaces, or anywhere in CJK text."""
+    """Greedy wrap by display width, between words: at spaces, and in Chinese between words but never
+    inside one nor before closing punctuation (``zh.units``); a piece wider than a line is cut."""
+    from .zh import units
+
     lines, cur = [], ""
-    for ch in s:
-        cur += ch
-        if cols(cur) > w:
-            cut = cur.rfind(" ")
-            if cut > 0 and cols(cur[:cut]) > w // 2:
-                lines.append(cur[:cut])
-                cur = cur[cut + 1:]
-            else:
-                lines.append(cur[:-1])
-                cur = ch
+    for u in units(s):
+        if cur.strip() and cols((cur + u).rstrip()) > w:
+            lines.append(cur.rstrip())
+            cur = u.lstrip() if cur.endswith(" ") or u.startswith(" ") else u
+        else:
+            cur += u
+        while cols(cur.rstrip()) > w:  # one piece longer than the line
+            k = len(cur)
+            while k > 1 and cols(cur[:k]) > w:
+                k -= 1
+            lines.append(cur[:k])
+            cur = cur[k:]
     if cur.strip():
-        lines.append(cur)
+        lines.append(cur.rstrip())
     return lines
 
 
@@ -140,10 +145,27 @@ def render(d: Derivation, lang: str = "en", color: bool = False, width: int = 80
         elif kind == "table":
             out.add()
             _table(out, *b[1:])
+        elif kind == "image":
+            for line in shade(b[1], b[2]):
+                out.add(" " * (IND + 2) + line)
         elif kind == "verdict":
             out.add()
             out.wrapped(b[1], 0, "ok" if b[2] else "bad")
     return _paint(out.lines, color)
+
+
+SHADES = " ░▒▓█"
+
+
+def shade(img: np.ndarray, mark=None) -> list[str]:
+    """An image as text, two characters per pixel (darker = larger); the marked pixel is drawn as <>."""
+    lo, hi = float(img.min()), float(img.max())
+    levels = np.zeros(img.shape, int) if hi == lo else np.rint((img - lo) / (hi - lo) * (len(SHADES) - 1)).astype(int)
+    rows = []
+    for r, row in enumerate(levels):
+        rows.append("".join("<>" if mark == (r, c) else SHADES[v] * 2 for c, v in enumerate(row)).rstrip())
+    return ["┌" + "─" * 2 * img.shape[1] + "┐"] + [f"│{pad(r, 2 * img.shape[1])}│" for r in rows] + \
+        ["└" + "─" * 2 * img.shape[1] + "┘"]
 
 
 def _paint(lines, color: bool) -> str:
