@@ -49,6 +49,8 @@ from .function import Function, FunctionCtx
 from .ops import (
     abs,
     add,
+    amax,
+    amin,
     argmax,
     argmin,
     broadcast_to,
@@ -95,7 +97,7 @@ from .ops import (
     where,
 )
 from .random import manual_seed
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
 
@@ -126,7 +128,7 @@ def __getattr__(name: str):
 __all__ = [
     "AnomalyError",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
-    "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "arange", "argmax",
+    "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax",
     "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",
     "detect_anomaly", "div", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "gelu", "grad", "gradcheck", "int32",
@@ -137,3 +139,11 @@ __all__ = [
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 _export_ops()
+
+# PyTorch's dtype aliases (after everything above: they shadow Python's names in this module only)
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+__all__ += ["Size", "double", "float", "half", "int", "long"]

@@ -129,7 +129,7 @@ class Node:
         self.freed = False
 
     def name(self) -> str:
-        return self.op.name.title().replace("_", "") + "Backward"
+        return self.op.name.title().replace("_", "") + "Backward0"  # PyTorch's spelling
 
     @property
     def next_functions(self) -> tuple:
@@ -227,8 +227,13 @@ def _first_order(node: Node, g, retain_graph: bool):
     """The rule on raw arrays (the op's fast version where it has one), then its saved values freed."""
     if node.freed or node.clock != _clock:
         _check(node)
-    g_in = node.op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
-    if not retain_graph and node.op.saves_any:
+    op = node.op
+    if op.warns:
+        with _xp.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN there: detect_anomaly's job
+            g_in = op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
+    else:
+        g_in = op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
+    if not retain_graph and op.saves_any:
         node.xd = node.xt = node.y = None
         node.freed = True
     return g_in
@@ -240,7 +245,11 @@ def _differentiable(node: Node, g, retain_graph: bool):
     if node.freed or node.clock != _clock:
         _check(node)
     y = node.y if op.residual else _Tensor._make(node.y, node) if op.saves_y else None
-    g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
+    if op.warns:
+        with _xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
+    else:
+        g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
     if not retain_graph and op.saves_any:
         node.xd = node.xt = node.y = None
         node.freed = True
@@ -285,6 +294,15 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool, crea
             pending[n.seq] = [n, g]
             heap.append(-n.seq)
     heapq.heapify(heap)
+    _walk(heap, pending, leaves, step, reduce, retain_graph, sink)
+    for leaf, g in leaves.items():
+        if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
+            g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
+        sink.leaf(leaf, g)
+
+
+def _walk(heap: list, pending: dict, leaves: dict, step, reduce, retain_graph: bool, sink) -> None:
+    """The loop: the newest pending node runs its rule; each input's gradient goes to its parent."""
     pop, push = heapq.heappop, heapq.heappush
     while heap:
         node, g = pending.pop(-pop(heap))
@@ -306,10 +324,6 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool, crea
                 leaves[p] = leaves[p] + gi
             else:
                 leaves[p] = gi
-    for leaf, g in leaves.items():
-        if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
-            g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
-        sink.leaf(leaf, g)
 
 
 def _before(node: Node, g, sink):
@@ -341,15 +355,19 @@ class AccumulateSink:
             self._add(leaf, g, copy=False)
 
     def _add(self, t, g, copy: bool) -> None:
+        if g.dtype != t.data.dtype:  # the engine casts a gradient to its tensor's dtype, as PyTorch's does
+            g = g.to(t.data.dtype) if self.create_graph else g.astype(t.data.dtype)
+            copy = False
+        old = t._grad
         if self.create_graph:
-            t.grad = g if t.grad is None else t.grad + g
-        elif t.grad is not None:
-            t.grad.data = t.grad.data + g
+            t._grad = g if old is None else old + g
+        elif old is not None:
+            old.data = old.data + g
         else:
             if copy or id(g) in self.stored or not g.flags.writeable:
                 g = g.copy()
             self.stored.add(id(g))
-            t.grad = _Tensor._make(g, None)
+            t._grad = _Tensor._make(g, None)
 
 
 class CaptureSink:

@@ -52,7 +52,7 @@ def _user_rule(tensor_mode: bool):
                 out.append(None)
                 continue
             if not isinstance(gi, Tensor):
-                gi = Tensor(gi)
+                gi = Tensor.of(gi)
             shape, dtype = kw["shapes"][i], kw["dtypes"][i]
             if gi.data.shape != shape:
                 raise AutogradError(

@@ -32,10 +32,11 @@ class Sequential(Module):
         """The steps of forward: the layers, with each Linear that an activation with an in-place
         kernel (its op entry's ``inplace``) directly follows paired with that activation's fused
         op.  Sequential's own cache, rebuilt whenever its list of layers is not the one it was made for."""
-        layers = self._layers()
+        key = tuple(self._modules.values())  # (one C call: the check costs next to nothing per forward)
         cached = self.__dict__["_steps"]
-        if cached[0] == layers:
+        if cached[0] == key:
             return cached[1]
+        layers = self._layers()
         steps, i = [], 0
         while i < len(layers):
             op = getattr(type(layers[i + 1]), "op", None) if i + 1 < len(layers) else None
@@ -45,7 +46,7 @@ class Sequential(Module):
             else:
                 steps.append(layers[i])
                 i += 1
-        self.__dict__["_steps"] = (layers, tuple(steps))
+        self.__dict__["_steps"] = (key, tuple(steps))
         return self.__dict__["_steps"][1]
 
     def forward(self, x):

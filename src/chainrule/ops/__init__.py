@@ -3,6 +3,7 @@
 This package is also the namespace ``F`` that VJP rules use when
 ``create_graph=True``: every name in ``arraymath.ArrayMath`` exists here too.
 """
+from ..backend import xp as _xp
 from .elementwise import (
     abs,
     add,
@@ -71,7 +72,7 @@ def cast(x, dtype):
     return x.to(dtype)
 
 
-from . import activation, conv, embedding, loss, normalization, pool  # noqa: E402,F401  (the whole table, always)
+from . import activation, conv, embedding, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
 
 
 def _export() -> None:
@@ -87,12 +88,21 @@ def _export() -> None:
 def _check() -> None:
     import sys
 
-    from .arraymath import add_forwards, check_namespaces
+    from .arraymath import ArrayMath, add_forwards, check_namespaces
 
     add_forwards(REGISTRY, ("exp", "tanh", "log", "sqrt", "sin", "cos", "abs", "sigmoid", "relu", "gelu_cdf", "where",
                             "maximum", "minimum", "matmul", "softmax", "log_softmax"))
+    for name in ("flip", "roll", "tril", "triu", "cumsum"):  # rules use these as F.<name>(g, <the op's kw>)
+        setattr(ArrayMath, name, staticmethod(_ARRAY_FORWARDS[name]))
     check_namespaces(sys.modules[__name__])
 
 
+_ARRAY_FORWARDS = {  # the forwards with the public functions' positional arguments
+    "flip": lambda x, dims: _xp.flip(x, axis=dims),
+    "roll": lambda x, shifts, dims: _xp.roll(x, shifts, axis=dims),
+    "tril": lambda x, diagonal=0: _xp.tril(x, diagonal),
+    "triu": lambda x, diagonal=0: _xp.triu(x, diagonal),
+    "cumsum": lambda x, dim: _xp.cumsum(x, axis=dim),
+}
 _export()
 _check()

@@ -9,7 +9,7 @@ import math
 
 from ..backend import xp
 from . import registry
-from .registry import Case, apply1, as_tensor, binary, defop, unary
+from .registry import Case, apply1, as_tensor, binary, defop, public, unary
 
 # ------------------------------------------------------------------ binary
 # Rules give each gradient in the output's (broadcast) shape; the engine sums it to the input's.
@@ -38,7 +38,7 @@ _F64 = xp.dtype("float64")
 DIV = defop("div", _true_divide, lambda F, g, x, y, kw, need: (
     g / x[1] if need[0] else None,
     -g * x[0] / (x[1] * x[1]) if need[1] else None,
-), saves="x", test=Case(lambda t, a, b: a / b, arity=2, away=0.5))
+), warns=True, saves="x", test=Case(lambda t, a, b: a / b, arity=2, away=0.5))
 
 
 def _pow_vjp(F, g, x, y, kw, need):
@@ -55,7 +55,7 @@ def _pow_vjp(F, g, x, y, kw, need):
     return ga, gb
 
 
-POW = defop("pow", xp.power, _pow_vjp, test=Case(lambda t, a, b: a ** b, arity=2, low=0.5, high=2.0))
+POW = defop("pow", xp.power, _pow_vjp, warns=True, test=Case(lambda t, a, b: a ** b, arity=2, low=0.5, high=2.0))
 
 
 def _pow_scalar_vjp(F, g, x, y, kw, need):
@@ -65,7 +65,7 @@ def _pow_scalar_vjp(F, g, x, y, kw, need):
     return (g * p * x[0] ** (p - 1),)
 
 
-POW_SCALAR = defop("pow_scalar", lambda a, exponent: xp.power(a, exponent), _pow_scalar_vjp, saves="x",
+POW_SCALAR = defop("pow_scalar", lambda a, exponent: xp.power(a, exponent), _pow_scalar_vjp, warns=True, saves="x",
                    test=[Case(lambda t, a: a ** 3, call=lambda a: a ** 3),
                          Case(lambda t, a: a ** 2.5, call=lambda a: a ** 2.5, low=0.5)])
 
@@ -96,7 +96,7 @@ MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="
 HYPOT = defop("hypot", xp.hypot, lambda F, g, x, y, kw, need: (
     g * x[0] / y if need[0] else None,
     g * x[1] / y if need[1] else None,
-), saves="xy", test=Case(lambda t, a, b: t.hypot(a, b), arity=2, away=0.3))
+), warns=True, saves="xy", test=Case(lambda t, a, b: t.hypot(a, b), arity=2, away=0.3))
 hypot = binary(HYPOT)
 add = binary(ADD)
 sub = binary(SUB)
@@ -123,9 +123,9 @@ minimum = binary(MINIMUM)
 # ------------------------------------------------------------------- unary
 NEG = defop("neg", xp.negative, lambda F, g, x, y, kw, need: (-g,), saves="", test=Case(lambda t, a: -a))
 EXP = defop("exp", xp.exp, lambda F, g, x, y, kw, need: (g * y,), saves="y", test=Case(lambda t, a: a.exp()))
-LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), saves="x",
+LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), warns=True, saves="x",
             test=Case(lambda t, a: a.log(), low=0.5, high=3.0))
-SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), saves="y",
+SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), warns=True, saves="y",
              test=Case(lambda t, a: a.sqrt(), low=0.5, high=3.0))
 ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (g * F.sign(x[0]),), saves="x",
             test=Case(lambda t, a: a.abs(), away=0.2))
@@ -154,9 +154,21 @@ RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g
              inplace=lambda a: xp.maximum(a, 0, out=a), test=Case(lambda t, a: a.relu(), away=0.2))
 
 
-LOG1P = defop("log1p", xp.log1p, lambda F, g, x, y, kw, need: (g / (1.0 + x[0]),), saves="x",
+LOG1P = defop("log1p", xp.log1p, lambda F, g, x, y, kw, need: (g / (1.0 + x[0]),), warns=True, saves="x",
               test=Case(lambda t, a: a.log1p(), low=-0.5, high=2.0))
 log1p = unary(LOG1P, floating=True)
+
+
+_LN10, _LN2 = math.log(10.0), math.log(2.0)
+LOG10 = defop("log10", xp.log10, lambda F, g, x, y, kw, need: (g / (x[0] * _LN10),), warns=True, saves="x",
+              test=Case(lambda t, a: a.log10(), low=0.5, high=3.0))
+log10 = unary(LOG10, floating=True)
+LOG2 = defop("log2", xp.log2, lambda F, g, x, y, kw, need: (g / (x[0] * _LN2),), warns=True, saves="x",
+             test=Case(lambda t, a: a.log2(), low=0.5, high=3.0))
+log2 = unary(LOG2, floating=True)
+EXPM1 = defop("expm1", xp.expm1, lambda F, g, x, y, kw, need: (g * (y + 1.0),), saves="y",
+              test=Case(lambda t, a: a.expm1()))
+expm1 = unary(EXPM1, floating=True)
 
 
 def _clip_vjp(F, g, x, y, kw, need):
@@ -196,6 +208,18 @@ def clip(x, min=None, max=None):
 
 
 clamp = clip
+public(clip)
+public(clamp, name="clamp")
+
+
+@public
+def clamp_min(x, min):
+    return clip(x, min, None)
+
+
+@public
+def clamp_max(x, max):
+    return clip(x, None, max)
 
 
 def _scalar(v):
@@ -234,7 +258,7 @@ def where(cond, a, b):
     a = a if isinstance(a, T) else as_value(a)
     b = b if isinstance(b, T) else as_value(b)
     if not isinstance(a, T) and not isinstance(b, T):
-        a = T(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
+        a = T.of(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
     if isinstance(a, float) and b.data.dtype.kind in "biu":
         b = b.float()
     if isinstance(b, float) and a.data.dtype.kind in "biu":
@@ -270,12 +294,38 @@ class _CmpOp:
         self.name = name
 
 
-eq = _compare(xp.equal)
-ne = _compare(xp.not_equal)
-lt = _compare(xp.less)
-le = _compare(xp.less_equal)
-gt = _compare(xp.greater)
-ge = _compare(xp.greater_equal)
+eq = public(_compare(xp.equal))
+ne = public(_compare(xp.not_equal))
+lt = public(_compare(xp.less))
+le = public(_compare(xp.less_equal))
+gt = public(_compare(xp.greater))
+ge = public(_compare(xp.greater_equal))
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+for _name in ("greater", "less", "greater_equal", "less_equal", "not_equal"):
+    public(globals()[_name], name=_name)
+
+
+@public
+def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """|a − b| ≤ atol + rtol·|b|, elementwise (PyTorch's isclose; no gradient)."""
+    T = _Tensor()
+    return T._make(xp.asarray(xp.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)), None)
+
+
+@public
+def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(xp.allclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@public
+def equal(a, b) -> bool:
+    """Same shape and the same values (PyTorch's torch.equal)."""
+    a, b = _raw(a), _raw(b)
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def _raw(v):
+    return v.data if isinstance(v, _Tensor()) else xp.asarray(v)
 
 
 def sign(x):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import IndexOutOfRange
 from . import registry
-from .registry import Case, apply1, defop, output
+from .registry import Case, apply1, defop, output1
 
 _REPEAT = xp.array([0, 0, 1])
 GETITEM = defop("getitem", lambda x, index, old: x[index],
@@ -42,7 +42,7 @@ def _raw_index(index):
 
 
 def getitem(x, index):
-    index = _raw_index(index)
+    index = _empty_ellipsis_dropped(_raw_index(index), x.data.ndim)
     split = _ints_first(index)
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
@@ -51,7 +51,18 @@ def getitem(x, index):
         probe = d[index]
     except IndexError as e:
         raise IndexOutOfRange(f"indexing a tensor of shape {d.shape} with {_describe(index)}: {e}") from None
-    return output(GETITEM, (x,), (d,), probe, {"index": index, "old": d.shape})
+    return output1(GETITEM, x, d, probe, {"index": index, "old": d.shape})
+
+
+def _empty_ellipsis_dropped(index, ndim: int):
+    """An Ellipsis that stands for no axis is dropped, as PyTorch expands it before anything else:
+    so ``x[:, [0, 1], ..., [0, 1]]`` on a 3-D x keeps the index arrays adjacent and their axis in
+    place (PyTorch's (5, 2)), where NumPy would read the Ellipsis as a separator and move it first."""
+    if not isinstance(index, tuple) or not any(i is Ellipsis for i in index):
+        return index
+    used = sum(i.ndim if isinstance(i, xp.ndarray) and i.dtype.kind == "b" else 0 if i is None or i is Ellipsis
+               else 1 for i in index)
+    return tuple(i for i in index if i is not Ellipsis) if used == ndim else index
 
 
 def _ints_first(index):

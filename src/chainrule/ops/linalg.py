@@ -6,7 +6,7 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import ones
-from .registry import REGISTRY, Case, binary, defop, nary
+from .registry import REGISTRY, Case, apply, binary, defop, nary, public
 
 
 def _matmul_vjp(F, g, x, y, kw, need):
@@ -157,12 +157,8 @@ def _check_linear(x, weight, bias=None):
     return (x, weight) if bias is None else (x, weight, bias)
 
 
-_linear = nary(LINEAR, _check_linear)
-
-
-def linear(x, weight, bias=None):
-    """x @ weight.T + bias in one op (one node, one fewer temporary)."""
-    return _linear(x, weight, bias)
+linear = nary(LINEAR, _check_linear)
+linear.__doc__ = """linear(x, weight, bias=None): x @ weight.T + bias in one op (one node, one fewer temporary)."""
 
 
 def linear_act(x, weight, bias, activation):
@@ -175,3 +171,77 @@ def linear_act(x, weight, bias, activation):
 
 for _act in [op for op in REGISTRY.values() if op.inplace is not None]:
     fused_linear(_act)  # in the table from the start, so the generated tests see them
+
+
+# ------------------------------------------------------------------ batched and other products
+@public
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p), no broadcasting (PyTorch's bmm)."""
+    if a.data.ndim != 3 or b.data.ndim != 3 or a.data.shape[0] != b.data.shape[0]:
+        raise ShapeError(f"bmm: expects (B, n, m) and (B, m, p) with the same B, got {a.data.shape} and {b.data.shape}")
+    return matmul(a, b)
+
+
+@public
+def baddbmm(input, batch1, batch2, *, beta: float = 1.0, alpha: float = 1.0):
+    """beta·input + alpha·(batch1 @ batch2)."""
+    prod = bmm(batch1, batch2)
+    prod = prod if alpha == 1 else prod * alpha
+    return prod if beta == 0 else prod + (input if beta == 1 else input * beta)
+
+
+@public
+def outer(a, b):
+    """a[i]·b[j] for 1-D a and b."""
+    if a.data.ndim != 1 or b.data.ndim != 1:
+        raise ShapeError(f"outer: expects two 1-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def _einsum_vjp(F, g, xs, y, kw, need):
+    """The gradient of operand i is the einsum of g with the other operands, back to i's letters."""
+    ins, out = kw["ins"], kw["out"]
+    grads = []
+    for i, n in enumerate(need):
+        if not n:
+            grads.append(None)
+            continue
+        others = [x for j, x in enumerate(xs) if j != i]
+        eq = ",".join([out] + [s for j, s in enumerate(ins) if j != i]) + "->" + ins[i]
+        rest = (out,) + tuple(s for j, s in enumerate(ins) if j != i)
+        grads.append(F.run(EINSUM, (g, *others), {"eq": eq, "ins": rest, "out": ins[i]}))
+    return tuple(grads)
+
+
+EINSUM = defop("einsum", lambda *xs, eq, ins, out: xp.einsum(eq, *xs), _einsum_vjp, saves="x", test=[
+    Case(lambda t, a, b: t.einsum("ij,jk->ik", a, b), shapes=[(2, 3), (3, 4)],
+         call=lambda a, b: einsum("ij,jk->ik", a, b)),
+    Case(lambda t, a, b: t.einsum("bij,bj->bi", a, b), shapes=[(2, 3, 4), (2, 4)],
+         call=lambda a, b: einsum("bij,bj->bi", a, b)),
+    Case(lambda t, a, b: t.einsum("i,j->ij", a, b), shapes=[(3,), (4,)], call=lambda a, b: einsum("i,j->ij", a, b)),
+])
+
+
+@public
+def einsum(equation: str, *operands):
+    """Einstein summation with explicit letters (``"ij,jk->ik"``); each operand's letters distinct and each
+    of them also in the output or another operand (what the gradient needs); no ``...``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise ValueError(f"einsum {equation!r}: '...' is not supported; name every axis with a letter")
+    lhs, arrow, out = eq.partition("->")
+    ins = tuple(lhs.split(","))
+    if not arrow:  # NumPy's implicit output: the letters used once, in order
+        out = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum {equation!r}: {len(ins)} operands in the equation, {len(operands)} given")
+    for i, (s, x) in enumerate(zip(ins, operands)):
+        if len(s) != x.data.ndim:
+            raise ShapeError(f"einsum {equation!r}: operand {i} has {x.data.ndim} dimensions, the equation {len(s)}")
+        rest = out + "".join(t for j, t in enumerate(ins) if j != i)
+        if len(set(s)) != len(s) or any(c not in rest for c in s):
+            raise ValueError(f"einsum {equation!r}: operand {i}'s letters {s!r} must be distinct and each appear in "
+                             "the output or another operand (write the sum over an axis with .sum(dim))")
+    return apply(EINSUM, tuple(operands), {"eq": ",".join(ins) + "->" + out, "ins": ins, "out": out})

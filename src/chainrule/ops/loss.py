@@ -17,13 +17,15 @@ def _mse_fwd(a, b, reduction, n):
         return d
     flat = d.reshape(-1)
     s = xp.dot(flat, flat)
-    return xp.asarray(s / n if reduction == "mean" else s, dtype=d.dtype)
+    if reduction == "mean":  # the mean over no values is NaN (as PyTorch), not 0
+        s = s / n if n else xp.nan
+    return xp.asarray(s, dtype=d.dtype)
 
 
 def _mse_vjp(F, g, x, y, kw, need):
     """d/da Σ(a − b)² = 2(a − b), scaled by 1/n for the mean."""
     red = kw["reduction"]
-    scale = g * (2.0 / kw["n"]) if red == "mean" else g * 2.0
+    scale = g * (2.0 / max(kw["n"], 1)) if red == "mean" else g * 2.0
     ga = (x[0] - x[1]) * scale
     return (ga if need[0] else None, -ga if need[1] else None)
 

@@ -7,6 +7,7 @@ An entry (``defop``) says everything about an op, in one place:
     fast=...      optional: the same rule on raw arrays only (a speed trick, first order only)
     saves=        what the rule reads: "x" the inputs, "y" the output (or the residual)
     inplace=      optional kernel that overwrites its argument (what fusion after linear uses)
+    warns=True    the rule may meet 1/0 on valid input (log, sqrt, pow at 0): the engine keeps NumPy quiet
     test=         the input domain and the PyTorch reference (tests/test_op_table.py runs it)
 
 ``F`` is ``ArrayMath`` on the first-order path (raw arrays) and the ``chainrule.ops``
@@ -66,11 +67,13 @@ class Op:
     """One row of the table (see the module docstring)."""
 
     __slots__ = ("name", "fwd", "vjp", "fast", "saves", "saves_y", "saves_any", "residual", "inplace", "test",
-                 "fused")
+                 "fused", "warns")
 
     def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False,
-                 fast: Callable | None = None, inplace: Callable | None = None, test: Case | None = None) -> None:
+                 fast: Callable | None = None, inplace: Callable | None = None, test: Case | None = None,
+                 warns: bool = False) -> None:
         self.name, self.fwd, self.vjp = name, fwd, vjp
+        self.warns = warns  # the rule may divide by 0 on valid input (1/x at 0): NumPy's warnings are kept quiet
         self.fast = fast or vjp  # the first-order rule: the array-only version where one is given
         self.saves = "x" in saves  # the rule reads the inputs
         self.saves_y = "y" in saves or residual  # ... the output, or the residual of a residual op
@@ -83,14 +86,15 @@ class Op:
 
 
 def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False,
-          fast: Callable | None = None, inplace: Callable | None = None, test: Case | list | None = None) -> Op:
+          fast: Callable | None = None, inplace: Callable | None = None, test: Case | list | None = None,
+          warns: bool = False) -> Op:
     """Add a row to the table.  With ``residual=True`` the forward returns ``(output, residual)``
     (JAX's fwd/bwd split) and both rules receive the residual as ``y``; being no function of
     the inputs in the graph, the differentiable rule must recompute from the inputs what it
     differentiates (cross-entropy's softmax, convolution's columns)."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is defined twice")
-    op = REGISTRY[name] = Op(name, fwd, vjp, saves, residual, fast, inplace, test)
+    op = REGISTRY[name] = Op(name, fwd, vjp, saves, residual, fast, inplace, test, warns)
     return op
 
 
@@ -127,7 +131,7 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
 def as_tensor(x):
     """``x`` if it is a Tensor, else a new constant Tensor of it (lists, arrays, numbers)."""
     T = _Tensor
-    return x if x.__class__ is T or isinstance(x, T) else T(x)
+    return x if x.__class__ is T or isinstance(x, T) else T.of(x)
 
 
 def as_value(x, like=None):
@@ -136,7 +140,7 @@ def as_value(x, like=None):
         return x.item()
     if isinstance(x, (bool, int, float)):
         return x
-    return _Tensor(x)
+    return _Tensor.of(x)
 
 
 def check_dtypes(name: str, ad, bd):
@@ -215,7 +219,15 @@ def apply_residual(op: Op, inputs: tuple, kw: dict | None = None):
 def apply1(op: Op, x, kw: dict | None = None):
     """Apply a one-input op to a Tensor ``x`` (the recorder every unary op shares)."""
     d = x.data
-    y = _run(op, (d,), kw)
+    try:
+        y = op.fwd(d) if kw is None else op.fwd(d, **kw)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, (d,), kw) from None
+    return output1(op, x, d, y, kw)
+
+
+def output1(op: Op, x, d, y, kw=None):
+    """The result of a one-input op already computed as ``y`` from ``x``'s array ``d``."""
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
     if x._rg and _ag._grad_enabled:
@@ -233,7 +245,7 @@ def unary(op: Op, floating: bool = False, method: bool = True):
     def call(x):
         T = _Tensor
         if x.__class__ is not T and not isinstance(x, T):
-            x = T(x)
+            x = T.of(x)
         if floating and x.data.dtype.kind != "f":
             x = x.float()
         return apply1(op, x)
@@ -290,27 +302,41 @@ def _mixed(op: Op, a, b):
     if td.dtype.kind in "biu" and isinstance(num, float):
         td = td.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
     xd = (td, num) if ta else (num, td)
-    return output(op, (a, b), xd, _run(op, xd, None))
+    y = _run(op, xd, None)
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    if not (t._rg and _ag._grad_enabled):
+        return T._make(y, None)
+    parent = t.grad_fn or t
+    if ta:
+        return T._make(y, record(op, (parent, None), _FIRST, (a, b), xd, y, None, (td.shape, ())))
+    return T._make(y, record(op, (None, parent), _SECOND, (a, b), xd, y, None, ((), td.shape)))
+
+
+_FIRST, _SECOND = (True, False), (False, True)
 
 
 def nary(op: Op, check: Callable | None = None):
-    """The public function of an op with a fixed list of inputs (None allowed, e.g. a missing bias);
-    ``check(*inputs)`` validates and converts them first and returns the inputs to use."""
+    """The public function of an op with a list of Tensor inputs; ``check(*args)`` validates and
+    converts the arguments first and returns the inputs to use (leaving out a missing bias)."""
+    fwd = op.fwd
 
-    def call(*inputs):
+    def call(*inputs, **options):
         if check is not None:
-            inputs = check(*inputs)
-        xd = tuple([None if x is None else x.data for x in inputs])
-        y = _run(op, xd, None)
+            inputs = check(*inputs, **options)
+        xd = tuple([x.data for x in inputs])
+        try:
+            y = fwd(*xd)
+        except (ValueError, IndexError, TypeError) as e:
+            raise op_error(op, e, xd, None) from None
         if y.__class__ is not _ndarray:
             y = xp.asarray(y)
-        if not _ag._grad_enabled:
-            return _Tensor._make(y, None)
-        need = tuple([x is not None and x._rg for x in inputs])
-        if True not in need:
-            return _Tensor._make(y, None)
-        parents = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
-        return _Tensor._make(y, record(op, parents, need, inputs, xd, y, None))
+        if _ag._grad_enabled:
+            need = tuple([x._rg for x in inputs])
+            if True in need:
+                parents = tuple([(x.grad_fn or x) if x._rg else None for x in inputs])
+                return _Tensor._make(y, record(op, parents, need, inputs, xd, y, None, tuple([d.shape for d in xd])))
+        return _Tensor._make(y, None)
 
     call.__name__ = call.__qualname__ = op.name
     call.op = op

@@ -6,7 +6,7 @@ textbook result, and a single node instead of five.
 from __future__ import annotations
 
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import ones, row_numbers
 from .axes import one, pick_axis
@@ -166,6 +166,8 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
     classes = target.data.dtype.kind in "iu"
     if logits.data.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must be (N, C), got {ls}")
+    if logits.data.dtype.kind != "f":
+        raise DTypeError(f"cross_entropy: logits must be floating point, got {logits.data.dtype}; use .float()")
     if classes:
         if ts != ls[:1]:
             raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")

@@ -72,7 +72,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # (the checked setter has nothing to check for None)
                 elif p.grad is not None:
                     p.grad = Tensor._make(xp.zeros_like(p.grad.data), None)
 
