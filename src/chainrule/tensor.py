@@ -50,6 +50,8 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"chainrule.Size({list(self)})"
 
+    __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
+
 
 def _fresh(data: Any, dtype):
     arr = to_array(data, dtype)
@@ -341,8 +343,8 @@ class Tensor:
 
         if _ag._grad_enabled and (self._rg or isinstance(value, Tensor) and value._rg):
             raise AutogradError(
-                "item assignment: a tensor that requires grad is involved, and assignment is not recorded in "
-                "the graph; do it under cr.no_grad(), or build the result with cr.where / cr.cat"
+                "item assignment: an in-place change involving a tensor that requires grad, which is not recorded "
+                "in the graph; do it under cr.no_grad(), or build the result with cr.where / cr.cat"
             )
         self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
         _ag.mark_written(self.data)
