@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write every measurement to FILE")
     p.add_argument("--plot", metavar="FILE", help="draw the speed ratios to FILE (PNG, needs matplotlib)")
     p.add_argument("--no-overhead", action="store_true", help="skip the per-op overhead and 10-op chains")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the report")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -198,10 +198,27 @@ def plot(results: dict, path: str) -> None:
     plt.close(fig)
 
 
+# framework -> the library its worker imports (chainrule and numpy are always there)
+NEEDS = {"torch": "torch", "mygrad": "mygrad"}
+
+
+def check_frameworks(frameworks: list[str]) -> None:
+    """Stop before any work, in one line, when a chosen framework's library is missing."""
+    import importlib.util
+
+    missing = [fw for fw in frameworks if fw in NEEDS and importlib.util.find_spec(NEEDS[fw]) is None]
+    if missing:
+        rest = [fw for fw in frameworks if fw not in missing]
+        raise SystemExit(f"benchmarks: {' and '.join(NEEDS[fw] for fw in missing)} not installed: "
+                         f"pip install -e '.[test,bench]' (or leave {'them' if len(missing) > 1 else 'it'} out: "
+                         f"--frameworks {','.join(rest)})")
+
+
 def run(args) -> int:
     jobs = _parse_list(args.configs or ",".join(common.QUICK_JOBS if args.quick else common.JOBS),
                        common.JOBS, "config")
     frameworks = _parse_list(args.frameworks, options.FRAMEWORKS, "framework")
+    check_frameworks(frameworks)
     rounds = args.rounds or (1 if args.quick else 2)
     t_start = time.perf_counter()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -233,7 +250,8 @@ def run(args) -> int:
     if not args.no_overhead:
         fws = [f for f in overhead.FRAMEWORKS if f in frameworks]
         ovh = overhead.summarize(overhead.run_workers(args.threads, 1 if args.quick else 2, fws))
-        print(f"  overhead done ({time.perf_counter() - t_start:.0f} s)", flush=True)
+        if not getattr(args, "quiet", False):
+            print(f"  overhead done ({time.perf_counter() - t_start:.0f} s)", flush=True)
 
     raw: dict = {}
     for job in jobs:
@@ -244,7 +262,8 @@ def run(args) -> int:
                 raw.setdefault(job, {}).setdefault(fw, []).append(res)
                 if "error" in res:
                     print(f"  {job} {fw}: failed: {res['error']}", flush=True)
-        print(f"  {job} done ({time.perf_counter() - t_start:.0f} s)", flush=True)
+        if not getattr(args, "quiet", False):
+            print(f"  {job} done ({time.perf_counter() - t_start:.0f} s)", flush=True)
     results = {job: {fw: summarize(rs, args.clock) for fw, rs in byfw.items()} for job, byfw in raw.items()}
 
     env = next((r["env"] for byfw in raw.values() for rs in byfw.values() for r in rs if "env" in r), "")
@@ -275,6 +294,10 @@ def run(args) -> int:
     if args.plot:
         plot(results, args.plot)
         print(f"wrote {args.plot}")
+    failed = sum("error" in r for byfw in raw.values() for rs in byfw.values() for r in rs)
+    if failed:
+        print(f"benchmarks: {failed} worker process(es) failed (see 'failed:' above)", file=sys.stderr)
+        return 1
     return 0
 
 

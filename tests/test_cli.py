@@ -116,6 +116,8 @@ BAD = [
     (["--config", "{tmp}/missing.toml"], "config file not found"),
     (["--resume", "{tmp}/no-such-run"], "no checkpoint here"),
     (["--bogus"], "unrecognized arguments"),
+    (["--test-fraction", "0.0001"], "test_fraction 0.0001 of 1797 examples leaves no test examples"),
+    (["--val-fraction", "0.0001"], "val_fraction 0.0001 of 1438 training examples leaves no validation examples"),
 ]
 
 
@@ -146,14 +148,17 @@ def test_divergence_is_one_line_and_keeps_the_last_finite_epoch(tmp_path, capsys
     assert _main(["train", *SMALL, "--optimizer", "sgd", "--lr", "50", "--loss", "mse", "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "diverged in epoch 1" in err and "smaller learning rate" in err
-    assert not (out / "model.safetensors").exists()  # no epoch finished with a finite loss
+    from chainrule import runs
+
+    assert runs.read_model(out)[1]["epoch"] == 0  # only the checkpoint from before the first epoch
 
 
 def test_resume_cannot_change_the_architecture(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert _main(["train", *SMALL, "--out", out]) == 0
     assert _main(["train", "--resume", out, "--activation", "tanh", "--epochs", "3"]) == 2
-    assert "cannot change activation" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot change --activation (relu in the run, tanh now)" in err and len(err.splitlines()) == 1
 
 
 def test_unwritable_run_folder_is_one_line(tmp_path, capsys):

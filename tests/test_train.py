@@ -12,7 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import runs
-from chainrule.train import TrainConfig, load_dataset, predict, train
+from chainrule.train import TrainConfig, load_dataset, load_splits, predict, train
 from chainrule.trainconfig import ConfigError, from_dict, load_toml, validate
 
 
@@ -31,7 +31,8 @@ def test_run_folder_artifacts(tmp_path):
     out = tmp_path / "run"
     res = train(TrainConfig(epochs=3, out=str(out), layers=[64, 32, 10]))
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["config.json", "curves.png", "metrics.csv", "model.safetensors", "optimizer.safetensors"])
+        ["best.safetensors", "config.json", "curves.png", "metrics.csv", "model.safetensors",
+         "optimizer.safetensors"])
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert list(rows[0]) == list(runs.METRICS)
@@ -58,21 +59,26 @@ def test_run_folder_artifacts(tmp_path):
 
 def test_default_run_reaches_97_percent_and_reports_it_honestly():
     res = train(TrainConfig())
-    train_set, test_set = load_dataset(res.config)
-    assert len(test_set.labels) == 359 and len(train_set.labels) == 1797 - 359
+    train_set, test_set, val_set, _ = load_splits(res.config)
+    assert len(test_set.labels) == 359 and len(val_set.labels) == 144 and len(train_set.labels) == 1797 - 359 - 144
     acc = float((predict(res.model, test_set.images).argmax(1) == test_set.labels.numpy()).mean())
     assert acc >= 0.97
     assert res.test_accuracy == pytest.approx(acc)
 
 
-def test_fixed_split_is_disjoint_and_independent_of_seed():
-    a_train, a_test = load_dataset(TrainConfig(seed=1))
-    b_train, b_test = load_dataset(TrainConfig(seed=2))
-    np.testing.assert_array_equal(a_test.images.numpy(), b_test.images.numpy())
+def test_fixed_test_split_seeded_validation_split_all_disjoint():
+    a = load_splits(TrainConfig(seed=1))
+    b = load_splits(TrainConfig(seed=2))
+    np.testing.assert_array_equal(a.test.images.numpy(), b.test.images.numpy())  # the test split never moves
+    assert not np.array_equal(a.val.images.numpy(), b.val.images.numpy())  # the validation split follows --seed
+    np.testing.assert_array_equal(load_splits(TrainConfig(seed=1)).val.images.numpy(), a.val.images.numpy())
     x, _ = cr.data.load_digits()
-    rows = {r.tobytes() for r in a_test.images.numpy()}
-    assert len(a_train.images) + len(a_test.images) == len(x)
-    assert sum(r.tobytes() in rows for r in a_train.images.numpy()) <= 10  # only true duplicate images
+    assert len(a.train.images) + len(a.val.images) + len(a.test.images) == len(x)
+    rows = lambda s: {r.tobytes() for r in s.images.numpy()}  # noqa: E731
+    train_rows, val_rows, test_rows = rows(a.train), rows(a.val), rows(a.test)
+    for p, q in ((train_rows, test_rows), (train_rows, val_rows), (val_rows, test_rows)):
+        assert len(p & q) <= 10  # only true duplicate images
+    assert len(train_rows | val_rows | test_rows) >= len(x) - 20
 
 
 def test_same_seed_same_weights_other_seed_differs():
@@ -145,7 +151,7 @@ def test_resume_with_more_epochs_follows_the_longer_schedule(tmp_path, schedule)
 
 def test_resume_rejects_a_different_architecture(tmp_path):
     train(TrainConfig(epochs=1, layers=[64, 8, 10], out=str(tmp_path)))
-    with pytest.raises(ConfigError, match="cannot change layers"):
+    with pytest.raises(ConfigError, match="cannot change --layers"):
         train(TrainConfig(epochs=2, layers=[64, 9, 10], out=str(tmp_path)), resume=tmp_path)
 
 
@@ -222,10 +228,10 @@ def test_mnist_from_idx_files(tmp_path):
 def test_toml_config_mirrors_options(tmp_path):
     p = tmp_path / "c.toml"
     p.write_text('layers = [64, 50, 10]\nbatch-size = 16\nlr = 0.01\noptimizer = "sgd"\nnesterov = true\n'
-                 'momentum = 0.9\nbetas = [0.8, 0.9]\n')
+                 'momentum = 0.9\nname = "mine"\nearly_stopping = 3\n')
     cfg = validate(load_toml(p))
-    assert (cfg.layers, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.nesterov, cfg.betas) == (
-        [64, 50, 10], 16, 0.01, "sgd", True, [0.8, 0.9])
+    assert (cfg.layers, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.nesterov, cfg.name, cfg.early_stopping) == (
+        [64, 50, 10], 16, 0.01, "sgd", True, "mine", 3)
     p.write_text("[train]\nepochs = 4\n")
     assert load_toml(p).epochs == 4
 
@@ -251,7 +257,19 @@ def test_bad_toml(tmp_path, text, msg):
     ({"lr": float("nan")}, "lr must be > 0"),
     ({"epochs": 0}, "epochs must be > 0"),
     ({"schedule": "cyclic"}, "unknown schedule"),
-    ({"nesterov": True}, "nesterov needs"),
+    ({"nesterov": True, "optimizer": "sgd"}, "nesterov needs a momentum"),
+    ({"nesterov": True}, "--nesterov applies to --optimizer sgd, not adam"),
+    ({"momentum": 0.9}, "--momentum applies to --optimizer sgd or rmsprop, not adam"),
+    ({"betas": [0.8, 0.9], "optimizer": "sgd"}, "--betas applies to --optimizer adam or adamw, not sgd"),
+    ({"gamma": 0.5}, "--gamma applies to --schedule step or exponential, not cosine"),
+    ({"layers": [64, 10], "model": "cnn"}, "--layers applies to --model mlp"),
+    ({"test_fraction": 0.5, "dataset": "mnist", "data_dir": "."}, "--test-fraction applies to --dataset digits"),
+    ({"val_fraction": 0.5, "test_fraction": 0.5}, "leave no training data"),
+    ({"early_stopping": 3, "val_fraction": 0.0}, "needs --val-fraction > 0"),
+    ({"seed": 2**64}, "seed must be >= -9223372036854775808 and <= 18446744073709551615, got 18446744073709551616"),
+    ({"data": "x.npz", "dataset": "digits"}, "leave out --dataset digits"),
+    ({"data": "x.csv"}, "needs --target COLUMN"),
+    ({"name": "../x"}, "single folder name"),
     ({"dataset": "mnist"}, "needs --data-dir"),
     ({"betas": [0.9, 1.5]}, "betas"),
 ])

@@ -35,6 +35,8 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device, get_default_device, set_default_device
+from .dtypes import double, float, half, int, int8, int16, long, short  # noqa: A004 - PyTorch's names
 from .errors import (
     AnomalyError,
     AutogradError,
@@ -96,7 +98,7 @@ from .ops import (
     var,
     where,
 )
-from .random import manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
@@ -118,7 +120,7 @@ def __getattr__(name: str):
     """Optional parts load on first use, so ``import chainrule`` stays light."""
     import importlib
 
-    if name in ("nn", "optim", "data", "explain", "distributed"):
+    if name in ("nn", "optim", "data", "explain", "distributed", "utils", "cuda", "backends", "accelerator"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)
@@ -126,7 +128,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "AnomalyError",
+    "AnomalyError", "Generator", "default_generator", "device", "double", "float", "get_default_device", "half",
+    "initial_seed", "int", "int8", "int16", "long", "seed", "set_default_device", "short",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
     "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax",
     "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",
@@ -139,11 +142,4 @@ __all__ = [
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 _export_ops()
-
-# PyTorch's dtype aliases (after everything above: they shadow Python's names in this module only)
-float = float32  # noqa: A001
-double = float64
-half = float16
-long = int64
-int = int32  # noqa: A001
-__all__ += ["Size", "double", "float", "half", "int", "long"]
+__all__ += ["Size"]

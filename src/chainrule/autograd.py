@@ -589,3 +589,12 @@ class _RemovableHandle:
 _Tensor: Any = None  # set by tensor.py, which imports this module first
 _array_math: Any = None  # ops.arraymath.ArrayMath: VJP rules on raw arrays
 _tensor_math: Any = None  # the chainrule.ops module: VJP rules on Tensors (create_graph)
+
+
+def __getattr__(name: str):
+    """``cr.autograd.Function`` as PyTorch spells it; looked up late because function.py imports this module."""
+    if name in ("Function", "FunctionCtx"):
+        from . import function
+
+        return getattr(function, name)
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")

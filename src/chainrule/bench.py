@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-HOW = ("chainrule bench runs the benchmarks of the source repository, which this installation does not have.\n"
-       "From a checkout of chainrule:  pip install -e '.[test,bench]'  then  python -m benchmarks --quick")
+HOW = ("it needs the benchmarks/ folder of a chainrule source checkout (this installation has none) and PyTorch "
+       "and MyGrad: in a checkout run  pip install -e '.[test,bench]'  then  chainrule bench --quick")
 
 
 def _suite_root() -> Path | None:
@@ -35,15 +35,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     if root is not None:
         _import_options(root).add_arguments(parser)  # argparse only: keeps `chainrule --help` fast
     else:
+        parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the report")
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+
     root = _suite_root()
     if root is None:
-        print(HOW, file=sys.stderr)
-        return 1
+        raise UsageError(HOW)
     _import_options(root)
     from benchmarks import runner
 
-    return runner.run(args)
+    try:
+        return runner.run(args)
+    except SystemExit as e:  # the runner's own one-line refusals (a missing framework, an unknown config)
+        if isinstance(e.code, str):
+            raise UsageError(e.code.removeprefix("benchmarks: ")) from None
+        raise

@@ -1,17 +1,77 @@
-"""The global random generator behind randn/rand, init and dropout; ``manual_seed`` resets it."""
+"""Random generators: the global one behind randn/rand, init and dropout, and ``cr.Generator`` for private streams.
+
+Every function that draws random numbers takes ``generator=None`` and asks
+``generator(g)`` for the NumPy generator to use, so the choice between the
+global stream and a caller's own lives here and nowhere else.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
-_rng = np.random.default_rng()
+
+class Generator:
+    """A random stream of its own, as ``torch.Generator``: ``g = cr.Generator().manual_seed(0)``.
+
+    The numbers differ from PyTorch's (a different algorithm), but the same
+    seed gives the same numbers every time.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        from .devices import device as _device
+
+        self.device = _device(device)
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
+
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        self._seed = seed
+        self._rng = np.random.default_rng(seed % 2**64)  # PyTorch takes negative seeds too
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy and return the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
+
+    def set_state(self, state: dict) -> "Generator":
+        self._seed = state["seed"]
+        self._rng.bit_generator.state = state["bit_generator"]
+        return self
+
+    def __repr__(self) -> str:
+        return f"<chainrule.Generator seed={self._seed}>"
 
 
-def manual_seed(seed: int) -> np.random.Generator:
-    """Make everything random in chainrule repeatable from here on."""
-    global _rng
-    _rng = np.random.default_rng(int(seed))
-    return _rng
+default_generator = Generator()
 
 
-def generator() -> np.random.Generator:
-    return _rng
+def manual_seed(seed: int) -> Generator:
+    """Make everything random in chainrule repeatable from here on (returns the global Generator)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def generator(gen: "Generator | np.random.Generator | None" = None) -> np.random.Generator:
+    """The NumPy generator to draw from: the caller's ``gen`` if given, else the global stream."""
+    if gen is None:
+        return default_generator._rng
+    if isinstance(gen, Generator):
+        return gen._rng
+    if isinstance(gen, np.random.Generator):
+        return gen
+    raise TypeError(f"generator must be a chainrule.Generator (or numpy.random.Generator), not {type(gen).__name__}")

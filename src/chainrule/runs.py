@@ -5,7 +5,8 @@
     optimizer.safetensors  optimizer and scheduler state, the global RNG state, the epoch
     config.json            the settings, for people
     metrics.csv            one row per epoch
-    curves.png             loss and accuracy per epoch
+    best.safetensors       the weights of the epoch with the best validation accuracy (same metadata)
+    curves.png             loss, accuracy and learning rate per epoch
 
 Both .safetensors files are rewritten atomically after every epoch.
 """
@@ -27,7 +28,8 @@ STATE_FILE = "optimizer.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 PLOT_FILE = "curves.png"
-METRICS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+BEST_FILE = "best.safetensors"
+METRICS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "seconds")
 
 
 def new_run_dir(root: str | Path = "runs") -> Path:
@@ -92,9 +94,19 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, config: dict, ep
     rng = random.generator().bit_generator.state
     io.save(tensors, run_dir / STATE_FILE,
             metadata={"state": json.dumps(skeleton), "rng": json.dumps(rng), "epoch": str(epoch)})
-    meta = {"format": "chainrule-checkpoint-1", "config": json.dumps(config), "epoch": str(epoch),
+    io.save(model.state_dict(), run_dir / MODEL_FILE, metadata=_model_meta(config, epoch, history))
+
+
+def save_best(run_dir: Path, model, config: dict, epoch: int, history: list) -> None:
+    """The best epoch's weights, beside the last checkpoint and readable by ``read_model`` like it."""
+    from . import io
+
+    io.save(model.state_dict(), run_dir / BEST_FILE, metadata=_model_meta(config, epoch, history))
+
+
+def _model_meta(config: dict, epoch: int, history: list) -> dict:
+    return {"format": "chainrule-checkpoint-1", "config": json.dumps(config), "epoch": str(epoch),
             "history": json.dumps(history)}
-    io.save(model.state_dict(), run_dir / MODEL_FILE, metadata=meta)
 
 
 def read_model(path: str | Path) -> tuple[dict, dict]:
@@ -156,30 +168,3 @@ def write_metrics(run_dir: Path, history: list[dict]) -> None:
         for row in history:
             w.writerow({k: row[k] for k in METRICS})
 
-
-def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
-    """Loss (left) and accuracy (right) against the epoch, train and test."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for split, style in (("train", "-o"), ("test", "-s")):
-        label = "train (mean over the epoch)" if split == "train" else "test (end of epoch)"
-        ax_loss.plot(epochs, [r[f"{split}_loss"] for r in history], style, ms=3, label=label)
-        ax_acc.plot(epochs, [100 * r[f"{split}_acc"] for r in history], style, ms=3, label=split)
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    if len(epochs) > 1 and min(r["train_loss"] for r in history) > 0:
-        ax_loss.set_yscale("log")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend()
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if title:
-        fig.suptitle(title)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -382,13 +382,13 @@ class Tensor:
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
         from . import random
 
-        gen = generator if generator is not None else random.generator()
+        gen = random.generator(generator)
         return self._in_place("uniform_", lambda t: gen.uniform(a, b, self.data.shape).astype(self.data.dtype))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         from . import random
 
-        gen = generator if generator is not None else random.generator()
+        gen = random.generator(generator)
         return self._in_place("normal_", lambda t: gen.normal(mean, std, self.data.shape).astype(self.data.dtype))
 
     def __iadd__(self, other) -> "Tensor":

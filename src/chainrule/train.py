@@ -1,11 +1,11 @@
-"""``chainrule train``: train a fully connected classifier and write a run folder.
+"""``chainrule train``: train a classifier and write a run folder.
 
 ``train(config)`` does the work and knows nothing about the command line;
 ``configure``/``run`` turn options and a TOML file into a TrainConfig.
 The order of batches in epoch e depends only on (seed, e), and the
-optimizer, scheduler and RNG states are checkpointed after every epoch, so
-``--resume`` after epoch k ends with exactly the weights of an
-uninterrupted run.
+optimizer, scheduler and RNG states are checkpointed before the first epoch
+and after every epoch, so ``--resume`` after epoch k with the same settings
+ends with exactly the weights of an uninterrupted run.
 """
 from __future__ import annotations
 
@@ -17,37 +17,52 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from . import runs
 from .errors import ChainruleError, DataError
 from .trainconfig import (
-    ACTIVATIONS,
     COMMAND_LINE,
-    DATASETS,
+    DEFAULTS,
     FIELDS,
-    FIXED_ON_RESUME,
-    LOSSES,
-    OPTIMIZERS,
-    SCHEDULES,
+    OPTIONS,
+    RUN,
     ConfigError,
     TrainConfig,
+    alternatives,
+    changed_on_resume,
+    flag,
     from_dict,
     from_saved,
     load_toml,
     parse_option,
+    seed_for_numpy,
     validate,
 )
 
-SPLIT_SEED = 0  # the digits train/test split is fixed, whatever --seed says
+SPLIT_SEED = 0  # the train/test split of the digits and of --data is fixed, whatever --seed says
 HIDDEN = 128  # the default hidden layer
-N_CLASSES = 10  # both datasets are the digits 0..9
+N_CLASSES = 10  # the digits and MNIST: 0..9
+PAUSE_ENV = "CHAINRULE_PAUSE_AT"  # tests: stop at a named point until a signal comes (see pause_point)
 
 
 class TrainingDiverged(ChainruleError, ArithmeticError):
     """The loss became inf or NaN; the run folder keeps the last finite epoch."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``train``; ``str()`` says what the run folder holds and how to go on."""
+
+
+class Splits(NamedTuple):
+    """The data of a run; ``val`` is None without a validation split."""
+
+    train: Any  # data.Images
+    test: Any
+    val: Any
+    n_classes: int
 
 
 @dataclass
@@ -61,24 +76,121 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per epoch, keys runs.METRICS
     run_dir: Path | None = None
     resumed_from: int = 0  # epochs already done in the checkpoint this run continued
+    stopped_early: bool = False
+    wall_seconds: float = 0.0
+    n_train: int = 0
 
     @property
     def test_accuracy(self) -> float:
         return self.history[-1]["test_acc"] if self.history else float("nan")
 
+    @property
+    def best(self) -> dict | None:
+        """The epoch's row with the best validation accuracy (None without a validation split)."""
+        return best_row(self.history)
+
+    def summary(self) -> dict:
+        """The figures of the final summary (fractions, seconds)."""
+        best = self.best
+        ran = self.history[self.resumed_from:]
+        seconds = sum(r["seconds"] for r in ran)
+        return {"parameters": sum(p.numel() for p in self.model.parameters()),
+                "epochs": len(self.history), "stopped_early": self.stopped_early,
+                "best_epoch": best["epoch"] if best else None,
+                "best_val_acc": best["val_acc"] if best else None,
+                "best_test_acc": best["test_acc"] if best else None,
+                "final_test_acc": self.test_accuracy, "wall_seconds": self.wall_seconds,
+                "samples_per_second": self.n_train * len(ran) / seconds if seconds > 0 else None}
+
+
+def best_row(history: list[dict]) -> dict | None:
+    """Highest validation accuracy, ties to the lower validation loss, then the earlier epoch."""
+    rows = [r for r in history if math.isfinite(r.get("val_acc", float("nan")))]
+    return max(rows, key=lambda r: (r["val_acc"], -r["val_loss"], -r["epoch"])) if rows else None
+
+
+def stopped_early(history: list[dict], patience: int | None) -> bool:
+    """True when the last ``patience`` epochs brought no better validation accuracy."""
+    best = best_row(history)
+    return patience is not None and best is not None and history[-1]["epoch"] - best["epoch"] >= patience
+
+
+def pause_point(stage: str, wanted: str | None) -> None:
+    """For tests that interrupt a real process at a known point: with CHAINRULE_PAUSE_AT=stage, say so on
+    stderr and wait for a signal (SIGINT raises KeyboardInterrupt right here)."""
+    if wanted == stage:
+        print(f"paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(120)
+
 
 # ------------------------------------------------------------ data, model, optimizer from a config
-def load_dataset(cfg: TrainConfig):
-    """(train, test) pairs of (images float32 (N, features), labels int64) as Tensors."""
+def load_splits(cfg: TrainConfig) -> Splits:
+    """Train, test and validation data as the config says, images shaped for its model."""
     from . import data
 
     if cfg.dataset == "mnist":
-        return tuple(data.load_mnist(cfg.data_dir))
-    x, y = data.load_digits()
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
-    n_test = int(round(len(y) * cfg.test_fraction))
-    test, train = order[:n_test], order[n_test:]
-    return data.Images(x[train], y[train]), data.Images(x[test], y[test])
+        train_set, test_set = data.load_mnist(cfg.data_dir)
+        n_classes = N_CLASSES
+    else:
+        if cfg.dataset == "digits":
+            x, y = data.load_digits()
+            n_classes = N_CLASSES
+        else:
+            from .data.files import load_file
+
+            x, y = load_file(cfg.data, cfg.target)
+            n_classes = int(y.data.max()) + 1
+        order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
+        n_test = int(round(len(y) * cfg.test_fraction))
+        if n_test == 0 or n_test == len(y):
+            raise ConfigError(f"test_fraction {cfg.test_fraction:g} of {len(y)} examples leaves "
+                              f"{'no test' if n_test == 0 else 'no training'} examples")
+        test, train = order[:n_test], order[n_test:]
+        train_set, test_set = data.Images(x[train], y[train]), data.Images(x[test], y[test])
+    val_set = None
+    if cfg.val_fraction > 0:
+        n = len(train_set.labels)
+        n_val = int(round(n * cfg.val_fraction))
+        if n_val == 0 or n_val == n:
+            raise ConfigError(f"val_fraction {cfg.val_fraction:g} of {n} training examples leaves "
+                              f"{'no validation' if n_val == 0 else 'no training'} examples")
+        order = np.random.default_rng((seed_for_numpy(cfg.seed), 1)).permutation(n)
+        val, keep = np.sort(order[:n_val]), np.sort(order[n_val:])
+        x, y = train_set
+        train_set, val_set = data.Images(x[keep], y[keep]), data.Images(x[val], y[val])
+    shape = _model_input(cfg)
+    return Splits(*(None if s is None else data.Images(shape(s.images), s.labels)
+                    for s in (train_set, test_set, val_set)), n_classes)
+
+
+def _model_input(cfg: TrainConfig) -> Callable:
+    """Rows (N, features) for an MLP; images (N, C, H, W) for a CNN."""
+    from .tensor import Tensor
+
+    def shape(t):
+        a = t.data
+        if cfg.model == "mlp":
+            return t if a.ndim == 2 else Tensor._make(a.reshape(len(a), -1), None)
+        if a.ndim == 2:
+            side = math.isqrt(a.shape[1])
+            if side * side != a.shape[1]:
+                raise ConfigError(f"--model cnn needs images; {a.shape[1]} features per example are not a square "
+                                  f"image (give .npz arrays x of shape (N, H, W) or (N, C, H, W))")
+            a = a.reshape(len(a), 1, side, side)
+        elif a.ndim == 3:
+            a = a[:, None]
+        elif a.ndim != 4:
+            raise ConfigError(f"--model cnn needs images (N, H, W) or (N, C, H, W), got shape {a.shape}")
+        if min(a.shape[2:]) < 4:
+            raise ConfigError(f"--model cnn pools twice by 2: images must be at least 4x4, got {a.shape[2:]}")
+        return Tensor._make(np.ascontiguousarray(a), None)
+
+    return shape
+
+
+def load_dataset(cfg: TrainConfig):
+    """(train, test) as (inputs, labels) Tensors; the training part excludes the validation split."""
+    return load_splits(cfg)[:2]
 
 
 def layer_sizes(cfg: TrainConfig, n_in: int, n_classes: int) -> list[int]:
@@ -89,17 +201,48 @@ def layer_sizes(cfg: TrainConfig, n_in: int, n_classes: int) -> list[int]:
     return sizes
 
 
+def _activation(name: str):
+    from . import nn
+
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[name]
+
+
 def build_model(sizes: list[int], activation: str):
     """Sequential(Linear, act, ..., Linear): state-dict keys 0.weight, 0.bias, 2.weight, ... as in PyTorch."""
     from . import nn
 
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[activation]
+    act = _activation(activation)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(act())
     return nn.Sequential(*layers)
+
+
+def build_cnn(image: tuple[int, int, int], channels: list[int], activation: str, n_classes: int):
+    """(Conv2d 3x3 - act - MaxPool2d 2) per entry of ``channels``, then Flatten and Linear to the classes."""
+    from . import nn
+
+    act = _activation(activation)
+    c, h, w = image
+    layers: list = []
+    for out in channels:
+        layers += [nn.Conv2d(c, out, 3, padding=1), act(), nn.MaxPool2d(2)]
+        c, h, w = out, h // 2, w // 2
+    if h == 0 or w == 0:
+        raise ConfigError(f"--channels {','.join(map(str, channels))}: {len(channels)} poolings by 2 leave nothing "
+                          f"of a {image[1]}x{image[2]} image; use fewer")
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * h * w, n_classes))
+
+
+def build_network(cfg: TrainConfig, splits: Splits):
+    """(model, cfg with the sizes it used): the run records ``layers`` resolved, not "default"."""
+    sample = splits.train.images.shape[1:]
+    if cfg.model == "cnn":
+        return build_cnn(tuple(sample), cfg.channels, cfg.activation, splits.n_classes), cfg
+    sizes = layer_sizes(cfg, sample[0], splits.n_classes)
+    return build_model(sizes, cfg.activation), dataclasses.replace(cfg, layers=sizes)
 
 
 def build_optimizer(cfg: TrainConfig, params):
@@ -129,6 +272,11 @@ def build_scheduler(cfg: TrainConfig, optimizer):
     return None
 
 
+def schedule_depends_on_epochs(cfg: TrainConfig) -> bool:
+    """Whether the learning rate of an epoch depends on the total ``epochs`` (so extending a run changes it)."""
+    return cfg.schedule in ("cosine", "linear") or (cfg.schedule == "step" and cfg.step_size is None)
+
+
 def build_loss(name: str, n_classes: int) -> Callable:
     """loss(outputs, labels); MSE compares the outputs with one-hot labels."""
     from . import nn
@@ -155,10 +303,12 @@ def predict(model, x, batch_size: int = 2048) -> np.ndarray:
 
 
 def _measure(model, loss_fn, split) -> tuple[float, float]:
-    """(mean loss, accuracy) of the model on one split."""
+    """(mean loss, accuracy) of the model on one split, in eval mode at the end of an epoch."""
     from .autograd import no_grad
     from .tensor import Tensor
 
+    if split is None:
+        return float("nan"), float("nan")
     x, y = split
     out = predict(model, x)
     with no_grad():
@@ -169,75 +319,123 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
 # ------------------------------------------------------------ training
 def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
           progress: bool = False, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
-    """Train as ``config`` says; with ``config.out`` set, write the run folder after every epoch.
+    """Train as ``config`` says; with ``config.out`` set, write the run folder before the first epoch and after
+    every epoch.
 
-    ``resume`` is a run folder (or its model.safetensors) to continue from; its
-    architecture must match ``config``. ``verbose`` prints one line per
-    epoch, ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is
-    called after each epoch's checkpoint is written.
+    ``resume`` is a run folder (or its model.safetensors) to continue from;
+    only ``epochs``, ``early_stopping`` and ``data_dir`` may differ from its
+    settings. ``verbose`` prints a model summary and one line per epoch,
+    ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is called
+    after each epoch's checkpoint is written. Ctrl-C raises
+    TrainingInterrupted, whose message says how to go on.
     """
     from . import data, extras
     from .random import manual_seed
 
+    t_start = time.perf_counter()
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     validate(cfg)
-    train_set, test_set = load_dataset(cfg)
-    sizes = layer_sizes(cfg, train_set.images.shape[1], N_CLASSES)
-    cfg = dataclasses.replace(cfg, layers=sizes)  # the run records the sizes it used, not "default"
-
-    manual_seed(cfg.seed)
-    model = build_model(sizes, cfg.activation)
+    pause = os.environ.get(PAUSE_ENV)
+    saved = _saved_checkpoint(resume, cfg) if resume is not None else None
+    splits = load_splits(cfg)
+    manual_seed(seed_for_numpy(cfg.seed))
+    model, cfg = build_network(cfg, splits)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer)
-    loss_fn = build_loss(cfg.loss, N_CLASSES)
-    loader = data.DataLoader(data.TensorDataset(*train_set), batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed)
+    loss_fn = build_loss(cfg.loss, splits.n_classes)
+    loader = data.DataLoader(data.TensorDataset(*splits.train), batch_size=cfg.batch_size, shuffle=True,
+                             seed=seed_for_numpy(cfg.seed))
 
-    start, history = 0, []
-    if resume is not None:
-        start, history = _restore(resume, cfg, model, optimizer, scheduler)
-    if verbose:
-        print(f"{'-'.join(map(str, sizes))} {cfg.activation} network on {cfg.dataset} ({len(train_set.labels)} train, "
-              f"{len(test_set.labels)} test): {cfg.loss}, {cfg.optimizer} lr={cfg.lr:g} schedule={cfg.schedule}, "
-              f"batch {cfg.batch_size}, seed {cfg.seed}, epochs {start + 1}..{cfg.epochs}")
+    start, history, notes = 0, [], []
+    if saved is not None:
+        start, history, notes = _restore(saved, cfg, model, optimizer, scheduler)
     run_dir = Path(cfg.out) if cfg.out else None
+    result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start,
+                         n_train=len(splits.train.labels))
+    result.stopped_early = stopped_early(history, cfg.early_stopping)
+    say = print
+    if verbose:
+        from .summary import summary
+
+        n_val = 0 if splits.val is None else len(splits.val.labels)
+        say(summary(model, tuple(splits.train.images.shape[1:])))
+        say(f"{cfg.dataset}: {len(splits.train.labels)} train, {n_val} validation, {len(splits.test.labels)} test; "
+            f"{cfg.loss}, {cfg.optimizer} lr={cfg.lr:g}, schedule {cfg.schedule}, batch {cfg.batch_size}, "
+            f"seed {cfg.seed}, epochs {start + 1}..{cfg.epochs}" if start < cfg.epochs and not result.stopped_early
+            else f"{cfg.dataset}: nothing left to train")
+        for note in notes:
+            say(f"note: {note}")
     draw_curves = run_dir is not None and extras.available("matplotlib")
     if verbose and run_dir is not None and not draw_curves:
-        print(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
-    result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start)
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        runs.write_config(run_dir, cfg.to_dict())
+        say(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
 
-    say = print
     bar = None
-    if progress and start < cfg.epochs:
-        from tqdm import tqdm
-
-        sized = _terminal_sized()  # a pty may report 0x0, and then tqdm would hide its bar
-        bar = tqdm(total=(cfg.epochs - start) * len(loader), file=sys.stderr, unit="batch", leave=False,
-                   dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 20)
-        say = lambda line: tqdm.write(line, file=sys.stdout)
+    epoch = start
     try:
-        for epoch in range(start, cfg.epochs):
+        pause_point("start", pause)
+        if run_dir is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if saved is None:  # a checkpoint before the first epoch: Ctrl-C from here on leaves a run that resumes
+                runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), 0, [])
+            runs.write_config(run_dir, cfg.to_dict())
+        if progress and start < cfg.epochs and not result.stopped_early:
+            from tqdm import tqdm
+
+            sized = _terminal_sized()  # a pty may report 0x0, and then tqdm would hide its bar
+            bar = tqdm(total=(cfg.epochs - start) * len(loader), file=sys.stderr, unit="batch", leave=False,
+                       dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 20)
+            say = lambda line: tqdm.write(line, file=sys.stdout)  # noqa: E731
+        while epoch < cfg.epochs and not result.stopped_early:
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported once, below
-                row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, (train_set, test_set), bar)
+                row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar, pause)
             history.append(row)
+            epoch += 1
+            result.stopped_early = stopped_early(history, cfg.early_stopping)
             if run_dir is not None:
-                runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch + 1, history)
+                runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch, history)
                 runs.write_metrics(run_dir, history)
+                if best_row(history) is row:
+                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
             if verbose:
-                say(f"epoch {epoch + 1:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
-                    f"train {100 * row['train_acc']:6.2f}%  test {100 * row['test_acc']:6.2f}%  "
+                val = f"  val {100 * row['val_acc']:6.2f}%" if math.isfinite(row["val_acc"]) else ""
+                say(f"epoch {epoch:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
+                    f"train {100 * row['train_acc']:6.2f}%{val}  test {100 * row['test_acc']:6.2f}%  "
                     f"lr {row['lr']:.3g}  {row['seconds']:.2f}s")
+                if result.stopped_early:
+                    say(f"early stopping: no better validation accuracy for {cfg.early_stopping} epochs")
             if on_epoch is not None:
                 on_epoch(row)
+        if bar is not None:
+            bar.close()
+            bar = None
+        if draw_curves and history and (len(history) > start or not (run_dir / runs.PLOT_FILE).exists()):
+            from .curves import plot_curves
+
+            plot_curves(history, run_dir / runs.PLOT_FILE, cfg, pause=lambda: pause_point("plot", pause))
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(_interrupted_message(run_dir, epoch, cfg)) from None
     finally:
         if bar is not None:
             bar.close()
-        if draw_curves and history:
-            title = f"{cfg.dataset}  {','.join(map(str, sizes))} {cfg.activation}  {cfg.optimizer} lr={cfg.lr:g}"
-            runs.plot_curves(history, run_dir / runs.PLOT_FILE, title=title)
+    result.wall_seconds = time.perf_counter() - t_start
     return result
+
+
+def _interrupted_message(run_dir: Path | None, epoch: int, cfg: TrainConfig) -> str:
+    """What Ctrl-C left behind, read back from the folder itself."""
+    if run_dir is None:
+        return "interrupted"
+    try:
+        done = runs.read_model(run_dir)[1]["epoch"]
+    except (DataError, OSError):
+        return (f"interrupted before the first checkpoint was written: {run_dir} holds nothing to resume; "
+                f"run the same command again")
+    how = f"continue with: chainrule train --resume {run_dir}"
+    if epoch >= cfg.epochs or done >= cfg.epochs:
+        return (f"interrupted while drawing {runs.PLOT_FILE}; training is complete ({done} epochs, checkpoint "
+                f"saved); draw the curves with: chainrule train --resume {run_dir}")
+    saved = "the checkpoint from before the first epoch" if done == 0 else f"the checkpoint after epoch {done}"
+    return f"interrupted in epoch {epoch + 1}; {run_dir} keeps {saved}; {how}"
 
 
 def _terminal_sized() -> bool:
@@ -248,13 +446,15 @@ def _terminal_sized() -> bool:
     return size.columns > 0 and size.lines > 0
 
 
-def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar) -> dict:
+def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar, pause) -> dict:
     t0 = time.perf_counter()
     lr = optimizer.param_groups[0]["lr"]
     model.train()
     loader.set_epoch(epoch)
     total, count = 0.0, 0
-    for xb, yb in loader:
+    for i, (xb, yb) in enumerate(loader):
+        if pause is not None:
+            pause_point(f"epoch {epoch + 1} batch {i + 1}", pause)
         loss = loss_fn(model(xb), yb)
         optimizer.zero_grad()
         loss.backward()
@@ -269,24 +469,43 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
                                f"try a smaller learning rate than {lr:g}")
     if scheduler is not None:
         scheduler.step()
-    _, train_acc = _measure(model, loss_fn, splits[0])
-    test_loss, test_acc = _measure(model, loss_fn, splits[1])
-    return {"epoch": epoch + 1, "lr": lr, "train_loss": total / max(count, 1), "train_acc": train_acc,
-            "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+    train_loss, train_acc = _measure(model, loss_fn, splits.train)  # both at the end of the epoch, in eval mode
+    val_loss, val_acc = _measure(model, loss_fn, splits.val)
+    test_loss, test_acc = _measure(model, loss_fn, splits.test)
+    return {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
+            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
 
 
-def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list]:
-    """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far)."""
+def _saved_checkpoint(resume, cfg: TrainConfig) -> tuple:
+    """(state_dict, info, path) of the run to continue, after checking that ``cfg`` can continue it."""
+    state_dict, info = runs.read_model(resume)
+    run_cfg = from_saved(info["config"], resume)
+    if run_cfg.layers is not None and cfg.layers is None:
+        cfg = dataclasses.replace(cfg, layers=run_cfg.layers)
+    changed = changed_on_resume(run_cfg, cfg)
+    if changed:
+        what = ", ".join(f"{flag(k)} ({_show(getattr(run_cfg, k))} in the run, {_show(getattr(cfg, k))} now)"
+                         for k in changed)
+        movable = ", ".join(flag(k) for k, o in OPTIONS.items() if o.on_resume)
+        raise ConfigError(f"cannot change {what} when resuming: a resumed run keeps its settings, so that it ends "
+                          f"as an uninterrupted run would; only {movable} may change (start a new run for others)")
+    done = info["epoch"]
+    if cfg.epochs < done:
+        raise ConfigError(f"{runs.model_file(resume).parent} has already trained {done} epochs; --epochs "
+                          f"{cfg.epochs} is fewer. Give --epochs {done} or more to continue (or evaluate it as it is)")
+    return state_dict, info, runs.model_file(resume)
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else f"{value}"
+
+
+def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list, list[str]]:
+    """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far, notes to print)."""
     from . import random
     from .optim.optimizer import OptimizerStateError
 
-    state_dict, info = runs.read_model(resume)
-    saved = info["config"]
-    for key in FIXED_ON_RESUME:
-        if saved.get(key) != getattr(cfg, key):
-            raise ConfigError(f"cannot change {key} when resuming ({saved.get(key)!r} in the run, "
-                              f"{getattr(cfg, key)!r} now)")
-    checkpoint = runs.model_file(resume)
+    state_dict, info, checkpoint = saved
     run_dir = checkpoint.parent
     runs.load_weights(model, state_dict, checkpoint)
     opt_state, sched_state, rng = runs.read_state(run_dir, info["epoch"])
@@ -294,56 +513,50 @@ def _restore(resume, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int
         optimizer.load_state_dict(opt_state)
     except OptimizerStateError as e:
         raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
+    done, history, notes = info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]], []
+    saved_epochs = info["config"].get("epochs")
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
         scheduler.load_state_dict(sched_state)
-        if saved.get("epochs") != cfg.epochs and horizon:
+        if saved_epochs != cfg.epochs and horizon:
             # --epochs changed: the schedule follows the new length from here (closed form at this epoch)
-            vars(scheduler).update(horizon)
+            for k, v in horizon.items():
+                setattr(scheduler, k, v)
             scheduler.step(scheduler.last_epoch)
+    if saved_epochs != cfg.epochs and schedule_depends_on_epochs(cfg) and done > 0 and done < cfg.epochs:
+        before = history[-1]["lr"] if history else cfg.lr
+        notes.append(f"the {cfg.schedule} schedule now spans {cfg.epochs} epochs instead of {saved_epochs}: epoch "
+                     f"{done + 1} runs at lr {optimizer.param_groups[0]['lr']:.3g} (epoch {done} ran at "
+                     f"{before:.3g}); epochs 1-{done} keep the rates they had, so the weights will differ from a "
+                     f"run started with --epochs {cfg.epochs}")
     random.generator().bit_generator.state = rng
-    return info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]]
+    return done, history, notes
 
 
 # ------------------------------------------------------------ command line
 def configure(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, derived from its declaration, plus --config, --resume and --quiet."""
     S = argparse.SUPPRESS  # only options given on the command line override the file / the resumed run
-    d = TrainConfig()
-
-    def one_of(options: tuple) -> str:
-        return "|".join(options)
-
-    g = parser.add_argument_group("model and data")
-    g.add_argument("--dataset", metavar=one_of(DATASETS), default=S,
-                   help=f"digits (bundled) or mnist (default {d.dataset})")
-    g.add_argument("--data-dir", metavar="DIR", default=S, help="folder of the MNIST IDX files (.gz or raw)")
-    g.add_argument("--layers", metavar="SIZES", default=S,
-                   help=f"all layer sizes from input to output, e.g. 64,128,10 (default: inputs,{HIDDEN},10)")
-    g.add_argument("--activation", metavar=one_of(ACTIVATIONS), default=S, help=f"default {d.activation}")
-    g.add_argument("--loss", metavar=one_of(LOSSES), default=S, help=f"default {d.loss}")
-    g = parser.add_argument_group("optimization")
-    g.add_argument("--optimizer", metavar=one_of(OPTIMIZERS), default=S, help=f"default {d.optimizer}")
-    g.add_argument("--lr", metavar="X", default=S, help=f"learning rate (default {d.lr:g})")
-    g.add_argument("--momentum", metavar="X", default=S, help=f"sgd, rmsprop (default {d.momentum:g})")
-    g.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=S, help="sgd: Nesterov momentum")
-    g.add_argument("--weight-decay", metavar="X", default=S, help="default 0.01 for adamw, else 0")
-    g.add_argument("--betas", metavar="B1,B2", default=S,
-                   help=f"adam, adamw (default {','.join(f'{b:g}' for b in d.betas)})")
-    g.add_argument("--eps", metavar="X", default=S, help=f"adam, adamw, rmsprop (default {d.eps:g})")
-    g.add_argument("--alpha", metavar="X", default=S, help=f"rmsprop smoothing (default {d.alpha:g})")
-    g.add_argument("--schedule", metavar=one_of(SCHEDULES), default=S,
-                   help=f"learning-rate schedule, stepped per epoch (default {d.schedule})")
-    g.add_argument("--step-size", metavar="N", default=S, help="step schedule: epochs per decay (default epochs/3)")
-    g.add_argument("--gamma", metavar="X", default=S, help="step (default 0.1) / exponential (default 0.9) factor")
-    g.add_argument("--batch-size", metavar="N", default=S, help=f"default {d.batch_size}")
-    g.add_argument("--epochs", metavar="N", default=S, help=f"default {d.epochs}")
-    g.add_argument("--seed", metavar="N", default=S, help=f"initial weights and data order (default {d.seed})")
-    g = parser.add_argument_group("run")
+    groups: dict[str, Any] = {}
+    for name, opt in OPTIONS.items():
+        g = groups.get(opt.group) or groups.setdefault(opt.group, parser.add_argument_group(opt.group))
+        default = getattr(DEFAULTS, name)
+        help_text = opt.help
+        if opt.only_with:
+            help_text = f"{alternatives(opt.only_with[1])}: {help_text}"
+        if default is not None and not isinstance(default, bool):
+            shown = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in default) \
+                if isinstance(default, list) else (f"{default:g}" if isinstance(default, float) else default)
+            help_text += f" (default {shown})"
+        if FIELDS[name].type.startswith("bool"):
+            g.add_argument(flag(name), action=argparse.BooleanOptionalAction, default=S, help=help_text)
+        else:
+            g.add_argument(flag(name), metavar=opt.metavar or "|".join(opt.choices), default=S, help=help_text)
+    g = groups[RUN]
     g.add_argument("--config", metavar="FILE.toml", help="settings file; its keys mirror these options")
-    g.add_argument("--out", metavar="DIR", default=S, help="run folder (default runs/<date-time> or runs/NAME)")
-    g.add_argument("--name", help="name the run folder runs/NAME")
     g.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no per-epoch lines")
+
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -352,16 +565,21 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.resume:
         _, info = runs.read_model(args.resume)
         cfg = from_saved(info["config"], args.resume)
-        cfg.out = str(runs.model_file(args.resume).parent)
     if args.config:
         cfg = load_toml(args.config, base=cfg)
     given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
-    if args.name and "out" not in given:
-        cfg.out = str(Path("runs") / args.name)
-    if not cfg.out:
-        cfg.out = str(runs.new_run_dir())
+    if args.resume:
+        if "out" in given or "name" in given:
+            raise ConfigError("--resume continues the run in its own folder; leave out --out and --name")
+        cfg.out = str(runs.model_file(args.resume).parent)
+        _saved_checkpoint(args.resume, cfg)  # refuse a change it cannot honour before printing anything
+    else:
+        if cfg.name and "out" not in given:
+            cfg.out = str(Path("runs") / cfg.name)
+        if not cfg.out:
+            cfg.out = str(runs.new_run_dir())
     validate(cfg)
     return cfg
 
@@ -369,7 +587,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
 
-    cfg = None
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
@@ -384,20 +601,35 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
         raise
     except OSError as e:  # the run folder cannot be written (reads are DataErrors)
-        raise UsageError(f"cannot write {e.filename or cfg.out}: {e.strerror or e}") from None
+        raise UsageError(f"cannot write {e.filename or out}: {e.strerror or e}") from None
     except TrainingDiverged as e:
         print(f"chainrule train: error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        if cfg is not None and (Path(cfg.out) / runs.MODEL_FILE).exists():
-            print(f"\ninterrupted; continue with: chainrule train --resume {cfg.out}", file=sys.stderr)
+    except TrainingInterrupted as e:
+        print(f"\n{e}", file=sys.stderr)
         return 130
     if len(result.history) == result.resumed_from:
-        print(f"nothing to do: {out} has already trained {cfg.epochs} epochs")
+        why = "it stopped early" if result.stopped_early else f"it has trained {cfg.epochs} epochs"
+        print(f"nothing to do: {why} (give a larger --epochs to train on)")
         return 0
-    last = result.history[-1]
-    written = [f for f in (runs.MODEL_FILE, runs.METRICS_FILE, runs.PLOT_FILE) if (out / f).exists()]
-    print(f"test accuracy {100 * last['test_acc']:.2f}% after {last['epoch']} epochs; wrote {out}/ "
-          f"({', '.join(written)})")
+    print(format_summary(result.summary()))
+    written = [f for f in (runs.MODEL_FILE, runs.BEST_FILE, runs.METRICS_FILE, runs.PLOT_FILE) if (out / f).exists()]
+    print(f"wrote {out}/ ({', '.join(written)})")
     print(f"next: chainrule evaluate {out}")
     return 0
+
+
+def format_summary(s: dict) -> str:
+    """The final summary as aligned lines, as Keras and Lightning print one."""
+    lines = [("parameters", f"{s['parameters']:,}")]
+    if s["best_epoch"] is not None:
+        early = ", stopped early" if s["stopped_early"] else ""
+        lines.append(("best epoch", f"{s['best_epoch']} of {s['epochs']} (validation accuracy "
+                                    f"{100 * s['best_val_acc']:.2f}%){early}"))
+        lines.append(("test accuracy", f"{100 * s['best_test_acc']:.2f}% at the best epoch (best.safetensors), "
+                                       f"{100 * s['final_test_acc']:.2f}% at the last"))
+    else:
+        lines.append(("test accuracy", f"{100 * s['final_test_acc']:.2f}% after {s['epochs']} epochs"))
+    speed = f", {s['samples_per_second']:,.0f} training samples/s" if s["samples_per_second"] else ""
+    lines.append(("wall time", f"{s['wall_seconds']:.1f} s{speed}"))
+    return "\n".join(f"{k:<14} {v}" for k, v in lines)

@@ -203,9 +203,15 @@ def test_a_weight_of_a_trained_run_is_shown_on_the_example_where_it_matters(caps
     g, x = torch_per_example_grads(trained_run, "0.weight[3,20]")
     assert (g == 0).any()  # the degenerate case exists in this run
     best = int(np.argmax(np.abs(g)))
-    j = tmp_path / "w.json"
-    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--json", str(j))
+    j, h = tmp_path / "w.json", tmp_path / "w.html"
+    rc, out, _ = explain(capsys, "--checkpoint", str(trained_run), "--weight", "0.weight[3,20]", "--json", str(j),
+                         "--html", str(h))
     d = json.loads(j.read_text())
+    page = h.read_text(encoding="utf-8")  # the page draws the image too, the weight's pixel outlined
+    assert page.count('<svg class="image"') == 1 and page.count("<title>pixel (") == 64
+    assert '<rect class="mark" x="81" y="41"' in page  # row 2, column 4, 20 px per pixel
+    walk = page[page.index('class="walk"'):]
+    assert walk.count("·") < 200  # the walk shows the largest terms of a 64-term sum, not all of them
     assert rc == 0 and d["examples"][0]["x"] == x[best].tolist()
     assert f"test example #{best}" in out
     lay = d["examples"][0]["layers"][0]

@@ -43,16 +43,18 @@ window.addEventListener("load", function () {
   out.steps = steps.length;
   out.visibleSteps = Array.prototype.filter.call(steps, function (li) { return li.getClientRects().length; }).length;
   KEYS
-  parent.postMessage(JSON.stringify(out), "*");
+  parent.postMessage(JSON.stringify({key: window.name, out: out}), "*");
 });
 </script>"""
 
-# The page runs in an iframe exactly `width` CSS pixels wide (headless Chromium will not make a window
-# narrower than 500 px); it posts its measurements to this wrapper, which writes them into its own DOM.
+# Each page runs in an iframe exactly `width` CSS pixels wide (headless Chromium will not make a window
+# narrower than 500 px), all in one browser; each posts its measurements to this wrapper, which writes
+# them into its own DOM for --dump-dom.
 WRAPPER = """<!doctype html><html><body style="margin:0">
-<iframe src="PAGE" style="border:0;width:WIDTHpx;height:1000px"></iframe>
+FRAMES
 <script>window.addEventListener("message", function (e) {
-  var pre = document.createElement("pre"); pre.id = "measure"; pre.textContent = e.data; document.body.appendChild(pre);
+  var pre = document.createElement("pre"); pre.className = "measure"; pre.textContent = e.data;
+  document.body.appendChild(pre);
 });</script></body></html>"""
 
 # press → twice, then ← once: the stepper must be at step 2 and light up that step's nodes
@@ -93,22 +95,28 @@ def without_script(html: str) -> str:
     return re.sub(r"<script>.*?</script>", "", html, flags=re.S)
 
 
-def measure(page: Path, width: int, tmp: Path, js: bool = True) -> dict:
-    html = page.read_text(encoding="utf-8")
-    if not js:
-        html = without_script(html)
-    html = html.replace("</body>", MEASURE.replace("KEYS", KEYS if js else "") + "</body>")
-    probe = tmp / f"probe-{width}-{page.name}"
-    probe.write_text(html, encoding="utf-8")
-    wrapper = tmp / f"wrapper-{width}-{page.name}"
-    wrapper.write_text(WRAPPER.replace("PAGE", probe.name).replace("WIDTH", str(width)), encoding="utf-8")
-    res = run_chromium(["--dump-dom", "--virtual-time-budget=5000", "--window-size=1600,1100", wrapper.as_uri()],
-                       tmp / f"profile-m{width}")
-    m = re.search(r'<pre id="measure"[^>]*>(.*?)</pre>', res.stdout, re.S)
-    assert m, f"no measurement from Chromium: {res.stderr[-1500:]}"
+def measure_all(cases: dict, tmp: Path) -> dict:
+    """{key: measurements} for {key: (page, width, with JavaScript)}, in one Chromium run."""
     from html import unescape
 
-    return json.loads(unescape(m.group(1)))
+    frames = []
+    for key, (page, width, js) in cases.items():
+        html = page.read_text(encoding="utf-8")
+        if not js:
+            html = without_script(html)
+        probe = tmp / f"probe-{key}.html"
+        probe.write_text(html.replace("</body>", MEASURE.replace("KEYS", KEYS if js else "") + "</body>"),
+                         encoding="utf-8")
+        frames.append(f'<iframe name="{key}" src="{probe.name}" style="border:0;width:{width}px;height:1000px">'
+                      "</iframe>")
+    wrapper = tmp / "wrapper.html"
+    wrapper.write_text(WRAPPER.replace("FRAMES", "\n".join(frames)), encoding="utf-8")
+    res = run_chromium(["--dump-dom", "--virtual-time-budget=10000", "--window-size=1600,1100", wrapper.as_uri()],
+                       tmp / "profile-measure")
+    found = [json.loads(unescape(m)) for m in re.findall(r'<pre class="measure">(.*?)</pre>', res.stdout, re.S)]
+    got = {f["key"]: f["out"] for f in found}
+    assert set(got) == set(cases), f"no measurement from Chromium for {set(cases) - set(got)}: {res.stderr[-1500:]}"
+    return got
 
 
 def overlapping(labels: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
@@ -135,21 +143,38 @@ def pages(tmp_path_factory):
     wide = cr.explain.backprop(seeded_network([12, 10, 8, 4], "relu", "cross_entropy", 3), rng.normal(size=(2, 12)),
                                np.array([1, 3]), loss="cross_entropy", weight="2.weight[3,5]")
     wide.save_html(paths["focus-en"])
+    from chainrule.explain.graph import example
+
+    model, f = example()
+    paths["graph-en"] = d / "graph-en.html"
+    cr.explain.graph(f(), names=model, follow="conv.weight[0,0,1,1]").save_html(paths["graph-en"])
     return paths
 
 
+NAMES = ["lecture-en", "lecture-zh", "focus-en", "graph-en"]
+
+
+@pytest.fixture(scope="module")
+def measured(pages, tmp_path_factory) -> dict:
+    cases = {f"{name}-{width}": (pages[name], width, True) for name in NAMES for width in (1400, 400)}
+    cases["lecture-en-400-nojs"] = (pages["lecture-en"], 400, False)
+    return measure_all(cases, tmp_path_factory.mktemp("measure"))
+
+
 @pytest.mark.parametrize("width", [1400, 400])
-@pytest.mark.parametrize("name", ["lecture-en", "lecture-zh", "focus-en"])
-def test_page_fits_the_window_with_readable_labels_that_do_not_overlap(pages, tmp_path, width, name):
-    m = measure(pages[name], width, tmp_path)
+@pytest.mark.parametrize("name", NAMES)
+def test_page_fits_the_window_with_readable_labels_that_do_not_overlap(measured, width, name):
+    m = measured[f"{name}-{width}"]
     assert m["scrollWidth"] <= m["innerWidth"] == width, "the document is wider than the window"
-    assert len(m["labels"]) > 30, "the drawings are not there"
+    assert len(m["labels"]) > (16 if name == "graph-en" else 30), "the drawings are not there"
     small = [(lab["s"], round(lab["px"], 1)) for lab in m["labels"] if lab["px"] < 10]
     assert not small, small[:5]
     tiny = [(t["s"], t["px"]) for t in m["text"] if t["px"] < 10]
     assert not tiny, tiny[:5]
     clash = overlapping(m["labels"])
     assert not clash, clash[:5]
+    if name == "graph-en":
+        return  # the graph page has no walk
     # arrow keys step: → → ← leaves step 2 of the walk, and exactly its keys are lit
     assert m["step"] == 1 and m["pos"].startswith("2 / ") and m["visibleSteps"] == 1  # one step at a time
     assert set(m["lit"]) == set(m["keys"].split()) and m["lit"]
@@ -187,11 +212,11 @@ def _count(img: np.ndarray, rgb: tuple, tol: int) -> int:
     return int((np.abs(img[..., :3].astype(int) - np.array(rgb)).max(axis=-1) <= tol).sum())
 
 
-def test_without_javascript_every_step_is_listed_and_nothing_is_hidden(pages, tmp_path, width=400):
+def test_without_javascript_every_step_is_listed_and_nothing_is_hidden(pages, measured, width=400):
     html = pages["lecture-en"].read_text(encoding="utf-8")
     steps = re.findall(r'<li data-fig="(forward|backward)"', html)
     assert steps.count("forward") == 7 and steps.count("backward") == 6  # 6 neurons each way, and the loss
-    m = measure(pages["lecture-en"], width, tmp_path, js=False)
+    m = measured["lecture-en-400-nojs"]
     assert m["steps"] == m["visibleSteps"] == 13
     assert m["scrollWidth"] <= width and not [lab for lab in m["labels"] if lab["px"] < 10]
     assert len(m["labels"]) > 30 and not overlapping(m["labels"])

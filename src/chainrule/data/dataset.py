@@ -17,6 +17,19 @@ class Dataset:
         raise NotImplementedError
 
 
+class IterableDataset(Dataset):
+    """A stream of examples (``__iter__``) rather than indexed ones; DataLoader batches them in arrival order."""
+
+    def __iter__(self):
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset without a length")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing it")
+
+
 class TensorDataset(Dataset):
     """Example ``i`` is ``tuple(t[i] for t in tensors)``, e.g. an (input, label) pair.
 

@@ -7,6 +7,7 @@
     e.html(lang="zh")          # a self-contained page with the forward and the reversed network
     e.to_dict()["schema"]      # "chainrule.explain/1" (see schema.py)
     cr.explain.preset("lecture").explain()   # the slides' own network and numbers (also "mazur")
+    cr.explain.graph(loss, names=model, follow="conv.weight[0,0,1,1]")  # any graph, node by node
 
 Every gradient is computed three ways — the lecture's per-neuron formulas,
 chainrule's autograd, central differences — and marked as agreeing or not.
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 from .derivation import ACTIVATIONS, LOSSES, Derivation, Layer
 from .explanation import Explanation, backprop, parse_param_name
+from .graph import Graph, graph
 from .presets import PRESETS, Preset
 from .presets import get as preset
 from .schema import SCHEMA
 
-__all__ = ["ACTIVATIONS", "LOSSES", "PRESETS", "SCHEMA", "Derivation", "Explanation", "Layer", "Preset", "backprop",
-           "parse_param_name", "preset"]
+__all__ = ["ACTIVATIONS", "LOSSES", "PRESETS", "SCHEMA", "Derivation", "Explanation", "Graph", "Layer", "Preset",
+           "backprop", "graph", "parse_param_name", "preset"]

@@ -18,6 +18,7 @@ import sys
 
 DEFAULT_LAYERS = "2,2,2,2"
 DEFAULT_PRESET = "lecture"
+GRAPH_FOLLOW = "conv.weight[0,0,1,1]"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "  chainrule explain --seed 3                      the same sizes with seeded random weights\n"
         "  chainrule explain --activation relu --loss cross_entropy --examples 3 --html page.html\n"
         "  chainrule explain --weights net.json --input '1,-1' --target '0,1'\n"
-        "  chainrule explain --checkpoint runs/RUN --weight 2.weight[3,5]\n\n"
+        "  chainrule explain --checkpoint runs/RUN --weight 2.weight[3,5]\n"
+        "  chainrule explain --graph                       the computation graph of a small CNN, any op\n"
+        "  chainrule explain --graph --follow 'conv.weight[0,0,1,1]' --html graph.html\n\n"
         "--weights FILE: JSON {\"layers\": [{\"weight\": [[...]], \"bias\": [...], \"activation\": \"sigmoid\"}]}\n"
         "(weight is (out, in) like PyTorch's Linear) or a .safetensors state dict with keys 0.weight, 0.bias, ...")
     net = parser.add_argument_group("network")
@@ -49,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--seed", type=int, help="random weights and examples from this seed (rounded to 2 decimals)")
     src.add_argument("--checkpoint", metavar="RUN", help="a run folder (or model file) written by `chainrule train`")
     net.add_argument("--weight", metavar="NAME", help="explain one parameter along its paths, e.g. 2.weight[3,5]")
+    gr = parser.add_argument_group("any computation graph")
+    gr.add_argument("--graph", action="store_true",
+                    help="explain the reverse-mode graph node by node: a built-in conv net on one digit, or a "
+                         "--checkpoint run on its test example --example K (default 0)")
+    gr.add_argument("--follow", metavar="NAME[i,…]", help=f"with --graph: one element along its paths, checked three "
+                    f"ways (default {GRAPH_FOLLOW} for the built-in example)")
     data = parser.add_argument_group("examples")
     data.add_argument("--input", metavar="X", help="inputs, comma-separated; several examples separated by ';'")
     data.add_argument("--target", metavar="T",
@@ -63,7 +72,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with the two drawings")
     out.add_argument("--json", metavar="FILE", help="also write every number as JSON (schema chainrule.explain/1)")
     out.add_argument("--plain", action="store_true", help="no colour")
-    out.add_argument("--quiet", action="store_true", help="print nothing (with --html / --json)")
+    out.add_argument("--quiet", "-q", action="store_true", help="print nothing (with --html / --json)")
     out.add_argument("--width", type=int, default=80, help="terminal columns to fit (default 80)")
 
 
@@ -210,8 +219,69 @@ def _ids(text: str, n: int) -> list[int]:
     return ids
 
 
+def _graph(args) -> int:
+    """--graph: the computation graph of the built-in conv net or of a run's model, in float64."""
+    import numpy as np
+
+    import chainrule as cr
+
+    from ..cli import UsageError
+    from ..errors import ChainruleError, DataError
+    from .graph import example, graph
+
+    other = [f"--{k}" for k in ("preset", "weights", "layers", "activation", "loss", "input", "target", "weight",
+                                "seed") if getattr(args, k) is not None]
+    if other:
+        raise UsageError(f"--graph explains the built-in conv net or a --checkpoint run; leave out {other[0]}")
+    if args.checkpoint:
+        try:
+            from ..evaluate import load_run
+            from ..trainconfig import ConfigError
+
+            model, cfg, _info, splits = load_run(args.checkpoint)
+        except (DataError, ConfigError, OSError) as e:
+            raise UsageError(str(e)) from None
+        x, y = splits[1]
+        k = _ids(args.example, len(y.numpy()))[0] if args.example is not None else 0
+        model = model.double()
+        model.eval()
+        X = cr.tensor(x.numpy()[k:k + 1].astype(np.float64))
+        labels = y.numpy()[k:k + 1]
+        if cfg.loss == "cross_entropy":
+            f = lambda: cr.nn.functional.cross_entropy(model(X), cr.tensor(labels))
+        else:
+            T = cr.tensor(np.eye(10)[labels])
+            f = lambda: cr.nn.functional.mse_loss(model(X), T)
+        follow = args.follow
+    else:
+        if args.example is not None:
+            raise UsageError("--example picks a test example of a --checkpoint run")
+        model, f = example()
+        follow = args.follow or GRAPH_FOLLOW
+    try:
+        g = graph(f(), names=model, follow=follow, recompute=f)
+    except (ChainruleError, ValueError) as err:
+        raise UsageError(str(err).removeprefix("explain.graph: ")) from None
+    if not args.quiet:
+        sys.stdout.write(g.text(lang=args.lang, width=args.width))
+    for path, save in ((args.html, lambda p: g.save_html(p, lang=args.lang)), (args.json, g.save_json)):
+        if path:
+            try:
+                save(path)
+            except OSError as err:
+                raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+            if not args.quiet:
+                print(f"wrote {path}")
+    return 0 if g.agree else 1
+
+
 def run(args: argparse.Namespace) -> int:
     from ..cli import UsageError
+
+    if args.graph:
+        return _graph(args)
+    if args.follow:
+        raise UsageError("--follow needs --graph (for one weight of an MLP, use --weight)")
     from ..errors import ChainruleError
     from . import backprop
     from .network import load_weights, seeded_network

@@ -134,10 +134,12 @@ def forward(d: Derivation, n: int, lang: str) -> list:
     return blocks
 
 
-def neuron_pair(d: Derivation, ex, ell: int, i: int) -> tuple[list[str], str]:
-    """One neuron's forward pass: (the parts of z = Σ w·a + b = v, "a = σ(z) = …")."""
+def neuron_pair(d: Derivation, ex, ell: int, i: int, top: int | None = None) -> tuple[list[str], str]:
+    """One neuron's forward pass: (the parts of z = Σ w·a + b = v, "a = σ(z) = …"); with ``top``, only
+    the largest terms of a long sum."""
     ly, t = d.layers[ell], ex.layers[ell]
-    terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in range(len(t.inputs))]
+    js = range(len(t.inputs)) if top is None or len(t.inputs) <= top else _top(ly.weight[i] * t.inputs, top)
+    terms = [f"{paren(ly.weight[i, j])}·{paren(t.inputs[j])}" for j in js] + (["…"] if len(js) < len(t.inputs) else [])
     left = [f"{z_sym(ell + 1, i + 1)} = "] + _joined(terms) + [f" + {paren(ly.bias[i])}", f" = {num(t.z[i])}"]
     return left, f"{a_sym(ell + 1, i + 1)} = σ({z_sym(ell + 1, i + 1)}) = {num(t.a[i])}"
 

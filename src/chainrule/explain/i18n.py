@@ -151,6 +151,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tip_backward": ("from the backward pass, section 3", "来自反向传播，第 3 节"),
     "tip_autograd": ("chainrule's autograd: cr.grad(l, w)", "chainrule 的自动微分：cr.grad(l, w)"),
     "tip_numeric": ("central difference (l(w+ε) − l(w−ε))/2ε, ε = 1e-6", "中心差分 (l(w+ε) − l(w−ε))/2ε，ε = 1e-6"),
+    # the computation graph (--graph)
+    "g_title": ("The computation graph, run backwards", "计算图，反向运行"),
+    "g_subtitle": ("every node with its op, value, the local derivative rule it uses, and the upstream gradient "
+                   "∂l/∂(its output), from the output back to the inputs",
+                   "每个节点的运算、数值、它用的局部导数规则和上游梯度 ∂l/∂（它的输出），从输出一直到输入"),
+    "g_nodes": ("{n} nodes, {k} leaves; output l = {l}", "{n} 个节点，{k} 个叶子；输出 l = {l}"),
+    "g_value": ("value", "数值"),
+    "g_rule": ("rule", "规则"),
+    "g_leaves": ("Leaves: ∂l/∂(parameter), the walk checked against chainrule's backward pass",
+                 "叶子：∂l/∂（参数），逐节点的推导与 chainrule 的反向传播核对"),
+    "g_follow": ("One element along its paths: {name}", "沿着路径看一个元素：{name}"),
+    "g_path": ("its paths to the loss run through {path}", "它到损失的路径经过 {path}"),
+    "g_last_hop": ("{name} enters node #{k} ({op}); each element y of #{k}'s output contributes ∂l/∂y · ∂y/∂w, "
+                   "the upstream gradient times the local derivative (the largest products first):",
+                   "{name} 进入节点 #{k}（{op}）；#{k} 输出的每个元素 y 贡献 ∂l/∂y · ∂y/∂w，"
+                   "即上游梯度乘局部导数（最大的乘积在前）："),
+    "g_more_terms": ("{n} more", "还有 {n} 项"),
+    "g_walk": ("chain rule, node by node", "链式法则，逐节点"),
+    "g_sum": ("sum of the products", "乘积之和"),
+    "g_no_numeric": ("not computed (no recompute function)", "未计算（没有重算函数）"),
+    "g_agree": ("Every leaf's gradient agrees with chainrule's backward pass, and the followed element agrees "
+                "three ways: chain rule = autograd = central differences.",
+                "每个叶子的梯度都与 chainrule 的反向传播一致，所跟踪的元素三种方法一致："
+                "链式法则 = 自动微分 = 中心差分。"),
+    "g_disagree": ("Some gradients disagree (marked ✗).", "有梯度不一致（标 ✗）。"),
+    "g_fig": ("The graph: leaves at the left, the loss at the right; the followed element's paths in orange. "
+              "Hover a node for its rule, value and gradient.",
+              "计算图：叶子在左，损失在右；所跟踪元素的路径为橙色。鼠标停在节点上可看它的规则、数值和梯度。"),
     "legend_amp": ("× σ'(z)", "× σ'(z) 放大"),
     "legend_edge": ("× w, then Σ", "× w，再求和"),
 }

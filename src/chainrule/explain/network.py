@@ -66,7 +66,8 @@ def from_model(model, loss: str = "mse") -> list[Layer]:
             layers[-1].activation = _ACT_CLASSES[cls]
         elif cls not in _SKIP_CLASSES:
             raise ValueError(
-                f"explain: module {name!r} ({cls}) is not supported; use Linear, Sigmoid, Tanh, ReLU layers"
+                f"explain: module {name!r} ({cls}) is not supported; use Linear, Sigmoid, Tanh, ReLU layers, "
+                "or explain any network's graph with --graph --follow NAME[i,...] (cr.explain.graph)"
             )
     if not layers:
         raise ValueError("explain: the model has no Linear layer")

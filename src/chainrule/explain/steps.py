@@ -38,7 +38,7 @@ def walk(d: Derivation, n: int, lang: str, rows: list[list[int]]) -> list[Step]:
     steps = []
     for ell in range(L):
         for i in rows[ell + 1]:
-            left, right = neuron_pair(d, ex, ell, i)
+            left, right = neuron_pair(d, ex, ell, i, top=8)
             keys = inputs(ell) + [f"e-{ell + 1}-{i}-{j}" for j in rows[ell]] + [f"n-{ell + 1}-{i}"]
             title = f"{tr('s_forward_short', lang)} · {tr('layer', lang, l=ell + 1)} · {tr('neuron', lang, i=i + 1)}"
             steps.append(Step("forward", keys, title, ["".join(left), right]))

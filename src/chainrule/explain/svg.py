@@ -67,8 +67,8 @@ class Layout:
         rows = self.rows[min(c, len(self.rows) - 1)]
         k = rows.index(i)
         if self.vertical:
-            span = (len(rows) - 1) * self.pitch
-            return (self.width - V_RIGHT) / 2 - span / 2 + k * self.pitch, TOP + NODE_H / 2 + c * V_ROW
+            # rows start at the left, where a phone's scrolled drawing starts (the explained weight's path)
+            return MARGIN + 20 + NODE_W / 2 + k * self.pitch, TOP + NODE_H / 2 + c * V_ROW
         return MARGIN + NODE_W / 2 + c * self.dx, self.mid + (k - (len(rows) - 1) / 2) * ROW_H
 
     def port(self, c: int, i: int, side: str) -> tuple[float, float]:

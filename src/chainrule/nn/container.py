@@ -1,4 +1,4 @@
-"""Containers: Sequential (layers applied in order), ModuleList, ModuleDict."""
+"""Containers: Sequential (layers applied in order), ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -8,6 +8,7 @@ from ..ops.linalg import fused_linear
 from ..tensor import Tensor
 from .linear import Linear
 from .module import Module
+from .parameter import Parameter
 
 
 class Sequential(Module):
@@ -133,6 +134,19 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __repr__(self) -> str:
+        """PyTorch's compact form: a run of identical layers prints once, as "(0-11): 12 x Block(...)"."""
+        reprs = [repr(m).replace("\n", "\n  ") for m in self._modules.values()]
+        if not reprs:
+            return "ModuleList()"
+        lines, start = [], 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                n = i - start
+                lines.append(f"({start}): {reprs[start]}" if n == 1 else f"({start}-{i - 1}): {n} x {reprs[start]}")
+                start = i
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered ("name.weight", ...)."""
@@ -165,3 +179,111 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
+def _param_line(key: str, p, type_name: bool = False) -> str:
+    """PyTorch's one-line description of a parameter: ParameterList names the dtype, ParameterDict the type."""
+    size = "x".join(str(s) for s in p.shape)
+    kind = _TYPE_NAMES.get(str(p.dtype), str(p.dtype)) if type_name else str(p.dtype)
+    return f"  ({key}): Parameter containing: [chainrule.{kind} of size {size}]"
+
+
+def _as_parameter(value):
+    return value if isinstance(value, Parameter) or not isinstance(value, Tensor) else Parameter(value)
+
+
+class ParameterList(Module):
+    """A list of Parameters registered as "0", "1", ...; plain Tensors become Parameters (as PyTorch)."""
+
+    def __init__(self, values: Iterable | None = None) -> None:
+        super().__init__()
+        self.__dict__["_size"] = 0
+        for v in values or ():
+            self.append(v)
+
+    def _key(self, idx: int) -> str:
+        n = self._size
+        if not -n <= idx < n:
+            raise IndexError(f"ParameterList index {idx} is out of range for {n} parameters")
+        return str(idx % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(self._size)[idx]])
+        return getattr(self, self._key(idx))
+
+    def __setitem__(self, idx: int, value) -> None:
+        setattr(self, self._key(idx), _as_parameter(value))
+
+    def append(self, value) -> "ParameterList":
+        self.__dict__["_size"] += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(self._size))
+
+    def extra_repr(self) -> str:
+        return "\n".join(_param_line(str(i), p) if isinstance(p, Tensor) else f"  ({i}): Object of type: "
+                         f"{type(p).__name__}" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of Parameters registered under their keys; plain Tensors become Parameters (as PyTorch)."""
+
+    def __init__(self, parameters: dict | None = None) -> None:
+        super().__init__()
+        self.__dict__["_keys"] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        return [(k, self[k]) for k in self._keys]
+
+    def update(self, parameters) -> None:
+        for k, v in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        return "\n".join(_param_line(k, p, type_name=True) for k, p in self.items())

@@ -35,6 +35,7 @@ from ..ops.pool import MAX_POOL2D, flat_index
 from ..ops.registry import apply, apply1, apply_residual
 from ..ops.shape import cat, pad, reshape
 from ..tensor import Tensor
+from .attention import scaled_dot_product_attention  # noqa: F401 - composed in its own module
 
 
 def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:

@@ -290,11 +290,16 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype=None, *args, **kwargs) -> "Module":
-        """Convert floating parameters and buffers to ``dtype`` in place (a device 'cpu' is accepted)."""
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
+    def to(self, *args, **kwargs) -> "Module":
+        """PyTorch's argument forms (devices.parse_to); floating parameters and buffers change dtype in place."""
+        from ..devices import parse_to
+
+        _, dtype = parse_to(args, kwargs, f"{type(self).__name__}.to")
+        if dtype is None:
             return self
         dtype = xp.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, but got {dtype}")
         for m in self.modules():
             for reg in ("_parameters", "_buffers"):
                 for t in m.__dict__[reg].values():
@@ -311,6 +316,12 @@ class Module:
         return self.to(xp.float64)
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from ..devices import check
+
+        check("cuda" if device is None else device, f"{type(self).__name__}.cuda")
         return self
 
     # ------------------------------------------------------------ state dict
@@ -399,11 +410,11 @@ class Module:
 
 
 def _check_device(device) -> None:
-    """Layers take PyTorch's ``device=`` argument; only the CPU exists here."""
+    """Layers take PyTorch's ``device=`` argument; only devices that exist here are accepted."""
     if device is not None:
-        from ..backend import get_array_module
+        from ..devices import check
 
-        get_array_module(str(device))
+        check(device, "device=")
 
 
 def _as_array(v, key: str):

@@ -36,7 +36,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from fewer "
                          "categories with positive weight")
-    gen = generator if generator is not None else random.generator()
+    gen = random.generator(generator)
     out = xp.stack([gen.choice(rows.shape[1], size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
     out = out.astype(xp.int64)
     return registry._Tensor._make(out[0] if w.ndim == 1 else out, None)
