@@ -35,3 +35,18 @@ def test_state_round_trip_replays_the_stream():
 def test_a_wrong_generator_is_named():
     with pytest.raises(TypeError, match="chainrule.Generator"):
         random.generator(42)
+
+
+def test_init_functions_take_a_chainrule_generator():
+    a, b = cr.zeros(3, 4), cr.zeros(3, 4)
+    cr.nn.init.xavier_uniform_(a, generator=cr.Generator().manual_seed(5))
+    cr.nn.init.xavier_uniform_(b, generator=cr.Generator().manual_seed(5))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert np.abs(a.numpy()).max() > 0
+
+
+def test_pytorch_dtype_aliases_are_the_same_dtypes():
+    assert (cr.float, cr.double, cr.half) == (cr.float32, cr.float64, cr.float16)
+    assert (cr.long, cr.int, cr.short, cr.int8) == (np.int64, np.int32, np.int16, np.int8)
+    assert cr.tensor([1, 2], dtype=cr.long).dtype == np.int64
+    assert cr.zeros(2, dtype=cr.double).dtype == np.float64

@@ -38,7 +38,7 @@ def test_every_setting_is_an_option_and_a_toml_key_and_nothing_else(tmp_path):
     for name in FIELDS:
         assert "--" + name.replace("_", "-") in flags, name
     extra = {s for s in flags if s.startswith("--")} - {"--" + n.replace("_", "-") for n in FIELDS}
-    assert extra == {"--help", "--config", "--resume", "--quiet", "--no-nesterov"}
+    assert extra == {"--help", "--config", "--resume", "--quiet", "--distributed", "--no-nesterov"}
     # every key in a TOML file, with a value different from its default, is read into the same field
     values = {"model": "cnn", "dataset": "file", "data": "d.npz", "test_fraction": 0.3, "val_fraction": 0.2,
               "channels": [4, 8], "activation": "tanh", "loss": "mse", "optimizer": "sgd", "lr": 0.1,
@@ -180,3 +180,17 @@ def test_bench_with_a_missing_framework_is_one_line_before_any_work(monkeypatch,
     err = capsys.readouterr().err.strip()
     assert err == ("chainrule bench: error: torch not installed: pip install -e '.[test,bench]' "
                    "(or leave it out: --frameworks chainrule,numpy)")
+
+
+def test_bench_exits_non_zero_when_a_worker_fails(monkeypatch, capsys):
+    from chainrule import bench
+
+    if bench._suite_root() is None:
+        pytest.skip("not a source checkout")
+    import benchmarks.runner as runner
+
+    monkeypatch.setattr(runner, "run_job", lambda fw, job, *a: {"framework": fw, "job": job, "error": "boom"})
+    assert _main(["bench", "--configs", "a", "--frameworks", "numpy", "--no-overhead", "--rounds", "1", "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "a numpy: failed: boom" in captured.out
+    assert captured.err.strip() == "benchmarks: 1 worker process(es) failed (see 'failed:' above)"

@@ -104,6 +104,12 @@ def test_extending_a_cosine_run_says_what_the_schedule_does(tmp_path, capsys):
             "--epochs 4") in text
     lrs = [float(line.split(",")[1]) for line in (out / "metrics.csv").read_text().splitlines()[1:]]
     np.testing.assert_allclose(lrs, [0.01, 0.005, 0.005, 0.01 * (1 + np.cos(np.pi * 3 / 4)) / 2])
+    from chainrule.curves import title
+    from chainrule.trainconfig import from_saved
+
+    info = runs.read_model(out)[1]
+    assert title(from_saved(info["config"], out), info["history"]).endswith(
+        "cosine schedule over 2 epochs, from epoch 3 over 4 epochs")
 
 
 def test_a_plain_resume_prints_no_schedule_note(tmp_path, capsys):
@@ -167,6 +173,12 @@ def test_ctrl_c_in_a_later_epoch_names_the_checkpoint_kept(tmp_path, uninterrupt
     assert rc == 130 and "interrupted in epoch 3; run keeps the checkpoint after epoch 2" in err
     assert _run(["--resume", "run", "-q"], tmp_path).returncode == 0
     assert _same(_weights(tmp_path / "run"), uninterrupted)
+
+
+def test_ctrl_c_while_reading_the_data_says_nothing_was_written(tmp_path):
+    rc, err = _interrupt_at("data", [*SMALL, "--out", "run", "-q"], tmp_path)
+    assert rc == 130 and err.strip().splitlines()[-1] == "interrupted before training started; nothing was written"
+    assert not (tmp_path / "run").exists()
 
 
 def test_ctrl_c_before_anything_is_saved_says_so(tmp_path, uninterrupted):

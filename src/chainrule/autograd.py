@@ -294,14 +294,20 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool, crea
             pending[n.seq] = [n, g]
             heap.append(-n.seq)
     heapq.heapify(heap)
-    _walk(heap, pending, leaves, step, reduce, retain_graph, sink)
+    # leaves with post-accumulate hooks get their .grad as soon as their last use has run (overlap)
+    uses = _leaf_uses(pending.values()) if _post_hooks and sink.__class__ is AccumulateSink else None
+    _walk(heap, pending, leaves, step, reduce, retain_graph, sink, uses)
     for leaf, g in leaves.items():
-        if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
-            g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
-        sink.leaf(leaf, g)
+        _deliver(leaf, g, sink)
 
 
-def _walk(heap: list, pending: dict, leaves: dict, step, reduce, retain_graph: bool, sink) -> None:
+def _deliver(leaf, g, sink) -> None:
+    if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
+        g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
+    sink.leaf(leaf, g)
+
+
+def _walk(heap: list, pending: dict, leaves: dict, step, reduce, retain_graph: bool, sink, uses) -> None:
     """The loop: the newest pending node runs its rule; each input's gradient goes to its parent."""
     pop, push = heapq.heappop, heapq.heappush
     while heap:
@@ -320,10 +326,12 @@ def _walk(heap: list, pending: dict, leaves: dict, step, reduce, retain_graph: b
                     push(heap, -p.seq)
                 else:
                     entry[1] = entry[1] + gi
-            elif p in leaves:
-                leaves[p] = leaves[p] + gi
             else:
-                leaves[p] = gi
+                leaves[p] = leaves[p] + gi if p in leaves else gi
+                if uses is not None and p in uses:
+                    uses[p] -= 1
+                    if not uses[p]:
+                        _deliver(p, leaves.pop(p), sink)
 
 
 def _before(node: Node, g, sink):
@@ -353,6 +361,9 @@ class AccumulateSink:
     def leaf(self, leaf, g) -> None:
         if leaf._rg:
             self._add(leaf, g, copy=False)
+            if _post_hooks:
+                for hook in _post_hooks.get(id(leaf), ()):
+                    hook(leaf)
 
     def _add(self, t, g, copy: bool) -> None:
         if g.dtype != t.data.dtype:  # the engine casts a gradient to its tensor's dtype, as PyTorch's does
@@ -396,6 +407,30 @@ class CaptureSink:
     def close(self) -> None:
         for ex, previous in self.nodes:
             ex.capture = previous
+
+
+# id(leaf) -> [hook(leaf)], run once the leaf's .grad holds all that one backward sends it (PyTorch's
+# register_post_accumulate_grad_hook); data-parallel training starts a gradient's all-reduce there.
+# Keyed by id (a Tensor's == is elementwise); an entry goes when its tensor does.
+_post_hooks: dict = {}
+
+
+def _leaf_uses(entries) -> dict:
+    """For each leaf with post-accumulate hooks: how many graph edges below ``entries`` lead to it."""
+    uses: dict = {}
+    seen: set = set()
+    stack = [node for node, _ in entries]
+    while stack:
+        node = stack.pop()
+        if node.seq in seen:
+            continue
+        seen.add(node.seq)
+        for p in node.next:
+            if p.__class__ is Node:
+                stack.append(p)
+            elif p is not None and id(p) in _post_hooks:
+                uses[p] = uses.get(p, 0) + 1
+    return uses
 
 
 def _raise_freed(node: Node):
@@ -565,6 +600,17 @@ def grad(
 
 def register_node_hook(node: Node, fn: Callable):
     hooks = _extras(node).hooks
+    hooks.append(fn)
+    return _RemovableHandle(hooks, fn)
+
+
+def register_post_accumulate_grad_hook(leaf, fn: Callable):
+    if leaf.grad_fn is not None or not leaf._rg:
+        raise AutogradError("post-accumulate-grad hooks go on leaf tensors that require grad")
+    hooks = _post_hooks.get(id(leaf))
+    if hooks is None:
+        hooks = _post_hooks[id(leaf)] = []
+        weakref.finalize(leaf, _post_hooks.pop, id(leaf), None)
     hooks.append(fn)
     return _RemovableHandle(hooks, fn)
 

@@ -13,8 +13,8 @@ from .extras import MissingDependency
 
 # name -> (module, one-line help)
 COMMANDS = {
-    "train": ("chainrule.train", "train a network (default: a fully connected net on the bundled digits)"),
-    "evaluate": ("chainrule.evaluate", "accuracy, per-class precision/recall and a confusion matrix of a run"),
+    "train": ("chainrule.train", "train a network (default: a fully connected net on the bundled digits; --model cnn)"),
+    "evaluate": ("chainrule.evaluate", "accuracy, per-class precision/recall/F1, confusion matrix, worst mistakes"),
     "explain": ("chainrule.explain.command", "the backpropagation derivation, computed for a real network"),
     "bench": ("chainrule.bench", "time training steps against PyTorch side by side"),
 }
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # a subcommand may run itself again (distributed)
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 0

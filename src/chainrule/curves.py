@@ -11,13 +11,31 @@ from typing import Callable
 SPLITS = (("train", "-o", "train (end of epoch)"), ("val", "-^", "validation"), ("test", "-s", "test"))
 
 
-def title(cfg) -> str:
-    """One line naming the data, the network, the optimizer, the schedule and the epochs; single spaces."""
+def extensions(history: list[dict]) -> list[tuple[int, int]]:
+    """(first epoch, planned total) each time a resumed run changed ``--epochs``."""
+    out, last = [], None
+    for r in history:
+        planned = r.get("planned_epochs")
+        if planned is not None and planned != last:
+            out.append((r["epoch"], planned))
+            last = planned
+    return out
+
+
+def title(cfg, history: list[dict] | None = None) -> str:
+    """One line naming the data, the network, the optimizer, the schedule and the epochs; single spaces.
+
+    A run extended with a schedule that depends on the total says when it switched."""
     net = (f"MLP {'-'.join(map(str, cfg.layers))}" if cfg.model == "mlp" and cfg.layers
            else f"CNN channels {','.join(map(str, cfg.channels))}" if cfg.model == "cnn" else cfg.model.upper())
     schedule = "constant lr" if cfg.schedule == "none" else f"{cfg.schedule} schedule"
-    parts = [cfg.dataset, f"{net} {cfg.activation}", f"{cfg.optimizer} lr={cfg.lr:g}",
-             f"{schedule} over {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}"]
+    plural = lambda n: f"{n} epoch{'s' if n != 1 else ''}"  # noqa: E731
+    span = f"{schedule} over {plural(cfg.epochs)}"
+    changes = extensions(history or [])
+    if len(changes) > 1:
+        span = f"{schedule} over {plural(changes[0][1])}, " + ", ".join(
+            f"from epoch {e} over {plural(n)}" for e, n in changes[1:])
+    parts = [cfg.dataset, f"{net} {cfg.activation}", f"{cfg.optimizer} lr={cfg.lr:g}", span]
     return ", ".join(" ".join(p.split()) for p in parts)
 
 
@@ -76,7 +94,11 @@ def figure(history: list[dict], cfg):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_loss.legend(loc="upper right")
     ax_acc.legend(loc="lower right")
-    fig.suptitle(title(cfg))
+    for first, planned in extensions(history)[1:]:
+        ax_lr.axvline(first - 0.5, color="grey", ls="--", lw=1)
+        ax_lr.annotate(f"--epochs {planned}", (first - 0.5, 1), xycoords=("data", "axes fraction"),
+                       xytext=(3, -12), textcoords="offset points", fontsize=8, color="grey")
+    fig.suptitle(title(cfg, history))
     return fig
 
 

@@ -294,6 +294,10 @@ class Tensor:
         self._hooks.append(hook)
         return _ag._RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable):
+        """``hook(tensor)`` runs once this leaf's ``.grad`` holds all of a backward pass's gradient."""
+        return _ag.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
         if inputs is not None:

@@ -318,7 +318,8 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
 
 # ------------------------------------------------------------ training
 def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
-          progress: bool = False, on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+          progress: bool = False, on_epoch: Callable[[dict], None] | None = None,
+          distributed: bool = False) -> TrainResult:
     """Train as ``config`` says; with ``config.out`` set, write the run folder before the first epoch and after
     every epoch.
 
@@ -327,7 +328,8 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     settings. ``verbose`` prints a model summary and one line per epoch,
     ``progress`` shows a tqdm bar on stderr. ``on_epoch(row)`` is called
     after each epoch's checkpoint is written. Ctrl-C raises
-    TrainingInterrupted, whose message says how to go on.
+    TrainingInterrupted, whose message says how to go on. ``distributed``
+    trains data-parallel over the MPI ranks (chainrule.distributed.training).
     """
     from . import data, extras
     from .random import manual_seed
@@ -336,20 +338,32 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     validate(cfg)
     pause = os.environ.get(PAUSE_ENV)
+    pause_point("data", pause)
     saved = _saved_checkpoint(resume, cfg) if resume is not None else None
     splits = load_splits(cfg)
     manual_seed(seed_for_numpy(cfg.seed))
     model, cfg = build_network(cfg, splits)
+    dist = None
+    if distributed:
+        from .distributed.training import DataParallelRun
+
+        dist = DataParallelRun(cfg.batch_size)
+        verbose, progress = verbose and dist.is_main, progress and dist.is_main
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer)
     loss_fn = build_loss(cfg.loss, splits.n_classes)
-    loader = data.DataLoader(data.TensorDataset(*splits.train), batch_size=cfg.batch_size, shuffle=True,
-                             seed=seed_for_numpy(cfg.seed))
+    if dist is None:
+        loader = data.DataLoader(data.TensorDataset(*splits.train), batch_size=cfg.batch_size, shuffle=True,
+                                 seed=seed_for_numpy(cfg.seed))
+    else:
+        loader = dist.loader(data.TensorDataset(*splits.train), seed_for_numpy(cfg.seed))
 
     start, history, notes = 0, [], []
     if saved is not None:
         start, history, notes = _restore(saved, cfg, model, optimizer, scheduler)
-    run_dir = Path(cfg.out) if cfg.out else None
+    net = model if dist is None else dist.wrap(model, optimizer)
+    measured = splits if dist is None else dist.shard_splits(splits)  # each rank measures its share
+    run_dir = Path(cfg.out) if cfg.out and (dist is None or dist.is_main) else None
     result = TrainResult(cfg, model, optimizer, scheduler, history, run_dir, resumed_from=start,
                          n_train=len(splits.train.labels))
     result.stopped_early = stopped_early(history, cfg.early_stopping)
@@ -365,6 +379,8 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
             else f"{cfg.dataset}: nothing left to train")
         for note in notes:
             say(f"note: {note}")
+        if dist is not None:
+            say(dist.describe())
     draw_curves = run_dir is not None and extras.available("matplotlib")
     if verbose and run_dir is not None and not draw_curves:
         say(extras.missing_note("matplotlib", f"{runs.PLOT_FILE} is not drawn"))
@@ -387,15 +403,17 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
             say = lambda line: tqdm.write(line, file=sys.stdout)  # noqa: E731
         while epoch < cfg.epochs and not result.stopped_early:
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported once, below
-                row = _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar, pause)
+                row = _epoch(epoch, cfg, net, optimizer, scheduler, loss_fn, loader, measured, bar, pause)
+            if dist is not None:
+                row = dist.reduce(row, measured)
             history.append(row)
             epoch += 1
             result.stopped_early = stopped_early(history, cfg.early_stopping)
             if run_dir is not None:
+                if best_row(history) is row:  # first: a resume after Ctrl-C here redoes this epoch bit for bit
+                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), epoch, history)
                 runs.write_metrics(run_dir, history)
-                if best_row(history) is row:
-                    runs.save_best(run_dir, model, cfg.to_dict(), epoch, history)
             if verbose:
                 val = f"  val {100 * row['val_acc']:6.2f}%" if math.isfinite(row["val_acc"]) else ""
                 say(f"epoch {epoch:>{len(str(cfg.epochs))}}/{cfg.epochs}  loss {row['train_loss']:.4f}  "
@@ -473,7 +491,8 @@ def _epoch(epoch, cfg, model, optimizer, scheduler, loss_fn, loader, splits, bar
     val_loss, val_acc = _measure(model, loss_fn, splits.val)
     test_loss, test_acc = _measure(model, loss_fn, splits.test)
     return {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
-            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+            "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0,
+            "planned_epochs": cfg.epochs}  # the schedule's length this epoch ran under (kept in the checkpoint)
 
 
 def _saved_checkpoint(resume, cfg: TrainConfig) -> tuple:
@@ -513,7 +532,8 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
         optimizer.load_state_dict(opt_state)
     except OptimizerStateError as e:
         raise DataError(f"{run_dir / runs.STATE_FILE}: the optimizer state does not fit the model ({e})") from None
-    done, history, notes = info["epoch"], [dict(r) for r in info["history"]][: info["epoch"]], []
+    blank = dict.fromkeys(runs.METRICS, float("nan"))  # columns a run from an older version did not record
+    done, history, notes = info["epoch"], [{**blank, **r} for r in info["history"]][: info["epoch"]], []
     saved_epochs = info["config"].get("epochs")
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
@@ -556,6 +576,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--config", metavar="FILE.toml", help="settings file; its keys mirror these options")
     g.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no per-epoch lines")
+    g.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI ranks: mpiexec -n N chainrule train --distributed ...")
 
 
 
@@ -587,15 +609,28 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
 
+    if args.distributed:
+        from .distributed import launch
+
+        return launch.run(args.argv, lambda: _run(args, distributed=True), UsageError)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace, distributed: bool = False) -> int:
+    from .cli import UsageError
+    from .distributed import is_main
+
+    main = is_main()  # rank 0, or a process that is not distributed
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
         if not args.resume and (out / runs.MODEL_FILE).exists():
             raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
-        quiet = args.quiet
+        quiet = args.quiet or not main
         if not quiet:
             print(f"{'resuming' if args.resume else 'new run'}: {out}/")
-        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty())
+        result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty(),
+                       distributed=distributed)
     except (ConfigError, DataError) as e:
         raise UsageError(str(e)) from None
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
@@ -606,8 +641,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"chainrule train: error: {e}", file=sys.stderr)
         return 1
     except TrainingInterrupted as e:
-        print(f"\n{e}", file=sys.stderr)
+        if main:
+            print(f"\n{e}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:  # while reading the data and building the model: nothing written yet
+        if main:
+            print("\ninterrupted before training started; nothing was written", file=sys.stderr)
+        return 130
+    if not main:
+        return 0
     if len(result.history) == result.resumed_from:
         why = "it stopped early" if result.stopped_early else f"it has trained {cfg.epochs} epochs"
         print(f"nothing to do: {why} (give a larger --epochs to train on)")

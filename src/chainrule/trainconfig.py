@@ -139,7 +139,7 @@ def from_dict(values: dict, base: TrainConfig | None = None, source: str = "conf
     for key, value in values.items():
         name = str(key).replace("-", "_")
         if name not in FIELDS:
-            hint = " (a command-line option only)" if name in ("config", "resume", "quiet") else ""
+            hint = " (a command-line option only)" if name in ("config", "resume", "quiet", "distributed") else ""
             raise ConfigError(f"{source}: unknown key {key!r}{hint} (known: {', '.join(FIELDS)})")
         value = _coerce(name, value, source)
         if OPTIONS[name].path and value is not None:

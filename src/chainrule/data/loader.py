@@ -86,13 +86,11 @@ class DataLoader:
         if self.sampler is not None:
             return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n)
-        if self.generator is not None:
+        if self.shuffle and self.generator is not None:
             from .. import random
 
             return random.generator(self.generator).permutation(n)
-        return np.random.default_rng((self.seed, int(epoch))).permutation(n)
+        return epoch_order(n, self.seed, epoch, self.shuffle)
 
     def _batches(self) -> list:
         """This epoch's batches of indices (computed now, before ``epoch`` advances)."""
@@ -154,6 +152,13 @@ class DataLoader:
         how = f"seed={self.seed}" if self.generator is None else f"generator={self.generator!r}"
         return (f"DataLoader({len(self.dataset)} examples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, {how})")
+
+
+def epoch_order(n: int, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
+    """The order of ``n`` examples in ``epoch``: a pure function of (seed, epoch)."""
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng((int(seed), int(epoch))).permutation(n)
 
 
 def collate(items: list) -> Any:

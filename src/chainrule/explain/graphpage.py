@@ -135,20 +135,29 @@ def _layout(g: Graph):
     return col
 
 
-def svg(g: Graph, lang: str) -> str:
+def svg(g: Graph, lang: str, vertical: bool = False) -> str:
+    """The graph drawn by depth: left to right on a wide screen, top to bottom (``vertical``) on a phone."""
     col = _layout(g)
     ncol = max(col.values()) + 1
     rows: dict[int, list[str]] = {}
-    for key in [lf.name for lf in g.leaves] + [f"#{n.id}" for n in g.nodes]:
+    for key in [f"#{n.id}" for n in g.nodes] + [lf.name for lf in g.leaves]:  # the chain of ops first
         rows.setdefault(col[key], []).append(key)
-    bw, bh, dx, dy, top = 150, 54, 190, 76, 20
-    height = top + max(len(r) for r in rows.values()) * dy + 10
-    width = ncol * dx + 10
-    pos = {key: (10 + c * dx + bw / 2, top + k * dy + bh / 2) for c, keys in rows.items() for k, key in enumerate(keys)}
+    bw, bh, top = 150, 54, 20
+    along, across = (84, 166) if vertical else (190, 76)  # distance between depths, and within one depth
+    most = max(len(r) for r in rows.values())
+    if vertical:
+        width, height = 10 + most * across, top + ncol * along
+        pos = {key: (10 + k * across + bw / 2, top + c * along + bh / 2) for c, keys in rows.items()
+               for k, key in enumerate(keys)}
+    else:
+        width, height = ncol * along + 10, top + most * across + 10
+        pos = {key: (10 + c * along + bw / 2, top + k * across + bh / 2) for c, keys in rows.items()
+               for k, key in enumerate(keys)}
     on_path = {f"#{k}" for k in g.follow.path} | {g.follow.leaf} if g.follow is not None else set()
-    out = [f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+    orient = "v" if vertical else "h"
+    out = [f'<svg class="graph {orient}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'style="--w:{width}px" role="img" aria-label="{escape(tr("g_title", lang))}"><defs>'
-           '<marker id="g-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
+           f'<marker id="g-arrow-{orient}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
            'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>']
     for n in g.nodes:
         x2, y2 = pos[f"#{n.id}"]
@@ -157,8 +166,12 @@ def svg(g: Graph, lang: str) -> str:
                 continue
             x1, y1 = pos[s]
             hot = s in on_path and f"#{n.id}" in on_path
-            out.append(f'<line x1="{x1 + bw / 2:.0f}" y1="{y1:.0f}" x2="{x2 - bw / 2 - 2:.0f}" y2="{y2:.0f}" '
-                       f'class="gedge{" hot" if hot else ""}" marker-end="url(#g-arrow)"/>')
+            if vertical:
+                x1, y1, y2 = x1, y1 + bh / 2, y2 - bh / 2 - 2
+            else:
+                x1, x2 = x1 + bw / 2, x2 - bw / 2 - 2
+            out.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" '
+                       f'class="gedge{" hot" if hot else ""}" marker-end="url(#g-arrow-{orient})"/>')
     for lf in g.leaves:
         x, y = pos[lf.name]
         tip = f"{lf.name} {_shape(lf.shape)}\n∂l/∂{lf.name}: {brief(lf.grad)}"
@@ -185,7 +198,6 @@ def _gbox(x, y, w, h, top: str, bottom: str, cls: str, tip: str) -> str:
 
 
 GRAPH_CSS = """
-svg.graph { width: 100%; min-width: calc(var(--w) * 0.93); height: auto; display: block; }
 svg.graph .gnode rect { fill:#fdf2f8; stroke:#db2777; stroke-width:1.3; }
 svg.graph .gleaf rect { fill:#eef2ff; stroke:#6366f1; stroke-width:1.3; }
 svg.graph .hot rect { stroke:#ea580c; stroke-width:3; }
@@ -206,7 +218,8 @@ def html(g: Graph, lang: str = "en") -> str:
         else:
             cls = {"dim": "note", "key": "key", "ok": "verdict ok", "bad": "verdict bad"}.get(style, "line")
             body.append(f'<p class="{cls}">{_t(s)}</p>')
-    figure = (f'<figure><div class="draw">{svg(g, lang)}</div><figcaption>{_t(tr("g_fig", lang))}</figcaption>'
+    figure = (f'<figure><div class="draw">{svg(g, lang)}{svg(g, lang, vertical=True)}</div>'
+              f'<figcaption>{_t(tr("g_fig", lang))}</figcaption>'
               "</figure>")
     head, rest = body[:3], body[3:]
     return (f'<!doctype html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n'

@@ -176,9 +176,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "每个叶子的梯度都与 chainrule 的反向传播一致，所跟踪的元素三种方法一致："
                 "链式法则 = 自动微分 = 中心差分。"),
     "g_disagree": ("Some gradients disagree (marked ✗).", "有梯度不一致（标 ✗）。"),
-    "g_fig": ("The graph: leaves at the left, the loss at the right; the followed element's paths in orange. "
+    "g_fig": ("The graph: the leaves first, the loss last; the followed element's paths in orange. "
               "Hover a node for its rule, value and gradient.",
-              "计算图：叶子在左，损失在右；所跟踪元素的路径为橙色。鼠标停在节点上可看它的规则、数值和梯度。"),
+              "计算图：先是叶子，最后是损失；所跟踪元素的路径为橙色。鼠标停在节点上可看它的规则、数值和梯度。"),
     "legend_amp": ("× σ'(z)", "× σ'(z) 放大"),
     "legend_edge": ("× w, then Σ", "× w，再求和"),
 }

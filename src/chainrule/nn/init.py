@@ -60,12 +60,12 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     return _fill(tensor, gen.uniform(a, b, tensor.data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     return _fill(tensor, gen.normal(mean, std, tensor.data.shape))
 
 
@@ -119,7 +119,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """N(mean, std²) restricted to [a, b] (absolute bounds, as PyTorch), by resampling what falls outside."""
     if not a < b:
         raise ValueError(f"trunc_normal_: the lower bound a={a} must be below the upper bound b={b}")
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     out = gen.normal(mean, std, tensor.data.shape)
     bad = (out < a) | (out > b)
     while bad.any():
@@ -135,7 +135,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
         raise ShapeError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")
     rows = shape[0]
     cols = tensor.data.size // rows if rows else 0
-    gen = generator or random.generator()
+    gen = random.generator(generator)
     flat = gen.standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
