@@ -171,3 +171,29 @@ def test_warm_restarts_with_an_epoch_argument_match_torch():
         ts.step(e)
         cs.step(e)
         assert cs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+
+
+def test_new_schedulers_state_dicts_resume_and_refuse_strange_keys(tmp_path):
+    import json
+
+    def fresh():
+        _, copt = _lr_pair(groups=2)
+        s = cr.optim.lr_scheduler
+        return copt, {
+            "one": s.OneCycleLR(copt, max_lr=1.0, total_steps=30),
+            "plateau": s.ReduceLROnPlateau(copt, patience=1),
+            "chain": s.ChainedScheduler([s.ConstantLR(copt, factor=0.5), s.ExponentialLR(copt, gamma=0.9)]),
+        }
+
+    copt, scheds = fresh()
+    for _ in range(5):
+        scheds["one"].step()
+        scheds["plateau"].step(1.0)
+        scheds["chain"].step()
+    for name, sch in scheds.items():
+        state = json.loads(json.dumps(sch.state_dict()))  # plain data: a checkpoint can hold it
+        _, again = fresh()
+        again[name].load_state_dict(state)
+        assert again[name].state_dict() == sch.state_dict(), name
+        with pytest.raises(cr.optim.OptimizerStateError, match="unknown keys"):
+            again[name].load_state_dict({**state, "get_lr": 1})

@@ -317,9 +317,11 @@ class ChainedScheduler:
         return {"_schedulers": [s.state_dict() for s in self._schedulers], "_last_lr": self._last_lr}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        for sch, st in zip(self._schedulers, state_dict["_schedulers"]):
-            sch.load_state_dict(st)
-        self._last_lr = state_dict["_last_lr"]
+        if not isinstance(state_dict, dict):
+            raise OptimizerStateError(f"ChainedScheduler state must be a dict, got {type(state_dict).__name__}")
+        state = dict(state_dict)
+        _load_children(self, state.pop("_schedulers", None))
+        LRScheduler.load_state_dict(self, state)
 
 
 def _per_group(value, optimizer: Optimizer, name: str, where: str) -> list:
@@ -356,7 +358,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.total_steps, self.cycle_momentum = total_steps, cycle_momentum
-        self._anneal = self._cos if anneal_strategy == "cos" else self._linear
+        self.anneal_strategy = anneal_strategy  # a name, not a function, so the state dict can be saved
         up = float(pct_start * total_steps) - 1
         if three_phase:
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -384,12 +386,9 @@ class OneCycleLR(LRScheduler):
                     g["max_momentum"], g["base_momentum"] = hi, lo
         super().__init__(optimizer, last_epoch)
 
-    @staticmethod
-    def _cos(start: float, end: float, pct: float) -> float:
-        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-
-    @staticmethod
-    def _linear(start: float, end: float, pct: float) -> float:
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def _set_momentum(self, group: dict, m: float) -> None:
@@ -456,9 +455,18 @@ class SequentialLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict) -> None:
         state = dict(state_dict)
-        for sch, st in zip(self._schedulers, state.pop("_schedulers")):
-            sch.load_state_dict(st)
-        self.__dict__.update(state)
+        _load_children(self, state.pop("_schedulers", None))
+        LRScheduler.load_state_dict(self, state)
+
+
+def _load_children(owner, states) -> None:
+    """Each child scheduler's state, checked by the child's own load_state_dict."""
+    name = type(owner).__name__
+    if not isinstance(states, list) or len(states) != len(owner._schedulers):
+        raise OptimizerStateError(f"{name} state must hold a list of {len(owner._schedulers)} scheduler states "
+                                  f"under '_schedulers'")
+    for sch, st in zip(owner._schedulers, states):
+        sch.load_state_dict(st)
 
 
 class ReduceLROnPlateau:
@@ -524,8 +532,7 @@ class ReduceLROnPlateau:
     def state_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+    load_state_dict = LRScheduler.load_state_dict  # only known keys, each of the kind it is now
 
 
 _LRScheduler = LRScheduler
