@@ -498,7 +498,7 @@ _FLOAT32_SECOND_ORDER = {
     "kinks": lambda x: x.abs() * x + x.relu() * x + cr.clip(x, 0.6, 1.4) ** 2,
     "gelu": lambda x: cr.gelu(x) + cr.gelu(x, approximate="tanh"),
     "select": lambda x: cr.where(x > 1.0, x * x, x) + cr.maximum(x, 1.0) ** 2 + cr.minimum(x, 1.0) ** 2,
-    "reduce": lambda x: x.max(1, keepdims=True) * x + x.min() * x + x.logsumexp(0) * x.sum(1, keepdims=True).T,
+    "reduce": lambda x: x.amax(1, keepdims=True) * x + x.min() * x + x.logsumexp(0) * x.sum(1, keepdims=True).T,
     "stats": lambda x: x.var(0) * x.std(1, keepdims=True) + x.mean() * x,
     "softmax": lambda x: x.softmax(0) * x + x.log_softmax(1) * x,
     "shape": lambda x: cr.cat([x, x.T.reshape(3, 3)], 0)[::2] * cr.pad(x, (0, 0, 0, 0)).flatten()[:3],

@@ -13,8 +13,8 @@ import chainrule as cr
 REDUCTIONS = {
     "sum": (cr.sum, torch.sum),
     "mean": (cr.mean, torch.mean),
-    "max": (cr.max, torch.amax),
-    "min": (cr.min, torch.amin),
+    "amax": (cr.amax, torch.amax),
+    "amin": (cr.amin, torch.amin),
     "logsumexp": (cr.logsumexp, torch.logsumexp),
 }
 
@@ -43,7 +43,7 @@ def test_reduction_matches_torch(name, case):
     )
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp", "var", "std"])
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "logsumexp", "var", "std"])
 def test_reduction_methods_and_defaults(name):
     a = arrays_from_seed(5, [(3, 4)])[0]
     tname = {"max": "amax", "min": "amin"}.get(name, name)
@@ -89,32 +89,46 @@ def test_var_default_correction_is_one_and_unbiased_alias():
     assert cr.var(x).dtype == np.float32
 
 
-def test_max_min_return_values_only():
-    x = cr.tensor([[1.0, 5.0], [7.0, 2.0]])
-    for y in (x.max(), x.max(1), x.max(dim=0), cr.max(x, axis=0), x.min(dim=1), cr.min(x)):
-        assert isinstance(y, cr.Tensor)
-    np.testing.assert_array_equal(x.max(dim=1).numpy(), [5.0, 7.0])
-    np.testing.assert_array_equal(cr.min(x, axis=0).numpy(), [1.0, 2.0])
-    assert x.max().item() == 7.0
+def test_max_min_with_a_dim_return_values_and_indices_like_torch():
+    a = np.array([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]])
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    for name in ("max", "min"):
+        for kw in ({"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": -1}):
+            c, tt = getattr(x, name)(**kw), getattr(t, name)(**kw)
+            np.testing.assert_array_equal(c.values.numpy(), tt.values.detach().numpy())
+            np.testing.assert_array_equal(c.indices.numpy(), tt.indices.numpy())
+            assert c.indices.dtype == np.int64
+            values, indices = c  # unpacks as a pair whatever the batch size
+            (values * cr.tensor(np.arange(values.numel()).reshape(values.shape) + 1.0)).sum().backward()
+            (tt.values * torch.arange(tt.values.numel()).reshape(tt.values.shape).double().add(1)).sum().backward()
+            np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())  # to the selected index only
+            x.grad, t.grad = None, None
+    _, pred = cr.max(cr.tensor([[0.1, 0.9], [0.8, 0.2]]), 1)  # the idiom that unpacked rows before
+    np.testing.assert_array_equal(pred.numpy(), [1, 0])
+    assert isinstance(x.max(), cr.Tensor) and x.max().item() == 7.0
+    np.testing.assert_array_equal(cr.max(x, cr.tensor(6.0, dtype=cr.float64)).numpy(), np.maximum(a, 6.0))
+    np.testing.assert_array_equal(x.amax(1).numpy(), [5.0, 7.0])  # amax: values only
+    with pytest.raises(cr.ShapeError, match="amax"):
+        x.max(dim=(0, 1))
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
 def test_tied_maxima_share_gradient_equally(axis):
     a = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
-    for f, tf in ((cr.max, torch.amax), (cr.min, torch.amin)):
+    for f, tf in ((cr.amax, torch.amax), (cr.amin, torch.amin)):
         check_op(lambda x, f=f: f(x, axis=axis), lambda x, tf=tf: tf(x, dim=torch_dims(axis, 2)), [a],
                  gradcheck=False)
     x = cr.tensor(a, requires_grad=True)
     cr.max(x).backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
     x.grad = None
-    cr.max(x, axis=1).sum().backward()
+    cr.amax(x, axis=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0, 0.5], [1 / 3, 1 / 3, 1 / 3]])
 
 
 def test_tied_max_second_derivative_float32():
     x = cr.tensor([[1.0, 1.0], [0.0, 2.0]], requires_grad=True)
-    (g,) = cr.grad((cr.max(x, axis=1) ** 2).sum(), x, create_graph=True)
+    (g,) = cr.grad((cr.amax(x, axis=1) ** 2).sum(), x, create_graph=True)
     assert g.dtype == np.float32
     np.testing.assert_allclose(g.numpy(), [[1.0, 1.0], [0.0, 4.0]])
 

@@ -114,7 +114,7 @@ def test_ndarray_operand_defers_to_tensor():
 
 def test_repr_shows_values_dtype_and_grad_fn():
     assert repr(cr.tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert "dtype=float64" in repr(cr.tensor(np.array([1.0])))
+    assert "dtype=chainrule.float64" in repr(cr.tensor(np.array([1.0])))  # PyTorch: dtype=torch.float64
     assert "requires_grad=True" in repr(cr.tensor([1.0], requires_grad=True))
     assert "grad_fn=<" in repr(cr.tensor([1.0], requires_grad=True) * 2)
 

@@ -52,6 +52,8 @@ from .function import Function, FunctionCtx
 from .ops import (
     abs,
     add,
+    amax,
+    amin,
     argmax,
     argmin,
     broadcast_to,
@@ -98,9 +100,19 @@ from .ops import (
     where,
 )
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
+
+
+def _export_ops() -> None:
+    """Ops the table exports (``ops.registry.public``) beyond the names imported above."""
+    from .ops.registry import PUBLIC
+
+    for name, (fn, _) in PUBLIC.items():
+        if name not in globals():
+            globals()[name] = fn
+            __all__.append(name)
 
 concatenate = cat
 
@@ -121,7 +133,7 @@ __all__ = [
     "get_default_device", "half",
     "initial_seed", "int", "int8", "int16", "long", "seed", "set_default_device", "short",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
-    "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "arange", "argmax",
+    "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax",
     "argmin", "as_tensor", "bool", "broadcast_to", "cat", "clamp", "clip", "concatenate", "cos",
     "detect_anomaly", "div", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "gelu", "grad", "gradcheck", "int32",
@@ -131,3 +143,5 @@ __all__ = [
     "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+_export_ops()
+__all__ += ["Size"]

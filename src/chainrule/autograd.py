@@ -100,32 +100,36 @@ class set_grad_enabled(_GradMode):
 class Node:
     """One recorded op application: the op, its parents, what its VJP needs.
 
-    ``next``  parents, one per input: a Node, a leaf Tensor that wants a
-              gradient, or None (constant input).
-    ``need``  one bool per input: does that input want a gradient?
-    ``xd``    the inputs' raw values (arrays or Python scalars), if the rule needs them.
-    ``xt``    the inputs as Tensors, for a differentiable (create_graph) backward.
-    ``y``     the output array, if the rule needs it.
-    ``seq``   creation order; backward runs nodes from the newest to the oldest.
+    ``next``    parents, one per input: a Node, a leaf Tensor that wants a
+                gradient, or None (constant input).
+    ``need``    one bool per input: does that input want a gradient?
+    ``shapes``  the inputs' shapes: the engine sums each gradient down to its input's shape.
+    ``xd``      the inputs' raw values (arrays or Python scalars), if the rule needs them.
+    ``xt``      the inputs as given (Tensors), for a differentiable (create_graph) backward.
+    ``y``       the output array (or the op's residual), if the rule needs it.
+    ``seq``     creation order; backward runs nodes from the newest to the oldest.
+    ``clock``   the in-place write clock when the values were saved (see ``check_saved``).
+    ``extras``  None, or the rare per-node work: tensor hooks, retain_grad, cr.grad capture.
     """
 
-    __slots__ = ("op", "next", "need", "xd", "xt", "y", "kw", "hooks", "retained", "freed", "seq")
+    __slots__ = ("op", "next", "need", "shapes", "xd", "xt", "y", "kw", "extras", "freed", "seq", "clock")
 
-    def __init__(self, op, next, need, xd, xt, y, kw):
+    def __init__(self, op, next, need, shapes, xd, xt, y, kw):
         self.seq = _next_seq()  # creation order: a node's inputs always have smaller numbers
+        self.clock = _clock
         self.op = op
         self.next = next
         self.need = need
+        self.shapes = shapes
         self.xd = xd
         self.xt = xt
         self.y = y
         self.kw = kw
-        self.hooks = None
-        self.retained = None
+        self.extras = None
         self.freed = False
 
     def name(self) -> str:
-        return self.op.name.title().replace("_", "") + "Backward"
+        return self.op.name.title().replace("_", "") + "Backward0"  # PyTorch's spelling
 
     @property
     def next_functions(self) -> tuple:
@@ -135,21 +139,66 @@ class Node:
         return f"<{self.name()}>"
 
 
-def make_node(op, inputs: Sequence[Any], xd: tuple, y, kw) -> Node | None:
-    """Record ``op`` if grad mode is on and some Tensor input wants a gradient.
+class _Extras:
+    """What a few nodes carry besides their rule: hooks, a retained tensor, a cr.grad capture slot."""
 
-    ``y`` is what the rule reads as its output (the residual for residual ops).
-    """
-    if not _grad_enabled:
-        return None
-    T = _Tensor
-    need = tuple([isinstance(x, T) and x._rg for x in inputs])
-    if True not in need:
-        return None
-    nxt = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
-    saves = op.saves
-    return Node(op, nxt, need, xd if saves else None, tuple(inputs) if saves else None,
-                y if op.saves_y else None, kw)
+    __slots__ = ("hooks", "retained", "capture")
+
+    def __init__(self) -> None:
+        self.hooks: list = []
+        self.retained = None
+        self.capture = None
+
+
+def _extras(node: Node) -> _Extras:
+    if node.extras is None:
+        node.extras = _Extras()
+    return node.extras
+
+
+# ------------------------------------------------------- saved values and in-place writes
+# One clock counts in-place writes; each write stamps the memory it touched (by its base array).
+# A node remembers the clock when it saved its values; at backward, only if the clock has moved
+# since are its saved arrays looked up, so the common case costs one comparison per node.
+_clock = 0
+_written: dict = {}  # id(base array) -> [writes so far, clock of the last write, weak reference]
+
+
+def _base(a):
+    while a.base is not None and isinstance(a.base, _xp.ndarray):
+        a = a.base
+    return a
+
+
+def mark_written(arr) -> None:
+    """Record an in-place write into ``arr`` (and so into every array sharing its memory)."""
+    global _clock
+    _clock += 1
+    root = _base(arr)
+    key = id(root)
+    entry = _written.get(key)
+    if entry is None or entry[2]() is not root:
+        entry = _written[key] = [0, 0, weakref.ref(root, lambda _, k=key: _written.pop(k, None))]
+    entry[0] += 1
+    entry[1] = _clock
+
+
+def check_saved(node: Node) -> None:
+    """Refuse to run a rule whose saved inputs or output were changed in place after saving."""
+    saved = list(node.xd or ()) + [node.y]
+    for i, v in enumerate(saved):
+        if not isinstance(v, _xp.ndarray):
+            continue
+        root = _base(v)
+        entry = _written.get(id(root))
+        if entry is not None and entry[2]() is root and entry[1] > node.clock:
+            what = "its output" if i == len(saved) - 1 else f"its input {i}"
+            raise AutogradError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {what} of shape {tuple(v.shape)} ({v.dtype}), saved by {node.name()}, is at "
+                f"version {entry[0]} now; it was changed in place after the {node.op.name} used it. "
+                "Change a copy (.clone()) instead, or do the change after backward."
+            )
 
 
 # ----------------------------------------------------------------- backward
@@ -157,53 +206,88 @@ def _wrap_grad(g):
     return g if isinstance(g, _Tensor) else _Tensor._make(g, None)
 
 
-def _run_hooks(hooks, g, create_graph: bool):
+def _run_hooks(hooks, g, shape, dtype):
+    """Each hook sees the gradient and may replace it, with the same shape and dtype (as PyTorch)."""
     for hook in hooks:
         out = hook(_wrap_grad(g))
-        if out is not None:
-            g = out if create_graph else out.data
+        if out is None:
+            continue
+        if not isinstance(out, _Tensor):
+            raise AutogradError(f"a tensor hook must return a Tensor or None, not {type(out).__name__}")
+        if tuple(out.shape) != tuple(shape):
+            raise AutogradError(f"a tensor hook returned a gradient of shape {tuple(out.shape)} for a tensor of "
+                                f"shape {tuple(shape)}; a hook must keep the gradient's shape")
+        if out.dtype != dtype:
+            out = out.to(dtype)  # PyTorch casts a hook's result to the tensor's dtype
+        g = out if isinstance(g, _Tensor) else out.data
     return g
 
 
-def _accumulate_into(t, g, create_graph: bool, stored: set) -> None:
-    """Add ``g`` to ``t.grad`` (a retained non-leaf) without sharing one array between two .grad."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
-        if id(g) in stored or not g.flags.writeable:
-            g = g.copy()
-        stored.add(id(g))
-        t.grad = _Tensor._make(g, None)
+def _first_order(node: Node, g, retain_graph: bool):
+    """The rule on raw arrays (the op's fast version where it has one), then its saved values freed."""
+    if node.freed or node.clock != _clock:
+        _check(node)
+    op = node.op
+    if op.warns:
+        with _xp.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN there: detect_anomaly's job
+            g_in = op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
     else:
-        t.grad.data = t.grad.data + g
+        g_in = op.fast(_array_math, g, node.xd, node.y, node.kw, node.need)
+    if not retain_graph and op.saves_any:
+        node.xd = node.xt = node.y = None
+        node.freed = True
+    return g_in
 
 
-def run_backward(
-    roots: Sequence,
-    root_grads: Sequence,
-    retain_graph: bool,
-    create_graph: bool,
-    capture: Sequence | None = None,
-    allow_unused: bool = False,
-):
-    """Backpropagate ``root_grads`` from the tensors ``roots``.
+def _differentiable(node: Node, g, retain_graph: bool):
+    """The rule on Tensors, so the backward pass is itself recorded (create_graph=True)."""
+    op = node.op
+    if node.freed or node.clock != _clock:
+        _check(node)
+    y = node.y if op.residual else _Tensor._make(node.y, node) if op.saves_y else None
+    if op.warns:
+        with _xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
+    else:
+        g_in = op.vjp(_tensor_math, g, node.xt, y, node.kw, node.need)
+    if not retain_graph and op.saves_any:
+        node.xd = node.xt = node.y = None
+        node.freed = True
+    return g_in
 
-    With ``capture`` (a list of tensors) the gradients reaching those tensors
-    are returned and no ``.grad`` is touched (this is ``cr.grad``); without it
-    the leaves' ``.grad`` accumulate (this is ``Tensor.backward``).
+
+def _check(node: Node) -> None:
+    if node.freed:
+        _raise_freed(node)
+    check_saved(node)
+
+
+def _with_anomaly_check(step):
+    def checked(node, g, retain_graph):
+        g_in = step(node, g, retain_graph)
+        _check_finite(node, g_in)
+        return g_in
+
+    return checked
+
+
+def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool, create_graph: bool, sink) -> None:
+    """Backpropagate ``root_grads`` from the tensors ``roots`` and hand each leaf's total to ``sink``.
+
+    Nodes run newest first (by creation number): every consumer of a node was created
+    after it, so all of a node's gradient has arrived when it runs.
     """
-    F = _tensor_math if create_graph else _array_math
-
-    # Nodes run newest first (by creation number): every consumer of a node was
-    # created after it, so all of a node's gradient has arrived when it runs.
+    step = _differentiable if create_graph else _first_order
+    if anomaly_enabled:
+        step = _with_anomaly_check(step)
+    reduce = _sum_to_tensor if create_graph else _sum_to_array
     pending: dict = {}  # seq -> [node, gradient so far]
     heap: list = []
-    leaf_grads: dict = {}  # leaf tensor -> gradient
+    leaves: dict = {}  # leaf tensor -> gradient
     for r, g in zip(roots, root_grads):
         n = r.grad_fn
         if n is None:
-            leaf_grads[r] = g if r not in leaf_grads else leaf_grads[r] + g
+            leaves[r] = g if r not in leaves else leaves[r] + g
         elif n.seq in pending:
             pending[n.seq][1] = pending[n.seq][1] + g
         else:
@@ -211,41 +295,30 @@ def run_backward(
             heap.append(-n.seq)
     heapq.heapify(heap)
     # leaves with post-accumulate hooks get their .grad as soon as their last use has run (overlap)
-    uses = _leaf_uses(pending.values()) if _post_hooks and capture is None else None
-    stored: set = set()  # arrays already handed to some .grad (add's VJP passes one array to both sides)
+    uses = _leaf_uses(pending.values()) if _post_hooks and sink.__class__ is AccumulateSink else None
+    _walk(heap, pending, leaves, step, reduce, retain_graph, sink, uses)
+    for leaf, g in leaves.items():
+        _deliver(leaf, g, sink)
 
-    wanted: dict = {}
-    results: list = []
-    if capture is not None:
-        for i, t in enumerate(capture):
-            wanted[t.grad_fn if t.grad_fn is not None else t] = i
-        results = [None] * len(capture)
-        for key, i in wanted.items():
-            if key.__class__ is not Node and key in leaf_grads:
-                results[i] = leaf_grads[key]
 
+def _deliver(leaf, g, sink) -> None:
+    if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
+        g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
+    sink.leaf(leaf, g)
+
+
+def _walk(heap: list, pending: dict, leaves: dict, step, reduce, retain_graph: bool, sink, uses) -> None:
+    """The loop: the newest pending node runs its rule; each input's gradient goes to its parent."""
     pop, push = heapq.heappop, heapq.heappush
-    plain = not create_graph and capture is None and not anomaly_enabled
     while heap:
         node, g = pending.pop(-pop(heap))
-        if plain and node.hooks is None and node.retained is None:
-            # the hot path, inlined: run the VJP rule on arrays, then free what it saved
-            op = node.op
-            if node.freed and (op.saves or op.saves_y):
-                _raise_freed(node)
-            g_in = op.vjp(F, g, node.xd, node.y, node.kw, node.need)
-            if not retain_graph:
-                node.xd = node.xt = node.y = None
-                node.freed = True
-        else:
-            if node.hooks is not None or node.retained is not None or capture is not None:
-                g = _node_extras(node, g, create_graph, wanted, results)
-            g_in = _call_rule(node, g, F, create_graph, retain_graph)
-            if anomaly_enabled:
-                _check_finite(node, g_in)
-        for p, gi in zip(node.next, g_in):
+        if node.extras is not None:
+            g = _before(node, g, sink)
+        for p, gi, shape in zip(node.next, step(node, g, retain_graph), node.shapes):
             if gi is None or p is None:
                 continue
+            if gi.shape != shape:  # the input was broadcast: its gradient is the sum over the copies
+                gi = reduce(gi, shape)
             if p.__class__ is Node:
                 entry = pending.get(p.seq)
                 if entry is None:
@@ -253,47 +326,87 @@ def run_backward(
                     push(heap, -p.seq)
                 else:
                     entry[1] = entry[1] + gi
-            elif p in leaf_grads:
-                leaf_grads[p] = leaf_grads[p] + gi
             else:
-                leaf_grads[p] = gi
-            if uses is not None and p in uses:
-                uses[p] -= 1
-                if not uses[p]:
-                    _to_leaf(p, leaf_grads.pop(p), create_graph, stored)
-
-    if capture is not None:
-        for key, i in wanted.items():
-            if key.__class__ is not Node and key in leaf_grads:
-                g = leaf_grads[key]  # a leaf's hooks run for cr.grad too, as in PyTorch
-                results[i] = _run_hooks(key._hooks, g, create_graph) if key._hooks else g
-        return results
-
-    # Leaves last: each .grad gets the sum of everything that reached it.
-    for leaf, g in leaf_grads.items():
-        _to_leaf(leaf, g, create_graph, stored)
-    return None
+                leaves[p] = leaves[p] + gi if p in leaves else gi
+                if uses is not None and p in uses:
+                    uses[p] -= 1
+                    if not uses[p]:
+                        _deliver(p, leaves.pop(p), sink)
 
 
-def _to_leaf(leaf, g, create_graph: bool, stored: set) -> None:
-    """Run the leaf's hooks on its whole gradient, add it to ``.grad``, then the post-accumulate hooks."""
-    if leaf._hooks:
-        g = _run_hooks(leaf._hooks, g, create_graph)
-    if not leaf._rg:
-        return
-    old = leaf.grad
-    if create_graph:
-        leaf.grad = g if old is None else old + g
-    elif old is not None:
-        old.data = old.data + g
-    else:
-        if id(g) in stored or not g.flags.writeable:
-            g = g.copy()
-        stored.add(id(g))
-        leaf.grad = _Tensor._make(g, None)
-    if _post_hooks:
-        for hook in _post_hooks.get(id(leaf), ()):
-            hook(leaf)
+def _before(node: Node, g, sink):
+    """The rare per-node work, in PyTorch's order: hooks, then retain_grad, then cr.grad's capture."""
+    ex = node.extras
+    if ex.hooks:
+        g = _run_hooks(ex.hooks, g, g.shape, g.dtype)
+    if ex.retained is not None:
+        t = ex.retained()
+        if t is not None:
+            sink.retained(t, g)
+    if ex.capture is not None and ex.capture[0] is sink:
+        sink.results[ex.capture[1]] = g
+    return g
+
+
+class AccumulateSink:
+    """``.backward()``: each leaf's ``.grad`` gets the sum of everything that reached it."""
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.stored: set = set()  # arrays already handed to some .grad (add's VJP gives one array to both)
+
+    def retained(self, t, g) -> None:
+        self._add(t, g, copy=True)  # a copy: g flows on and may become a leaf's .grad
+
+    def leaf(self, leaf, g) -> None:
+        if leaf._rg:
+            self._add(leaf, g, copy=False)
+            if _post_hooks:
+                for hook in _post_hooks.get(id(leaf), ()):
+                    hook(leaf)
+
+    def _add(self, t, g, copy: bool) -> None:
+        if g.dtype != t.data.dtype:  # the engine casts a gradient to its tensor's dtype, as PyTorch's does
+            g = g.to(t.data.dtype) if self.create_graph else g.astype(t.data.dtype)
+            copy = False
+        old = t._grad
+        if self.create_graph:
+            t._grad = g if old is None else old + g
+        elif old is not None:
+            old.data = old.data + g
+        else:
+            if copy or id(g) in self.stored or not g.flags.writeable:
+                g = g.copy()
+            self.stored.add(id(g))
+            t._grad = _Tensor._make(g, None)
+
+
+class CaptureSink:
+    """``cr.grad``: the gradients reaching ``inputs`` are returned; no ``.grad`` is touched."""
+
+    def __init__(self, inputs: Sequence) -> None:
+        self.results: list = [None] * len(inputs)
+        self.leaf_slots: dict = {}
+        self.nodes: list = []
+        for i, t in enumerate(inputs):
+            if t.grad_fn is None:
+                self.leaf_slots[t] = i
+            else:
+                ex = _extras(t.grad_fn)
+                self.nodes.append((ex, ex.capture))
+                ex.capture = (self, i)
+
+    def retained(self, t, g) -> None:
+        pass  # cr.grad leaves every .grad alone, retained ones too
+
+    def leaf(self, leaf, g) -> None:
+        i = self.leaf_slots.get(leaf)
+        if i is not None:
+            self.results[i] = g
+
+    def close(self) -> None:
+        for ex, previous in self.nodes:
+            ex.capture = previous
 
 
 # id(leaf) -> [hook(leaf)], run once the leaf's .grad holds all that one backward sends it (PyTorch's
@@ -320,19 +433,6 @@ def _leaf_uses(entries) -> dict:
     return uses
 
 
-def _node_extras(node: Node, g, create_graph: bool, wanted: dict, results: list):
-    """The rare per-node work: tensor hooks, retain_grad, and capture for cr.grad."""
-    if node.hooks:
-        g = _run_hooks(node.hooks, g, create_graph)
-    if node.retained is not None:
-        t = node.retained()
-        if t is not None and not wanted:
-            _accumulate_into(t, g, create_graph, {id(g)})  # a copy: g flows on and may become a leaf's .grad
-    if node in wanted:
-        results[wanted[node]] = g
-    return g
-
-
 def _raise_freed(node: Node):
     raise AutogradError(
         f"Trying to backward through the graph a second time (through {node.name()}): "
@@ -341,36 +441,38 @@ def _raise_freed(node: Node):
     )
 
 
-def _call_rule(node: Node, g, F, create_graph: bool, retain_graph: bool):
-    op = node.op
-    if node.freed and (op.saves or op.saves_y):
-        _raise_freed(node)
-    if create_graph:
-        xs = node.xt
-        y = None
-        if op.saves_y and not op.residual:
-            y = _Tensor._make(node.y, node)
-        g_in = op.vjp(F, g, xs, y, node.kw, node.need)
-    else:
-        g_in = op.vjp(F, g, node.xd, node.y, node.kw, node.need)
-    if not retain_graph:
-        node.xd = node.xt = node.y = None
-        node.freed = True
-    return g_in
-
-
 def _check_finite(node: Node, g_in) -> None:
-    from .backend import xp
-
     for i, gi in enumerate(g_in):
         if gi is None:
             continue
         arr = gi.data if isinstance(gi, _Tensor) else gi
-        if arr.dtype.kind == "f" and not xp.isfinite(arr).all():
+        if arr.dtype.kind == "f" and not _xp.isfinite(arr).all():
             raise AnomalyError(
                 f"detect_anomaly: {node.name()} returned NaN or inf as the gradient of its input {i}; "
                 f"the {node.op.name} was created at {anomaly_where.get(node, '<before detect_anomaly>')}"
             )
+
+
+def _sum_to_array(g, shape):
+    return _sum_to(_array_math, g, shape)
+
+
+def _sum_to_tensor(g, shape):
+    return _sum_to(_tensor_math, g, shape)
+
+
+def _sum_to(F, g, shape: tuple):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (the only place this is written)."""
+    gs = tuple(g.shape)
+    lead = len(gs) - len(shape)
+    if lead < 0 or any(s != 1 and s != gs[i + lead] for i, s in enumerate(shape)):
+        raise AutogradError(f"a gradient of shape {gs} cannot be summed down to its input's shape {tuple(shape)}")
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1)
+    out = F.sum(g, axis=axes, keepdims=True) if axes else g
+    return F.reshape(out, tuple(shape)) if lead else out
+
+
+sum_to = _sum_to
 
 
 # ------------------------------------------------------------ user-facing API
@@ -384,6 +486,8 @@ def _pair_up(outputs, grads) -> tuple:
     """Outputs as a tuple and one gradient (or None) each; for a single output tensor the
     gradient is taken whole, so ``gradient=[1.0, 2.0]`` is one gradient, not two."""
     if isinstance(outputs, _Tensor):
+        if isinstance(grads, (list, tuple)) and len(grads) == 1 and (grads[0] is None or isinstance(grads[0], _Tensor)):
+            grads = grads[0]  # grad_outputs=[v] for one output, as PyTorch accepts
         return (outputs,), (grads,)
     outputs = _as_tuple(outputs)
     if grads is None:
@@ -428,7 +532,8 @@ def backward(
             and tensors.data.size == 1:
         # the everyday case, loss.backward(): no wrapping, no mode switch
         d = tensors.data
-        run_backward((tensors,), (_xp.array(1, d.dtype).reshape(d.shape),), bool(retain_graph), False)
+        run_backward((tensors,), (_xp.array(1, d.dtype).reshape(d.shape),), bool(retain_graph), False,
+                     AccumulateSink(False))
         return
     tensors, grad_tensors = _pair_up(tensors, grad_tensors)
     if retain_graph is None:
@@ -441,7 +546,7 @@ def backward(
             )
     roots = [_root_grad(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
     with set_grad_enabled(create_graph):
-        run_backward(tensors, roots, retain_graph, create_graph)
+        run_backward(tensors, roots, retain_graph, create_graph, AccumulateSink(create_graph))
 
 
 def grad(
@@ -468,8 +573,13 @@ def grad(
         if not t._rg:
             raise AutogradError("an output does not require grad: nothing connects it to the inputs")
     roots = [_root_grad(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
-    with set_grad_enabled(create_graph):
-        res = run_backward(outputs, roots, retain_graph, create_graph, capture=inputs)
+    sink = CaptureSink(inputs)
+    try:
+        with set_grad_enabled(create_graph):
+            run_backward(outputs, roots, retain_graph, create_graph, sink)
+    finally:
+        sink.close()
+    res = sink.results
     out = []
     for i, (t, g) in enumerate(zip(inputs, res)):
         if g is None:
@@ -489,10 +599,9 @@ def grad(
 
 
 def register_node_hook(node: Node, fn: Callable):
-    if node.hooks is None:
-        node.hooks = []
-    node.hooks.append(fn)
-    return _RemovableHandle(node.hooks, fn)
+    hooks = _extras(node).hooks
+    hooks.append(fn)
+    return _RemovableHandle(hooks, fn)
 
 
 def register_post_accumulate_grad_hook(leaf, fn: Callable):
@@ -507,7 +616,11 @@ def register_post_accumulate_grad_hook(leaf, fn: Callable):
 
 
 def retain_on_node(node: Node, tensor) -> None:
-    node.retained = weakref.ref(tensor)
+    _extras(node).retained = weakref.ref(tensor)
+
+
+def retains(node: Node | None) -> bool:
+    return node is not None and node.extras is not None and node.extras.retained is not None
 
 
 class _RemovableHandle:

@@ -41,7 +41,7 @@ def _finish(arr, requires_grad: bool) -> Tensor:
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats become float32)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    return Tensor.of(data, dtype=dtype, requires_grad=requires_grad)
 
 
 def from_numpy(array) -> Tensor:
@@ -57,7 +57,7 @@ def as_tensor(data: Any, dtype=None) -> Tensor:
         return data
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype) and data.dtype.kind in "fiub":
         return Tensor._make(data, None)
-    return Tensor(data, dtype=dtype)
+    return Tensor.of(data, dtype=dtype)
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import autograd as _ag
 from .errors import AutogradError
-from .ops.registry import Op
+from .ops.registry import Op, output
 from .tensor import Tensor
 
 
@@ -34,33 +34,37 @@ class FunctionCtx:
         pass
 
 
-def _user_vjp(F, g, xs, y, kw, need):
-    fn, ctx = kw["fn"], xs[0]  # the node's saved values are just the ctx, freed with them
-    tensor_mode = isinstance(g, Tensor)  # create_graph=True: backward is recorded too
-    grad_out = g if tensor_mode else Tensor._make(g, None)
-    with _ag.set_grad_enabled(tensor_mode):
-        grads = fn.backward(ctx, grad_out)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    out = []
-    for i, (n, gi) in enumerate(zip(need, grads)):
-        if not n or gi is None:
-            out.append(None)
-            continue
-        if not isinstance(gi, Tensor):
-            gi = Tensor(gi)
-        shape = kw["shapes"][i]
-        if gi.data.shape != shape:
-            raise AutogradError(
-                f"{fn.__name__}.backward returned a gradient of shape {gi.data.shape} for input {i} "
-                f"of shape {shape}"
-            )
-        out.append(gi if tensor_mode else gi.data)
-    if len(grads) < len(need):
-        raise AutogradError(
-            f"{fn.__name__}.backward returned {len(grads)} gradients for {len(need)} inputs"
-        )
-    return tuple(out)
+def _user_rule(tensor_mode: bool):
+    """The user's backward as a rule: on Tensors with recording on for create_graph=True, else
+    with recording off and the gradients handed on as arrays.  The ctx is the op's residual."""
+
+    def rule(F, g, xs, ctx, kw, need):
+        fn = kw["fn"]
+        with _ag.set_grad_enabled(tensor_mode):
+            grads = fn.backward(ctx, g if tensor_mode else Tensor._make(g, None))
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) < len(need):
+            raise AutogradError(f"{fn.__name__}.backward returned {len(grads)} gradients for {len(need)} inputs")
+        out = []
+        for i, (n, gi) in enumerate(zip(need, grads)):
+            if not n or gi is None:
+                out.append(None)
+                continue
+            if not isinstance(gi, Tensor):
+                gi = Tensor.of(gi)
+            shape, dtype = kw["shapes"][i], kw["dtypes"][i]
+            if gi.data.shape != shape:
+                raise AutogradError(
+                    f"{fn.__name__}.backward returned a gradient of shape {gi.data.shape} for input {i} "
+                    f"of shape {shape}"
+                )
+            if gi.data.dtype != dtype:  # PyTorch casts a gradient to its input's dtype
+                gi = gi.to(dtype)
+            out.append(gi if tensor_mode else gi.data)
+        return tuple(out)
+
+    return rule
 
 
 class Function:
@@ -82,14 +86,11 @@ class Function:
             out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             raise AutogradError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
-        op = _ops_for(cls)
-        shapes = tuple(a.data.shape if isinstance(a, Tensor) else None for a in args)
-        node = _ag.make_node(op, args, (ctx,), None, {"fn": cls, "shapes": shapes})
-        if node is not None:
-            # The ctx (and what forward saved in it) hangs only off the node's saved-values slots,
-            # so the engine frees it after backward like any op's residuals.
-            node.xd = node.xt = (ctx,)
-        return Tensor._make(out.data, node)
+        xd = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        kw = {"fn": cls, "shapes": tuple(getattr(v, "shape", None) for v in xd),
+              "dtypes": tuple(getattr(v, "dtype", None) for v in xd)}
+        # the ctx (and what forward saved in it) is the node's residual: freed after backward like any
+        return output(_ops_for(cls), args, xd, out.data, kw, res=ctx)
 
 
 _OPS: dict = {}
@@ -98,6 +99,6 @@ _OPS: dict = {}
 def _ops_for(cls) -> Op:
     op = _OPS.get(cls)
     if op is None:
-        op = Op(cls.__name__, None, _user_vjp, saves=True, saves_y=False)
+        op = Op(cls.__name__, None, _user_rule(True), saves="", residual=True, fast=_user_rule(False))
         _OPS[cls] = op
     return op

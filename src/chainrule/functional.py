@@ -38,7 +38,7 @@ def _check_reduction(reduction: str, op: str) -> None:
 
 
 def _t(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor.of(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -49,8 +49,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences; shapes must match exactly (no silent broadcast)."""
     _check_reduction(reduction, "mse_loss")
-    input, target = _same_shape(input, target, "mse_loss")  # computed in the predictions' dtype
-    return apply(MSE, (input, target), {"reduction": reduction, "n": max(input.data.size, 1)})
+    input, target = _same_shape(input, target, "mse_loss")
+    return apply(MSE, (input, target), {"reduction": reduction, "n": input.data.size})
 
 
 def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
@@ -83,9 +83,20 @@ def _same_shape(input, target, op: str):
     if input.data.shape != target.data.shape:
         raise ShapeError(f"{op}: input of shape {input.data.shape} and target of shape {target.data.shape} differ; "
                          "reshape one of them rather than rely on broadcasting")
-    if target.data.dtype != input.data.dtype:
-        target = target.to(input.data.dtype)
-    return input, target
+    return _common_float(input, target, op)
+
+
+def _common_float(input, target, op: str):
+    """Both in one floating dtype: the predictions' if they are floating (a float target is computed
+    in it), else the target's float dtype (PyTorch promotes an integer side); two integer sides float32."""
+    a, b = input.data, target.data
+    if a.dtype == b.dtype and a.dtype.kind == "f":
+        return input, target
+    if a.dtype.kind == "f":
+        return input, target.to(a.dtype)
+    if b.dtype.kind == "f":
+        return input.to(b.dtype), target
+    return input.to(xp.float32), target.to(xp.float32)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, *,

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import torchfile
+from . import layout, torchfile
 from .atomic import atomic_write
 from .errors import DataError, DTypeError
 from .schema import load_json
@@ -158,7 +158,7 @@ def encode(tensors: dict, metadata: dict[str, str] | None = None, path: Any = "t
         arr = value.numpy() if isinstance(value, Tensor) else value
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"save: {name!r} is a {type(value).__name__}, not a Tensor or numpy array")
-        arrays[name] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # ascontiguousarray makes 0-d 1-d
+        arrays[name] = layout.for_file(arr)
     try:
         blob = _encode_st(arrays, metadata=metadata)
     except SafetensorError as e:  # a dtype the format has no code for (object, float128, ...)

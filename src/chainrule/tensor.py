@@ -31,28 +31,63 @@ def to_array(data: Any, dtype=None):
             arr = arr.astype(xp.float32)
     if dtype is not None:
         arr = arr.astype(xp.dtype(dtype), copy=False)
+    if arr.dtype.byteorder not in "=|":  # a big-endian array from a file: the native dtype of the same kind
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind not in "fiub":
         raise DTypeError(f"tensor: cannot hold values of dtype {arr.dtype} (only numbers and bools)")
+    return arr
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple (it compares equal to one) with PyTorch's ``numel()``."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
+
+
+def _fresh(data: Any, dtype):
+    arr = to_array(data, dtype)
+    if arr is (data.data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
+        arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
     return arr
 
 
 class Tensor:
     """An n-dimensional array that can record the ops applied to it."""
 
-    __slots__ = ("data", "grad", "grad_fn", "_rg", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "grad_fn", "_rg", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
-        arr = to_array(data, dtype)
-        if arr is (data.data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
-            arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
-        self._adopt(arr, requires_grad)
+        """``cr.Tensor(python data)`` is float32 (PyTorch's ``torch.Tensor``: the default dtype, even for
+        integers); an array or Tensor keeps its dtype.  ``cr.tensor`` infers ints, as ``torch.tensor``."""
+        if isinstance(data, int) and not isinstance(data, bool) and dtype is None:
+            raise TypeError(f"cr.Tensor({data}): PyTorch reads a bare integer as a size and leaves the values "
+                            f"uninitialised; write cr.empty({data}) for that, or cr.tensor({data}) for the number")
+        if dtype is None and isinstance(data, (list, tuple, float)):
+            dtype = xp.float32
+        self._adopt(_fresh(data, dtype), requires_grad)
+
+    @staticmethod
+    def of(data: Any, dtype=None, requires_grad: bool = False) -> "Tensor":
+        """A new leaf from any data with ``cr.tensor``'s dtype rules (Python ints stay int64)."""
+        t = _new(Tensor)
+        t._adopt(_fresh(data, dtype), requires_grad)
+        return t
 
     def _adopt(self, arr, requires_grad: bool) -> None:
         """Become a fresh leaf holding ``arr`` (shared by Tensor and Parameter)."""
         self.data = arr
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._rg = False
         self._hooks = None
@@ -64,7 +99,7 @@ class Tensor:
         """Wrap an array without checks or copies (used by every op)."""
         t = _new(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.grad_fn = node
         t._rg = node is not None
         t._hooks = None
@@ -72,8 +107,26 @@ class Tensor:
 
     # ------------------------------------------------------------ attributes
     @property
-    def shape(self) -> tuple:
-        return self.data.shape
+    def shape(self) -> "Size":
+        return Size(self.data.shape)
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise ShapeError(f"assigned grad has shape {value.data.shape}, the tensor has shape {self.data.shape}")
+            if value.data.dtype != self.data.dtype:
+                raise DTypeError(f"assigned grad is {value.data.dtype}, the tensor is {self.data.dtype}; "
+                                 f"convert it first (.to({self.data.dtype}))")
+        self._grad = value
 
     @property
     def ndim(self) -> int:
@@ -108,7 +161,10 @@ class Tensor:
         return _ops.transpose(self, -2, -1)
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+
+    def nelement(self) -> int:
+        return int(self.data.size)
 
     def dim(self) -> int:
         return self.data.ndim
@@ -225,7 +281,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return self.grad_fn is not None and self.grad_fn.retained is not None
+        return _ag.retains(self.grad_fn)
 
     def register_hook(self, hook: Callable):
         """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
@@ -253,79 +309,113 @@ class Tensor:
             return
         _ag.backward(self, gradient, retain_graph, create_graph)
 
-    # ------------------------------------------------------------ in place (no history)
-    def _check_inplace(self, what: str) -> None:
-        if _ag._grad_enabled and self._rg:
-            raise AutogradError(
-                f"{what}: in-place change of a tensor that requires grad; do it under "
-                "cr.no_grad() (as an optimizer does) or use an out-of-place op"
-            )
+    # ------------------------------------------------------------ in place
+    def _in_place(self, what: str, result: Callable, *others) -> "Tensor":
+        """Write ``result(self)`` (an out-of-place op) into this tensor's memory, with PyTorch's rules:
+        a leaf that requires grad only under no_grad; otherwise, when recording, the op is recorded
+        on a copy of the old value and this tensor takes the new node; the write ticks the clock
+        that backward checks saved values against (autograd.mark_written)."""
+        recording = _ag._grad_enabled and (self._rg or any(isinstance(o, Tensor) and o._rg for o in others))
+        src = self
+        if recording:
+            if self._rg and self.grad_fn is None:
+                raise AutogradError(
+                    f"{what}: a leaf tensor that requires grad is being used in an in-place operation; do it "
+                    "under cr.no_grad() (as an optimizer does), or change a .clone()"
+                )
+            src = Tensor._make(self.data.copy(), self.grad_fn)
+            src._rg = self._rg
+        out = result(src)
+        out = out if isinstance(out, Tensor) else Tensor._make(xp.asarray(out), None)
+        if out.data.shape != self.data.shape:
+            raise ShapeError(f"{what}: the result has shape {out.data.shape}, which does not fit the tensor's "
+                             f"shape {self.data.shape} (an in-place op cannot change the shape)")
+        try:
+            xp.copyto(self.data, out.data, casting="same_kind")
+        except TypeError:
+            raise DTypeError(f"{what}: the result ({out.data.dtype}) can't be written into a {self.data.dtype} "
+                             f"tensor in place; convert first (.float() / .double())") from None
+        except ValueError as e:  # a read-only array (an expanded view, a shared constant)
+            raise ValueError(f"{what}: this tensor's memory is read-only ({e}); change a .clone()") from None
+        _ag.mark_written(self.data)
+        if recording:
+            self.grad_fn, self._rg = out.grad_fn, out._rg
+        return self
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace("item assignment")
         from .ops.index import _raw_index
 
+        if _ag._grad_enabled and (self._rg or isinstance(value, Tensor) and value._rg):
+            raise AutogradError(
+                "item assignment: an in-place change involving a tensor that requires grad, which is not recorded "
+                "in the graph; do it under cr.no_grad(), or build the result with cr.where / cr.cat"
+            )
         self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
+        _ag.mark_written(self.data)
 
     def zero_(self) -> "Tensor":
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return self._in_place("zero_", lambda t: _ops.mul(t, 0))
 
     def fill_(self, value) -> "Tensor":
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+        return self._in_place("fill_", lambda t: _ops.add(_ops.mul(t, 0), value), value)
 
     def copy_(self, src) -> "Tensor":
-        self._check_inplace("copy_")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
-        return self
+        src = src if isinstance(src, Tensor) else Tensor.of(src)
+        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self.data.dtype)), src)
 
     def add_(self, other, alpha: float = 1.0) -> "Tensor":
-        self._check_inplace("add_")
-        o = other.data if isinstance(other, Tensor) else other
-        self.data += o if alpha == 1 else alpha * o
-        return self
+        return self._in_place("add_", lambda t: _ops.add(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
 
     def sub_(self, other, alpha: float = 1.0) -> "Tensor":
-        return self.add_(other, -alpha)
+        return self._in_place("sub_", lambda t: _ops.sub(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
 
     def mul_(self, other) -> "Tensor":
-        self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
+        return self._in_place("mul_", lambda t: _ops.mul(t, other), other)
 
     def div_(self, other) -> "Tensor":
-        self._check_inplace("div_")
-        self.data /= other.data if isinstance(other, Tensor) else other
-        return self
+        return self._in_place("div_", lambda t: _ops.div(t, other), other)
+
+    def pow_(self, exponent) -> "Tensor":
+        return self._in_place("pow_", lambda t: _ops.pow(t, exponent), exponent)
 
     def clamp_(self, min=None, max=None) -> "Tensor":
-        self._check_inplace("clamp_")
-        xp.clip(self.data, min, max, out=self.data)
-        return self
+        return self._in_place("clamp_", lambda t: _ops.clip(t, min, max))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+    clip_ = clamp_
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "Tensor":
         from . import random
 
-        self._check_inplace("uniform_")
-        self.data[...] = random.generator().uniform(a, b, self.data.shape)
-        return self
+        gen = random.generator(generator)
+        return self._in_place("uniform_", lambda t: gen.uniform(a, b, self.data.shape).astype(self.data.dtype))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         from . import random
 
-        self._check_inplace("normal_")
-        self.data[...] = random.generator().normal(mean, std, self.data.shape)
-        return self
+        gen = random.generator(generator)
+        return self._in_place("normal_", lambda t: gen.normal(mean, std, self.data.shape).astype(self.data.dtype))
+
+    def __iadd__(self, other) -> "Tensor":
+        return self.add_(other)
+
+    def __isub__(self, other) -> "Tensor":
+        return self.sub_(other)
+
+    def __imul__(self, other) -> "Tensor":
+        return self.mul_(other)
+
+    def __itruediv__(self, other) -> "Tensor":
+        return self.div_(other)
+
+    def __ipow__(self, other) -> "Tensor":
+        return self.pow_(other)
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
         body = xp.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
         extra = ""
         if self.data.dtype != xp.float32 and self.data.dtype != xp.int64 and self.data.dtype != xp.bool_:
-            extra += f", dtype={self.data.dtype}"
+            extra += f", dtype=chainrule.{self.data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name()}>"
         elif self._rg:
@@ -354,8 +444,8 @@ _ag._array_math = _ops.arraymath.ArrayMath
 _ag._tensor_math = _ops
 _CAST = _registry.defop(
     "cast", lambda x, dtype, old: x.astype(dtype),
-    lambda F, g, x, y, kw, need: (g.astype(kw["old"]) if hasattr(g, "astype") else g.to(kw["old"]),),
-    saves="",
+    lambda F, g, x, y, kw, need: (F.cast(g, kw["old"]),), saves="",
+    test=_registry.Case(lambda t, a: a.float().double(), call=lambda a: a.float().double(), fd=False),
 )
 
 
@@ -386,16 +476,32 @@ def _install_operators() -> None:
         setattr(Tensor, name, fn)
     for name in methods:
         setattr(Tensor, name, getattr(o, name))
+    for name, (fn, method) in _registry.PUBLIC.items():  # what the table exports, beyond the list above
+        if method and not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
+    for name in ("neg", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "log1p"):
+        if not hasattr(Tensor, name + "_"):  # x.exp_() is x.exp() written back in place
+            setattr(Tensor, name + "_", _in_place_method(name))
     Tensor.view = o.reshape
     Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self.data.any(axis=axis)), None)
     Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self.data.all(axis=axis)), None)
-    Tensor.amax = o.max
-    Tensor.amin = o.min
+    Tensor.amax = o.amax
+    Tensor.amin = o.amin
     Tensor.pad = o.pad
 
 
 def _raw(v):
     return v.data if isinstance(v, Tensor) else v
+
+
+def _in_place_method(name: str):
+    fn = getattr(_ops, name)
+
+    def method(self):
+        return self._in_place(name + "_", fn)
+
+    method.__name__ = name + "_"
+    return method
 
 
 _install_operators()

@@ -1,5 +1,6 @@
-"""The packed (flat) optimizer path: the same trajectory as PyTorch, and PyTorch's semantics kept
-where packing could break them (arrays held elsewhere, replaced .data, loaded state, missing grads)."""
+"""The packed (flat) optimizer path: the optimizer's own state laid end to end, never the parameters;
+the same trajectory as PyTorch, and PyTorch's semantics kept (arrays held elsewhere, replaced .data,
+loaded state, missing grads, a second optimizer)."""
 from __future__ import annotations
 
 import weakref
@@ -68,13 +69,17 @@ def _train_both(tm, topt, cm, copt, steps, plan=None):
 
 
 @pytest.mark.parametrize("name,kw", FAST, ids=IDS)
-def test_parameters_become_views_of_one_array_and_follow_torch(name, kw):
+def test_state_buffers_become_views_of_one_array_parameters_stay_and_follow_torch(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
+    arrays = [p.data for p in cm.parameters()]
     _train_both(tm, topt, cm, copt, range(12))
-    bases = [p.data.base for p in cm.parameters()]
-    assert bases[0] is not None and all(b is bases[0] for b in bases)
-    # the weights keep their column-major layout inside the flat array
-    assert cm[0].weight.data.flags.f_contiguous and not cm[0].weight.data.flags.c_contiguous
+    assert all(p.data is a and a.base is None for p, a in zip(cm.parameters(), arrays))  # never moved
+    for name_ in ("momentum_buffer", "exp_avg", "exp_avg_sq"):
+        bufs = [copt.state[p][name_].data for p in cm.parameters() if name_ in copt.state[p]]
+        assert all(b.base is not None and b.base is bufs[0].base for b in bufs)
+    # a state buffer takes its parameter's column-major layout inside the flat array
+    first = next(iter(copt.state[cm[0].weight].values()))
+    assert first.data.flags.f_contiguous or first.data.ndim == 0
     _assert_same(tm, cm)
     # the state buffers are per-parameter tensors of the right shape, equal to PyTorch's
     tsd, csd = topt.state_dict(), copt.state_dict()
@@ -84,7 +89,7 @@ def test_parameters_become_views_of_one_array_and_follow_torch(name, kw):
             np.testing.assert_allclose(csd["state"][i][k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
 
 
-def test_an_array_held_elsewhere_is_not_packed_and_sees_every_update():
+def test_an_array_held_elsewhere_sees_every_update():
     tm, cm, topt, copt = _pair("SGD", dict(lr=0.05, momentum=0.9))
     held = cm[0].weight.numpy()  # as in PyTorch, this array is the parameter's memory
     _train_both(tm, topt, cm, copt, range(5))
@@ -149,4 +154,16 @@ def test_a_group_above_the_size_limit_is_left_as_it_is(name, kw, monkeypatch):
     arrays = [weakref.ref(p.data) for p in cm.parameters()]  # (a weak reference leaves them packable)
     _train_both(tm, topt, cm, copt, range(6))
     assert all(p.data is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
+    _assert_same(tm, cm)
+
+
+def test_two_optimizers_over_the_same_parameters_both_update_them():
+    """Packing is the optimizer's own business: a second optimizer is no different from the first."""
+    tm, cm = _models()
+    t1, t2 = torch.optim.SGD(tm.parameters(), lr=0.05, momentum=0.9), torch.optim.Adam(tm.parameters(), lr=0.01)
+    c1, c2 = cr.optim.SGD(cm.parameters(), lr=0.05, momentum=0.9), cr.optim.Adam(cm.parameters(), lr=0.01)
+    for i in range(4):
+        for topt, copt in ((t1, c1), (t2, c2)):
+            _step_torch(tm, topt, i)
+            _step_cr(cm, copt, i)
     _assert_same(tm, cm)

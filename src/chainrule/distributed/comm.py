@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import layout
 from ..errors import ChainruleError
 
 INSTALL = 'pip install "chainrule[mpi]"'
@@ -98,7 +99,7 @@ def local_size() -> int:
 
 def flat_view(array: np.ndarray) -> np.ndarray:
     """``array`` as a 1-D view of its own memory (C or Fortran order), for MPI's buffer protocol."""
-    flat = array.reshape(-1, order="F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C")
+    flat = array.reshape(-1, order="F" if layout.column_major(array) else "C")
     if not np.shares_memory(flat, array) and array.size:
         raise DistributedError(f"collective on a non-contiguous array of shape {array.shape}: pass a contiguous one")
     return flat

@@ -20,8 +20,8 @@ from typing import Iterator
 
 import numpy as np
 
+from ..layout import view_like as _view_like
 from ..nn.module import Module
-from ..optim.flat import _view_like
 from . import comm
 from .sync import broadcast_parameters
 

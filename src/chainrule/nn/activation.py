@@ -9,6 +9,8 @@ from .module import Module
 
 
 class ReLU(Module):
+    op = F.relu.op  # the table entry: Sequential fuses it after a Linear (it has an in-place kernel)
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
@@ -17,11 +19,15 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
+    op = F.sigmoid.op
+
     def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
 
 
 class Tanh(Module):
+    op = F.tanh.op
+
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Iterable, Iterator
 
-from ..ops.linalg import linear_act
+from ..ops.linalg import fused_linear
 from ..tensor import Tensor
-from . import module as _m
-from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
-
-_FUSED = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
 
 class Sequential(Module):
@@ -20,7 +16,7 @@ class Sequential(Module):
 
     def __init__(self, *args) -> None:
         super().__init__()
-        self.__dict__["_seq"] = (-1, (), ())
+        self.__dict__["_steps"] = ((), ())
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
             for name, m in args[0].items():
                 self.add_module(name, m)
@@ -31,38 +27,46 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def _layers(self) -> tuple:
-        return self._cached()[1]
+        return tuple(m for m in self._modules.values() if m is not None)
 
-    def _cached(self) -> tuple:
-        """(version, layers, steps): the layers, and the same with each Linear that a ReLU, Sigmoid
-        or Tanh directly follows paired with it, rebuilt after any change to the module tree."""
-        seq = self.__dict__["_seq"]
-        if seq[0] != _m._version[0]:
-            layers = tuple(m for m in self._modules.values() if m is not None)
-            steps, i = [], 0
-            while i < len(layers):
-                if type(layers[i]) is Linear and i + 1 < len(layers) and type(layers[i + 1]) in _FUSED:
-                    steps.append((layers[i], layers[i + 1], _FUSED[type(layers[i + 1])]))
-                    i += 2
-                else:
-                    steps.append(layers[i])
-                    i += 1
-            seq = (_m._version[0], layers, tuple(steps))
-            self.__dict__["_seq"] = seq
-        return seq
+    def _plan(self) -> tuple:
+        """The steps of forward: the layers, with each Linear that an activation with an in-place
+        kernel (its op entry's ``inplace``) directly follows paired with that activation's fused
+        op.  Sequential's own cache, rebuilt whenever its list of layers is not the one it was made for."""
+        key = tuple(self._modules.values())  # (one C call: the check costs next to nothing per forward)
+        cached = self.__dict__["_steps"]
+        if cached[0] == key:
+            return cached[1]
+        layers = self._layers()
+        steps, i = [], 0
+        while i < len(layers):
+            op = getattr(type(layers[i + 1]), "op", None) if i + 1 < len(layers) else None
+            if type(layers[i]) is Linear and op is not None and op.inplace is not None:
+                steps.append((layers[i], layers[i + 1], fused_linear(op)))
+                i += 2
+            else:
+                steps.append(layers[i])
+                i += 1
+        self.__dict__["_steps"] = (key, tuple(steps))
+        return self.__dict__["_steps"][1]
 
     def forward(self, x):
-        for step in self._cached()[2]:
+        for step in self._plan():
             if step.__class__ is not tuple:
                 x = step(x)
                 continue
-            lin, act, name = step
+            lin, act, fused = step
             if lin._hooks is None and act._hooks is None and isinstance(x, Tensor):
                 # nobody can see the Linear's output: one op, the activation in place (ops/linalg.py)
-                x = linear_act(x, lin.weight, lin.bias, name)
+                x = fused(x, lin.weight, lin.bias)
             else:
                 x = act(lin(x))
         return x
+
+    def __getstate__(self):
+        d = super().__getstate__()
+        d["_steps"] = ((), ())  # a cache of this session's objects, rebuilt on first use
+        return d
 
     def __getitem__(self, idx):
         items = list(self._modules.items())

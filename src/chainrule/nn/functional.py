@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import is_grad_enabled
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from ..functional import (  # noqa: F401
@@ -33,7 +32,7 @@ from ..ops.conv import CONV2D, out_size
 from ..ops.embedding import EMBEDDING
 from ..ops.normalization import NORMALIZE
 from ..ops.pool import MAX_POOL2D, flat_index
-from ..ops.registry import apply, apply1
+from ..ops.registry import apply, apply1, apply_residual
 from ..ops.shape import cat, pad, reshape
 from ..tensor import Tensor
 from .attention import scaled_dot_product_attention  # noqa: F401 - composed in its own module
@@ -94,8 +93,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             )
     input = _match_dtype(input, weight, "conv2d")
     kw = {"stride": stride, "padding": padding, "dilation": dilation}
-    if weight.requires_grad and is_grad_enabled():
-        kw["saved"] = {}
     if groups == 1:
         return apply(CONV2D, (input, weight) if bias is None else (input, weight, bias), kw)
     cin, cout = w.shape[1], w.shape[0] // groups
@@ -104,7 +101,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         b = None if bias is None else bias[i * cout:(i + 1) * cout]
         xi = input[:, i * cin:(i + 1) * cin]
         wi = weight[i * cout:(i + 1) * cout]
-        outs.append(apply(CONV2D, (xi, wi) if b is None else (xi, wi, b), dict(kw, saved={}) if "saved" in kw else kw))
+        outs.append(apply(CONV2D, (xi, wi) if b is None else (xi, wi, b), kw))
     return cat(outs, axis=1)
 
 
@@ -174,11 +171,10 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if extra != (0, 0):  # ceil_mode: windows may run past the end, over values that never win
         low = -xp.inf if input.data.dtype.kind == "f" else xp.iinfo(input.data.dtype).min
         x = pad(input, (0, extra[1], 0, extra[0]), value=low)
-    found: dict = {}
-    out = apply1(MAX_POOL2D, x, {"kernel": k, "stride": s, "padding": p, "dilation": d, "found": found})
+    out, arg = apply_residual(MAX_POOL2D, (x,), {"kernel": k, "stride": s, "padding": p, "dilation": d})
     if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
         hp, wp = x.data.shape[2:]
-        flat = flat_index(found["arg"], x.data.shape, k, s, p, d)[0] % (hp * wp)
+        flat = flat_index(arg, x.data.shape, k, s, p, d)[0] % (hp * wp)
         idx = (flat // wp) * input.data.shape[3] + flat % wp
         return out, Tensor._make(idx.astype(xp.int64), None)
     return out
@@ -214,9 +210,8 @@ def _normalize(x: Tensor, weight, bias, axes: tuple, pshape: tuple, mean, var, b
                count: int) -> Tensor:
     invstd = 1.0 / xp.sqrt(var + eps)
     per_channel = len(pshape) == x.data.ndim and all(pshape[a] == 1 for a in axes)  # batch norm's layout
-    kw = {"axes": axes, "pshape": pshape, "mean": mean, "invstd": invstd.astype(x.data.dtype, copy=False),
-          "batch": batch, "eps": eps, "count": count, "per_channel": per_channel}
-    return apply(NORMALIZE, (x, weight, bias), kw)
+    kw = {"axes": axes, "pshape": pshape, "batch": batch, "eps": eps, "count": count, "per_channel": per_channel}
+    return apply(NORMALIZE, (x, weight, bias, mean, invstd.astype(x.data.dtype, copy=False)), kw)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import arguments as arg
-from ..backend import xp
+from .. import layout
 from ..creation import empty
 from ..ops.linalg import linear
 from ..tensor import Tensor
@@ -21,9 +21,7 @@ class Linear(Module):
         _check_device(device)
         self.in_features = arg.integer("Linear", "in_features", in_features, 0)
         self.out_features = arg.integer("Linear", "out_features", out_features, 0)
-        # Stored column-major: x @ W.T is then BLAS's plain NN product, 10-20% faster than
-        # the NT product a row-major (out, in) array gives (the shape is still (out, in)).
-        self.weight = Parameter(xp.asfortranarray(empty(out_features, in_features, dtype=dtype).data))
+        self.weight = Parameter(layout.weight(empty(out_features, in_features, dtype=dtype).data))  # see layout.py
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype))
         else:

@@ -404,8 +404,6 @@ class Module:
         d = dict(self.__dict__)
         d["_cache"] = None
         d["_hooks"] = None  # hooks are functions of this session, not state
-        if "_seq" in d:
-            d["_seq"] = (-1, (), ())
         return d
 
     def __setstate__(self, state) -> None:

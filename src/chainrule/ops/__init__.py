@@ -3,6 +3,7 @@
 This package is also the namespace ``F`` that VJP rules use when
 ``create_graph=True``: every name in ``arraymath.ArrayMath`` exists here too.
 """
+from ..backend import xp as _xp
 from .elementwise import (
     abs,
     add,
@@ -36,8 +37,9 @@ from .elementwise import (
 )
 from .index import getitem, index_add_zeros
 from .linalg import linear, matmul
-from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, sum_to, var
+from .reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, sum_to, var
 from .registry import REGISTRY
+from .registry import apply as run
 from .shape import (
     broadcast_to,
     cat,
@@ -55,10 +57,52 @@ from .shape import (
 from .softmax import log_softmax, softmax, softmax_cross_entropy
 
 __all__ = [
-    "REGISTRY", "abs", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp", "clip", "cos", "div",
+    "REGISTRY", "abs", "amax", "amin", "cast", "run", "add", "argmax", "argmin", "broadcast_to", "cat", "clamp",
+    "clip", "cos", "div",
     "eq", "exp", "expand", "flatten", "ge", "gelu", "gelu_cdf", "getitem", "gt", "index_add_zeros", "le",
     "linear", "log", "log_softmax", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "reverse_axes", "sigmoid", "sign", "sin",
     "softmax", "softmax_cross_entropy", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
     "transpose", "unsqueeze", "var", "where",
 ]
+
+
+def cast(x, dtype):
+    """``x`` in ``dtype``, differentiably (F.cast: ArrayMath has the array version)."""
+    return x.to(dtype)
+
+
+from . import activation, conv, embedding, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
+
+
+def _export() -> None:
+    """Every function the table's modules export (``registry.public``) is a name here too."""
+    from .registry import PUBLIC
+
+    for name, (fn, _) in PUBLIC.items():
+        if name not in globals():
+            globals()[name] = fn
+            __all__.append(name)
+
+
+def _check() -> None:
+    import sys
+
+    from .arraymath import ArrayMath, add_forwards, check_namespaces
+
+    add_forwards(REGISTRY, ("exp", "tanh", "log", "sqrt", "sin", "cos", "abs", "sigmoid", "relu", "gelu_cdf", "where",
+                            "maximum", "minimum", "matmul", "softmax", "log_softmax"))
+    for name in ("flip", "roll", "tril", "triu", "cumsum"):  # rules use these as F.<name>(g, <the op's kw>)
+        setattr(ArrayMath, name, staticmethod(_ARRAY_FORWARDS[name]))
+    check_namespaces(sys.modules[__name__])
+
+
+_ARRAY_FORWARDS = {  # the forwards with the public functions' positional arguments
+    "flip": lambda x, dims: _xp.flip(x, axis=dims),
+    "roll": lambda x, shifts, dims: _xp.roll(x, shifts, axis=dims),
+    "tril": lambda x, diagonal=0: _xp.tril(x, diagonal),
+    "triu": lambda x, diagonal=0: _xp.triu(x, diagonal),
+    "cumsum": lambda x, dim: _xp.cumsum(x, axis=dim),
+}
+_export()
+_check()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .registry import defop
+from .registry import Case, defop
 
 
 def _leaky_fwd(x, slope):
@@ -10,4 +10,11 @@ def _leaky_fwd(x, slope):
 
 
 LEAKY_RELU = defop("leaky_relu", _leaky_fwd,
-                   lambda F, g, x, y, kw, need: (F.where(x[0] > 0, g, g * kw["slope"]),), saves="x")
+                   lambda F, g, x, y, kw, need: (F.where(x[0] > 0, g, g * kw["slope"]),), saves="x",
+                   test=Case(lambda t, a: t.nn.functional.leaky_relu(a, 0.1), call=lambda a: _leaky(a), away=0.2))
+
+
+def _leaky(a):
+    from ..functional import leaky_relu
+
+    return leaky_relu(a, 0.1)

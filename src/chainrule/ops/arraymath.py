@@ -1,7 +1,7 @@
 """The namespace VJP rules use on the fast path: plain functions on raw arrays.
 
 Every name here also exists among the public ops (on Tensors), so a rule
-written once runs on either; see ``registry.py``.
+written once runs on either; ``check_namespaces`` holds the two in step.
 """
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from ..errors import ShapeError
 
 _add_reduce = xp.add.reduce
 _SHARED: dict = {}  # ("ones", shape, dtype) / ("rows", n) -> a read-only array
+_SHARED_MAX = 64  # a bound: a program that sees thousands of batch sizes must not keep them all
 
 
 def _shared(key: tuple, make):
     """One read-only array per key, made on first use and reused by every call after."""
     arr = _SHARED.get(key)
     if arr is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.pop(next(iter(_SHARED)))  # the oldest goes (dicts keep insertion order)
         arr = _SHARED[key] = make()
         arr.flags.writeable = False
     return arr
@@ -35,19 +38,7 @@ def row_numbers(n: int):
     return _shared(("rows", n), lambda: xp.arange(n))
 
 
-def sum_to(g, shape: tuple):
-    """Undo broadcasting: sum ``g`` down to ``shape``."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    out = _add_reduce(g, axis=axes, keepdims=True) if axes else g
-    if lead:
-        out = out.reshape(out.shape[lead:])
-    return out
-
-
-def broadcast_to(g, shape: tuple):
+def broadcast_to(g, shape: tuple, /):
     """A writable copy for small results (NumPy's view costs microseconds), a view for large."""
     if g.size == 1 and _prod(shape) <= 65536:
         out = xp.empty(shape, dtype=g.dtype)
@@ -80,51 +71,45 @@ def _is_basic(index) -> bool:
 
 
 class ArrayMath:
-    sum_to = staticmethod(sum_to)
-    index_add_zeros = staticmethod(index_add_zeros)
-    exp = staticmethod(xp.exp)
-    tanh = staticmethod(xp.tanh)
-    log = staticmethod(xp.log)
-    sin = staticmethod(xp.sin)
-    cos = staticmethod(xp.cos)
+    """``F`` on the first-order path.  Every name here is also a public op in ``chainrule.ops``
+    taking the same arguments; ``check_namespaces`` enforces that when ``chainrule.ops`` loads.
+    The ops' own forwards (exp, sigmoid, softmax, ...) are added from the table by ``add_forwards``."""
+
     sign = staticmethod(xp.sign)
-    where = staticmethod(xp.where)
-    matmul = staticmethod(xp.matmul)
     broadcast_to = staticmethod(broadcast_to)
+    index_add_zeros = staticmethod(index_add_zeros)
 
     @staticmethod
-    def reshape(x, shape):
+    def sum_to(x, shape):
+        from ..autograd import sum_to
+
+        return sum_to(ArrayMath, x, tuple(shape))
+
+    @staticmethod
+    def reshape(x, shape, /):
         return x.reshape(shape)
 
     @staticmethod
-    def permute(x, axes):
+    def permute(x, axes, /):
         return x.transpose(axes)
 
     @staticmethod
-    def transpose(x, a: int, b: int):
-        return x.swapaxes(a, b)
+    def transpose(x, axis0: int, axis1: int):
+        return x.swapaxes(axis0, axis1)
 
     @staticmethod
     def sum(x, axis=None, keepdims: bool = False):
         return _add_reduce(x, axis=axis, keepdims=keepdims)  # ndarray.sum's Python wrapper costs µs
 
     @staticmethod
-    def softmax(x, axis):
-        from .softmax import _softmax_fwd
-
-        return _softmax_fwd(x, axis)
+    def cast(x, dtype):
+        return x.astype(dtype)
 
     @staticmethod
-    def log_softmax(x, axis):
-        from .softmax import _log_softmax_fwd
-
-        return _log_softmax_fwd(x, axis)
-
-    @staticmethod
-    def gelu_cdf(x):
-        from .elementwise import GELU_CDF
-
-        return GELU_CDF.fwd(x)
+    def run(op, inputs: tuple, kw: dict | None = None):
+        """Another op of the table: its forward on arrays (on Tensors: applied and recorded)."""
+        y = op.fwd(*inputs, **kw) if kw else op.fwd(*inputs)
+        return y[0] if op.residual else y
 
     @staticmethod
     def getitem(x, index):
@@ -133,6 +118,40 @@ class ArrayMath:
     @staticmethod
     def pad(x, pad, value=0.0):
         return xp.pad(x, _pad_width(x.ndim, pad), constant_values=value)
+
+
+def add_forwards(registry: dict, names) -> None:
+    """``F.<name>`` on arrays is the table entry's own forward (its arguments are the public op's)."""
+    for name in names:
+        setattr(ArrayMath, name, staticmethod(registry[name].fwd))
+
+
+def check_namespaces(tensor_math) -> None:
+    """Both ``F`` namespaces offer the same functions with the same arguments, so a rule that
+    runs on one path runs on the other (checked once, when ``chainrule.ops`` is imported)."""
+    import inspect
+
+    for name, fn in vars(ArrayMath).items():
+        if name.startswith("_"):
+            continue
+        other = getattr(tensor_math, name, None)
+        if other is None:
+            raise ImportError(f"F.{name} exists for arrays (ArrayMath) but not as chainrule.ops.{name}")
+        fn = fn.__func__ if hasattr(fn, "__func__") else fn
+        sig = inspect.signature(other)
+        if isinstance(fn, xp.ufunc):  # its operands, positional only
+            positional, named = [None] * fn.nin, []
+        else:
+            params = inspect.signature(fn).parameters.values()
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                          and p.name != "out"]  # (a forward's own output buffer is no part of F)
+            first = max(1, sum(p.kind is p.POSITIONAL_ONLY for p in positional))
+            named = [p.name for p in positional[first:]]
+        try:
+            sig.bind(*[None] * len(positional))
+            sig.bind(*[None] * (len(positional) - len(named)), **{n: None for n in named})  # rules name options
+        except TypeError as e:
+            raise ImportError(f"F.{name}: chainrule.ops.{name}{sig} does not take ArrayMath's arguments: {e}") from None
 
 
 def _pad_width(ndim: int, pad) -> list:

@@ -8,8 +8,7 @@ is linear in each argument, and each one's VJP is written with the other two
 from __future__ import annotations
 
 from ..backend import xp
-from .arraymath import ArrayMath
-from .registry import apply, defop
+from .registry import Case, apply, defop
 
 
 def out_size(n: int, k: int, s: int, p: int, d: int) -> int:
@@ -37,16 +36,15 @@ def im2col(x, kh: int, kw: int, stride: tuple, padding: tuple, dilation: tuple):
     return xp.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo), ho, wo
 
 
-def _conv_fwd(x, w, b=None, *, stride, padding, dilation, saved=None):
-    """out[n] = W (O, C·kh·kw) @ cols[n]: one batched matrix product, already in NCHW order."""
+def _conv_fwd(x, w, b=None, *, stride, padding, dilation):
+    """out[n] = W (O, C·kh·kw) @ cols[n]: one batched matrix product, already in NCHW order.
+    The columns are the residual: the weight gradient reuses them instead of building them again."""
     o = w.shape[0]
     cols, ho, wo = im2col(x, w.shape[2], w.shape[3], stride, padding, dilation)
     out = xp.matmul(w.reshape(o, -1), cols)
     if b is not None:
         out += b[:, None]
-    if saved is not None:  # the weight gradient reuses the columns instead of building them again
-        saved["cols"] = cols
-    return out.reshape(x.shape[0], o, ho, wo)
+    return out.reshape(x.shape[0], o, ho, wo), cols
 
 
 def _grad_input_fwd(g, w, *, x_shape, stride, padding, dilation):
@@ -78,44 +76,49 @@ def _geom(kw: dict) -> dict:
     return {"stride": kw["stride"], "padding": kw["padding"], "dilation": kw["dilation"]}
 
 
-def _run(F, op, inputs: tuple, kw: dict):
-    """Raw arrays on the first-order path, a recorded op when the backward is differentiated."""
-    if F is ArrayMath:
-        return op.fwd(*inputs, **kw)
-    return apply(op, inputs, kw)
-
-
 def _conv_vjp(F, g, xs, y, kw, need):
     x, w = xs[0], xs[1]
     geo = _geom(kw)
-    gx = _run(F, CONV2D_GRAD_INPUT, (g, w), dict(geo, x_shape=tuple(x.shape))) if need[0] else None
-    gw = None
-    if need[1]:
-        if F is ArrayMath:
-            cols = kw["saved"].pop("cols", None) if kw.get("saved") is not None else None
-            gw = _grad_weight_fwd(x, g, w_shape=w.shape, cols=cols, **geo)
-        else:
-            gw = _run(F, CONV2D_GRAD_WEIGHT, (x, g), dict(geo, w_shape=tuple(w.shape)))
-    if len(xs) == 2:
-        return gx, gw
-    gb = F.sum(g, axis=(0, 2, 3)) if need[2] else None
+    gx = F.run(CONV2D_GRAD_INPUT, (g, w), dict(geo, x_shape=tuple(x.shape))) if need[0] else None
+    gw = F.run(CONV2D_GRAD_WEIGHT, (x, g), dict(geo, w_shape=tuple(w.shape))) if need[1] else None
+    gb = F.sum(g, axis=(0, 2, 3)) if len(xs) > 2 and need[2] else None
+    return gx, gw, gb
+
+
+def _conv_fast(F, g, xs, cols, kw, need):
+    """The same on arrays, with the forward's columns (its residual) for the weight gradient."""
+    x, w = xs[0], xs[1]
+    geo = _geom(kw)
+    gx = _grad_input_fwd(g, w, x_shape=x.shape, **geo) if need[0] else None
+    gw = _grad_weight_fwd(x, g, w_shape=w.shape, cols=cols, **geo) if need[1] else None
+    gb = g.sum(axis=(0, 2, 3)) if len(xs) > 2 and need[2] else None
     return gx, gw, gb
 
 
 def _grad_input_vjp(F, u, xs, y, kw, need):
     g, w = xs
     geo = _geom(kw)
-    return (_run(F, CONV2D, (u, w), geo) if need[0] else None,
-            _run(F, CONV2D_GRAD_WEIGHT, (u, g), dict(geo, w_shape=tuple(w.shape))) if need[1] else None)
+    return (F.run(CONV2D, (u, w), geo) if need[0] else None,
+            F.run(CONV2D_GRAD_WEIGHT, (u, g), dict(geo, w_shape=tuple(w.shape))) if need[1] else None)
 
 
 def _grad_weight_vjp(F, u, xs, y, kw, need):
     x, g = xs
     geo = _geom(kw)
-    return (_run(F, CONV2D_GRAD_INPUT, (g, u), dict(geo, x_shape=tuple(x.shape))) if need[0] else None,
-            _run(F, CONV2D, (x, u), geo) if need[1] else None)
+    return (F.run(CONV2D_GRAD_INPUT, (g, u), dict(geo, x_shape=tuple(x.shape))) if need[0] else None,
+            F.run(CONV2D, (x, u), geo) if need[1] else None)
 
 
-CONV2D = defop("conv2d", _conv_fwd, _conv_vjp, saves="x")
-CONV2D_GRAD_INPUT = defop("conv2d_grad_input", _grad_input_fwd, _grad_input_vjp, saves="x")
-CONV2D_GRAD_WEIGHT = defop("conv2d_grad_weight", _grad_weight_fwd, _grad_weight_vjp, saves="x")
+_GEO = {"stride": (1, 2), "padding": (1, 0), "dilation": (1, 1)}
+CONV2D = defop("conv2d", _conv_fwd, _conv_vjp, saves="x", residual=True, fast=_conv_fast, test=[
+    Case(lambda t, x, w, b: t.nn.functional.conv2d(x, w, b, (1, 2), (1, 0)), shapes=[(2, 2, 4, 5), (3, 2, 3, 2), (3,)],
+         call=lambda x, w, b: apply(CONV2D, (x, w, b), _GEO)),
+    Case(lambda t, x, w: t.nn.functional.conv2d(x, w, None, 1, 0, 2), shapes=[(1, 2, 5, 5), (2, 2, 2, 2)],
+         call=lambda x, w: apply(CONV2D, (x, w), {"stride": (1, 1), "padding": (0, 0), "dilation": (2, 2)})),
+])
+CONV2D_GRAD_INPUT = defop("conv2d_grad_input", _grad_input_fwd, _grad_input_vjp, saves="x", test=Case(
+    lambda t, g, w: t.nn.grad.conv2d_input((2, 2, 4, 5), w, g, (1, 2), (1, 0)), shapes=[(2, 3, 4, 2), (3, 2, 3, 2)],
+    call=lambda g, w: apply(CONV2D_GRAD_INPUT, (g, w), dict(_GEO, x_shape=(2, 2, 4, 5)))))
+CONV2D_GRAD_WEIGHT = defop("conv2d_grad_weight", _grad_weight_fwd, _grad_weight_vjp, saves="x", test=Case(
+    lambda t, x, g: t.nn.grad.conv2d_weight(x, (3, 2, 3, 2), g, (1, 2), (1, 0)), shapes=[(2, 2, 4, 5), (2, 3, 4, 2)],
+    call=lambda x, g: apply(CONV2D_GRAD_WEIGHT, (x, g), dict(_GEO, w_shape=(3, 2, 3, 2)))))

@@ -1,7 +1,7 @@
 """Elementwise ops with NumPy broadcasting; each VJP sits under its forward.
 
-Binary rules end in ``F.sum_to(..., x.shape)``: a broadcast input receives the
-sum of the gradients of every position it was copied to.
+A broadcast input receives the sum of the gradients of every position it was
+copied to: the engine does that sum (from the inputs' shapes), so no rule here does.
 """
 from __future__ import annotations
 
@@ -9,34 +9,19 @@ import math
 
 from ..backend import xp
 from . import registry
-from .registry import apply1, as_tensor, binary, defop, unary
+from .registry import Case, apply1, as_tensor, binary, defop, public, unary
 
 # ------------------------------------------------------------------ binary
-# add and sub pass g through unchanged unless an input was broadcast: tested inline (no call)
-ADD = defop("add", xp.add, lambda F, g, x, y, kw, need: (
-    (g if g.shape == x[0].shape else F.sum_to(g, x[0].shape)) if need[0] else None,
-    (g if g.shape == x[1].shape else F.sum_to(g, x[1].shape)) if need[1] else None,
-), saves="x")
-SUB = defop("sub", xp.subtract, lambda F, g, x, y, kw, need: (
-    (g if g.shape == x[0].shape else F.sum_to(g, x[0].shape)) if need[0] else None,
-    F.sum_to(-g, x[1].shape) if need[1] else None,
-), saves="x")
-def _mul_vjp(F, g, x, y, kw, need):
-    """d(ab) = b·da + a·db; summed back over broadcast axes only when the shapes differ."""
-    a, b = x
-    ga = gb = None
-    if need[0]:
-        ga = g * b
-        if ga.shape != a.shape:
-            ga = F.sum_to(ga, a.shape)
-    if need[1]:
-        gb = g * a
-        if gb.shape != b.shape:
-            gb = F.sum_to(gb, b.shape)
-    return ga, gb
+# Rules give each gradient in the output's (broadcast) shape; the engine sums it to the input's.
+ADD = defop("add", xp.add, lambda F, g, x, y, kw, need: (g if need[0] else None, g if need[1] else None),
+            saves="", test=Case(lambda t, a, b: a + b, arity=2))
+SUB = defop("sub", xp.subtract, lambda F, g, x, y, kw, need: (g if need[0] else None, -g if need[1] else None),
+            saves="", test=Case(lambda t, a, b: a - b, arity=2))
+MUL = defop("mul", xp.multiply, lambda F, g, x, y, kw, need: (g * x[1] if need[0] else None,
+                                                              g * x[0] if need[1] else None),
+            saves="x", test=Case(lambda t, a, b: a * b, arity=2))
 
 
-MUL = defop("mul", xp.multiply, _mul_vjp, saves="x")
 def _true_divide(a, b):
     """Integer / integer is true division in float32 (PyTorch), not NumPy's float64."""
     y = xp.true_divide(a, b)
@@ -51,26 +36,26 @@ def _is_f64(v) -> bool:
 
 _F64 = xp.dtype("float64")
 DIV = defop("div", _true_divide, lambda F, g, x, y, kw, need: (
-    F.sum_to(g / x[1], x[0].shape) if need[0] else None,
-    F.sum_to(-g * x[0] / (x[1] * x[1]), x[1].shape) if need[1] else None,
-), saves="x")
+    g / x[1] if need[0] else None,
+    -g * x[0] / (x[1] * x[1]) if need[1] else None,
+), warns=True, saves="x", test=Case(lambda t, a, b: a / b, arity=2, away=0.5))
 
 
 def _pow_vjp(F, g, x, y, kw, need):
     a, b = x
     ga = gb = None
     if need[0]:
-        ga = F.sum_to(F.where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)  # 0 where b == 0 (as PyTorch)
+        ga = F.where(b == 0, 0.0, g * b * a ** (b - 1))  # 0 where b == 0 (as PyTorch)
     if need[1] and isinstance(a, (int, float)):  # a number base: log a is a constant, kept weakly typed
         log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-        gb = F.sum_to(g * y * log_a, b.shape)
+        gb = g * y * log_a
     elif need[1]:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch)
         safe_log = F.log(F.where(a == 0, 1.0, a))
-        gb = F.sum_to(F.where(a == 0, 0.0, g * y * safe_log), b.shape)
+        gb = F.where(a == 0, 0.0, g * y * safe_log)
     return ga, gb
 
 
-POW = defop("pow", xp.power, _pow_vjp)
+POW = defop("pow", xp.power, _pow_vjp, warns=True, test=Case(lambda t, a, b: a ** b, arity=2, low=0.5, high=2.0))
 
 
 def _pow_scalar_vjp(F, g, x, y, kw, need):
@@ -80,7 +65,9 @@ def _pow_scalar_vjp(F, g, x, y, kw, need):
     return (g * p * x[0] ** (p - 1),)
 
 
-POW_SCALAR = defop("pow_scalar", lambda a, exponent: xp.power(a, exponent), _pow_scalar_vjp, saves="x")
+POW_SCALAR = defop("pow_scalar", lambda a, exponent: xp.power(a, exponent), _pow_scalar_vjp, warns=True, saves="x",
+                   test=[Case(lambda t, a: a ** 3, call=lambda a: a ** 3),
+                         Case(lambda t, a: a ** 2.5, call=lambda a: a ** 2.5, low=0.5)])
 
 
 def _extreme_vjp(first_wins):
@@ -92,18 +79,25 @@ def _extreme_vjp(first_wins):
         tie = a == b
         ga = gb = None
         if need[0]:
-            ga = F.sum_to(F.where(tie, g * 0.5, F.where(win_a, g, 0.0)), a.shape)
+            ga = F.where(tie, g * 0.5, F.where(win_a, g, 0.0))
         if need[1]:
-            gb = F.sum_to(F.where(tie, g * 0.5, F.where(win_a, 0.0, g)), b.shape)
+            gb = F.where(tie, g * 0.5, F.where(win_a, 0.0, g))
         return ga, gb
 
     return vjp
 
 
-MAXIMUM = defop("maximum", xp.maximum, _extreme_vjp(lambda a, b: a > b), saves="x")
-MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="x")
+MAXIMUM = defop("maximum", xp.maximum, _extreme_vjp(lambda a, b: a > b), saves="x",
+                test=Case(lambda t, a, b: t.maximum(a, b), arity=2))
+MINIMUM = defop("minimum", xp.minimum, _extreme_vjp(lambda a, b: a < b), saves="x",
+                test=Case(lambda t, a, b: t.minimum(a, b), arity=2))
 
 
+HYPOT = defop("hypot", xp.hypot, lambda F, g, x, y, kw, need: (
+    g * x[0] / y if need[0] else None,
+    g * x[1] / y if need[1] else None,
+), warns=True, saves="xy", test=Case(lambda t, a, b: t.hypot(a, b), arity=2, away=0.3))
+hypot = binary(HYPOT)
 add = binary(ADD)
 sub = binary(SUB)
 mul = binary(MUL)
@@ -127,14 +121,19 @@ minimum = binary(MINIMUM)
 
 
 # ------------------------------------------------------------------- unary
-NEG = defop("neg", xp.negative, lambda F, g, x, y, kw, need: (-g,), saves="")
-EXP = defop("exp", xp.exp, lambda F, g, x, y, kw, need: (g * y,), saves="y")
-LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), saves="x")
-SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), saves="y")
-ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (g * F.sign(x[0]),), saves="x")
-SIN = defop("sin", xp.sin, lambda F, g, x, y, kw, need: (g * F.cos(x[0]),), saves="x")
-COS = defop("cos", xp.cos, lambda F, g, x, y, kw, need: (-g * F.sin(x[0]),), saves="x")
-TANH = defop("tanh", xp.tanh, lambda F, g, x, y, kw, need: (g * (1.0 - y * y),), saves="y")
+NEG = defop("neg", xp.negative, lambda F, g, x, y, kw, need: (-g,), saves="", test=Case(lambda t, a: -a))
+EXP = defop("exp", xp.exp, lambda F, g, x, y, kw, need: (g * y,), saves="y", test=Case(lambda t, a: a.exp()))
+LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), warns=True, saves="x",
+            test=Case(lambda t, a: a.log(), low=0.5, high=3.0))
+SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), warns=True, saves="y",
+             test=Case(lambda t, a: a.sqrt(), low=0.5, high=3.0))
+ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (g * F.sign(x[0]),), saves="x",
+            test=Case(lambda t, a: a.abs(), away=0.2))
+SIN = defop("sin", xp.sin, lambda F, g, x, y, kw, need: (g * F.cos(x[0]),), saves="x", test=Case(lambda t, a: a.sin()))
+COS = defop("cos", xp.cos, lambda F, g, x, y, kw, need: (-g * F.sin(x[0]),), saves="x",
+            test=Case(lambda t, a: a.cos()))
+TANH = defop("tanh", xp.tanh, lambda F, g, x, y, kw, need: (g * (1.0 - y * y),), saves="y",
+             inplace=lambda a: xp.tanh(a, out=a), test=Case(lambda t, a: a.tanh()))
 
 
 def _sigmoid_fwd(x, out=None):
@@ -148,15 +147,28 @@ def _sigmoid_fwd(x, out=None):
     return xp.reciprocal(t, out=t)
 
 
-SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y")
+SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y",
+                inplace=lambda a: _sigmoid_fwd(a, out=a), test=Case(lambda t, a: a.sigmoid()))
 # ReLU multiplies by its mask (3× faster than selecting with where on NumPy).
-RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g * (y > 0),), saves="y")
-# The same activations written over their input, for ops that own a fresh array (linear_relu, ...).
-IN_PLACE = {
-    RELU: lambda a: xp.maximum(a, 0, out=a),
-    SIGMOID: lambda a: _sigmoid_fwd(a, out=a),
-    TANH: lambda a: xp.tanh(a, out=a),
-}
+RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g * (y > 0),), saves="y",
+             inplace=lambda a: xp.maximum(a, 0, out=a), test=Case(lambda t, a: a.relu(), away=0.2))
+
+
+LOG1P = defop("log1p", xp.log1p, lambda F, g, x, y, kw, need: (g / (1.0 + x[0]),), warns=True, saves="x",
+              test=Case(lambda t, a: a.log1p(), low=-0.5, high=2.0))
+log1p = unary(LOG1P, floating=True)
+
+
+_LN10, _LN2 = math.log(10.0), math.log(2.0)
+LOG10 = defop("log10", xp.log10, lambda F, g, x, y, kw, need: (g / (x[0] * _LN10),), warns=True, saves="x",
+              test=Case(lambda t, a: a.log10(), low=0.5, high=3.0))
+log10 = unary(LOG10, floating=True)
+LOG2 = defop("log2", xp.log2, lambda F, g, x, y, kw, need: (g / (x[0] * _LN2),), warns=True, saves="x",
+             test=Case(lambda t, a: a.log2(), low=0.5, high=3.0))
+log2 = unary(LOG2, floating=True)
+EXPM1 = defop("expm1", xp.expm1, lambda F, g, x, y, kw, need: (g * (y + 1.0),), saves="y",
+              test=Case(lambda t, a: a.expm1()))
+expm1 = unary(EXPM1, floating=True)
 
 
 def _clip_vjp(F, g, x, y, kw, need):
@@ -169,7 +181,8 @@ def _clip_vjp(F, g, x, y, kw, need):
     return (g if inside is None else F.where(inside, g, 0.0),)
 
 
-CLIP = defop("clip", lambda x, min, max: xp.clip(x, min, max), _clip_vjp, saves="x")
+CLIP = defop("clip", lambda x, min, max: xp.clip(x, min, max), _clip_vjp, saves="x",
+             test=Case(lambda t, a: a.clamp(-0.5, 0.7), call=lambda a: clip(a, -0.5, 0.7)))
 
 
 neg = unary(NEG)
@@ -195,6 +208,18 @@ def clip(x, min=None, max=None):
 
 
 clamp = clip
+public(clip)
+public(clamp, name="clamp")
+
+
+@public
+def clamp_min(x, min):
+    return clip(x, min, None)
+
+
+@public
+def clamp_max(x, max):
+    return clip(x, None, max)
 
 
 def _scalar(v):
@@ -215,14 +240,11 @@ def _float(x):
 def _where_vjp(F, g, x, y, kw, need):
     """Select, never multiply: the untaken branch gets exact zeros even if g is inf/NaN."""
     cond, a, b = x
-    return (
-        None,
-        F.sum_to(F.where(cond, g, 0.0), a.shape) if need[1] else None,
-        F.sum_to(F.where(cond, 0.0, g), b.shape) if need[2] else None,
-    )
+    return (None, F.where(cond, g, 0.0) if need[1] else None, F.where(cond, 0.0, g) if need[2] else None)
 
 
-WHERE = defop("where", xp.where, _where_vjp, saves="x")
+WHERE = defop("where", xp.where, _where_vjp, saves="x",
+              test=Case(lambda t, a, b: t.where(a > 0, a, b), arity=2, away=0.1, call=lambda a, b: where(a > 0, a, b)))
 
 
 def where(cond, a, b):
@@ -236,7 +258,7 @@ def where(cond, a, b):
     a = a if isinstance(a, T) else as_value(a)
     b = b if isinstance(b, T) else as_value(b)
     if not isinstance(a, T) and not isinstance(b, T):
-        a = T(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
+        a = T.of(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
     if isinstance(a, float) and b.data.dtype.kind in "biu":
         b = b.float()
     if isinstance(b, float) and a.data.dtype.kind in "biu":
@@ -272,12 +294,38 @@ class _CmpOp:
         self.name = name
 
 
-eq = _compare(xp.equal)
-ne = _compare(xp.not_equal)
-lt = _compare(xp.less)
-le = _compare(xp.less_equal)
-gt = _compare(xp.greater)
-ge = _compare(xp.greater_equal)
+eq = public(_compare(xp.equal))
+ne = public(_compare(xp.not_equal))
+lt = public(_compare(xp.less))
+le = public(_compare(xp.less_equal))
+gt = public(_compare(xp.greater))
+ge = public(_compare(xp.greater_equal))
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+for _name in ("greater", "less", "greater_equal", "less_equal", "not_equal"):
+    public(globals()[_name], name=_name)
+
+
+@public
+def isclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """|a − b| ≤ atol + rtol·|b|, elementwise (PyTorch's isclose; no gradient)."""
+    T = _Tensor()
+    return T._make(xp.asarray(xp.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)), None)
+
+
+@public
+def allclose(a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(xp.allclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@public
+def equal(a, b) -> bool:
+    """Same shape and the same values (PyTorch's torch.equal)."""
+    a, b = _raw(a), _raw(b)
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def _raw(v):
+    return v.data if isinstance(v, _Tensor()) else xp.asarray(v)
 
 
 def sign(x):
@@ -323,9 +371,12 @@ def _gelu_vjp(F, g, x, y, kw, need):
 
 
 _erf64 = xp.frompyfunc(math.erf, 1, 1) if hasattr(xp, "frompyfunc") else None
-GELU = defop("gelu", _gelu_fwd, _gelu_vjp, saves="x")
+GELU = defop("gelu", _gelu_fwd, _gelu_vjp, saves="x", test=[
+    Case(lambda t, a: t.nn.functional.gelu(a), call=lambda a: gelu(a)),
+    Case(lambda t, a: t.nn.functional.gelu(a, approximate="tanh"), call=lambda a: gelu(a, "tanh"))])
 GELU_CDF = defop("gelu_cdf", lambda x: (0.5 * (1.0 + _erf(x * 0.7071067811865476))).astype(x.dtype, copy=False),
-                 lambda F, g, x, y, kw, need: (g * F.exp(-0.5 * x[0] * x[0]) * _INV_SQRT_2PI,), saves="x")
+                 lambda F, g, x, y, kw, need: (g * F.exp(-0.5 * x[0] * x[0]) * _INV_SQRT_2PI,), saves="x",
+                 test=Case(lambda t, a: 0.5 * (1.0 + t.erf(a * 0.7071067811865476))))
 
 
 def gelu(x, approximate: str = "none"):

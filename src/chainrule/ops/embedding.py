@@ -2,7 +2,8 @@
 (repeated indices accumulate) and leaves the padding row's gradient at zero."""
 from __future__ import annotations
 
-from .registry import defop
+from ..backend import xp
+from .registry import Case, defop
 
 
 def _embedding_vjp(F, g, xs, y, kw, need):
@@ -12,4 +13,15 @@ def _embedding_vjp(F, g, xs, y, kw, need):
     return (F.index_add_zeros(g, kw["shape"], idx),)
 
 
-EMBEDDING = defop("embedding", lambda w, index, padding_idx, shape: w[index], _embedding_vjp, saves="")
+_IDX = xp.array([[0, 2], [2, 4]])
+EMBEDDING = defop("embedding", lambda w, index, padding_idx, shape: w[index], _embedding_vjp, saves="", test=[
+    Case(lambda t, w: t.nn.functional.embedding(t.tensor(_IDX), w), shapes=[(5, 3)], call=lambda w: _embed(w, None)),
+    Case(lambda t, w: t.nn.functional.embedding(t.tensor(_IDX), w, padding_idx=2), shapes=[(5, 3)],
+         call=lambda w: _embed(w, 2), fd=False),  # the padding row's gradient is 0 by definition, not by calculus
+])
+
+
+def _embed(w, padding_idx):
+    from ..nn.functional import embedding
+
+    return embedding(_IDX, w, padding_idx)

@@ -8,12 +8,17 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import IndexOutOfRange
 from . import registry
-from .registry import apply1, defop
+from .registry import Case, apply1, defop, output1
 
+_REPEAT = xp.array([0, 0, 1])
 GETITEM = defop("getitem", lambda x, index, old: x[index],
-                lambda F, g, x, y, kw, need: (F.index_add_zeros(g, kw["old"], kw["index"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.index_add_zeros(g, kw["old"], kw["index"]),), saves="",
+                test=[Case(lambda t, a: a[..., ::2], call=lambda a: a[..., ::2], min_dims=1),
+                      Case(lambda t, a: a[t.tensor([0, 0, 1])], call=lambda a: a[_REPEAT], shapes=[(2, 3)])])
 INDEX_ADD = defop("index_add_zeros", lambda g, shape, index: _scatter(g, shape, index),
-                  lambda F, g, x, y, kw, need: (F.getitem(g, kw["index"]),), saves="")
+                  lambda F, g, x, y, kw, need: (F.getitem(g, kw["index"]),), saves="",
+                  test=Case(lambda t, g: t.zeros(4, 2, dtype=g.dtype).index_add(0, t.tensor([0, 2, 0]), g),
+                            call=lambda g: index_add_zeros(g, (4, 2), (xp.array([0, 2, 0]),)), shapes=[(3, 2)]))
 
 
 def _scatter(g, shape, index):
@@ -37,7 +42,7 @@ def _raw_index(index):
 
 
 def getitem(x, index):
-    index = _raw_index(index)
+    index = _empty_ellipsis_dropped(_raw_index(index), x.data.ndim)
     split = _ints_first(index)
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
@@ -46,14 +51,18 @@ def getitem(x, index):
         probe = d[index]
     except IndexError as e:
         raise IndexOutOfRange(f"indexing a tensor of shape {d.shape} with {_describe(index)}: {e}") from None
-    if probe.__class__ is not xp.ndarray:
-        probe = xp.asarray(probe)
-    node = None
-    from .. import autograd as _ag
+    return output1(GETITEM, x, d, probe, {"index": index, "old": d.shape})
 
-    if _ag._grad_enabled and x._rg:
-        node = _ag.Node(GETITEM, (x.grad_fn or x,), (True,), None, None, None, {"index": index, "old": d.shape})
-    return registry._Tensor._make(probe, node)
+
+def _empty_ellipsis_dropped(index, ndim: int):
+    """An Ellipsis that stands for no axis is dropped, as PyTorch expands it before anything else:
+    so ``x[:, [0, 1], ..., [0, 1]]`` on a 3-D x keeps the index arrays adjacent and their axis in
+    place (PyTorch's (5, 2)), where NumPy would read the Ellipsis as a separator and move it first."""
+    if not isinstance(index, tuple) or not any(i is Ellipsis for i in index):
+        return index
+    used = sum(i.ndim if isinstance(i, xp.ndarray) and i.dtype.kind == "b" else 0 if i is None or i is Ellipsis
+               else 1 for i in index)
+    return tuple(i for i in index if i is not Ellipsis) if used == ndim else index
 
 
 def _ints_first(index):

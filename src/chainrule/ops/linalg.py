@@ -1,16 +1,17 @@
 """Matrix products: ``matmul`` with NumPy's 1-D and batch rules, and the fused ``linear``."""
 from __future__ import annotations
 
-from .. import autograd as _ag
+from .. import layout
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import ones
-from .elementwise import IN_PLACE, RELU, SIGMOID, TANH
-from .registry import binary, defop
+from .registry import REGISTRY, Case, apply, binary, defop, nary, public
 
 
 def _matmul_vjp(F, g, x, y, kw, need):
+    """da = g bᵀ, db = aᵀ g, with 1-D operands treated as a row (a) or a column (b); batch axes
+    that were broadcast are summed by the engine."""
     a, b = x
     na, nb = len(a.shape), len(b.shape)
     if na == 1 and nb == 1:  # a dot product: g is a scalar
@@ -24,36 +25,28 @@ def _matmul_vjp(F, g, x, y, kw, need):
         g2 = F.reshape(g2, tuple(g2.shape) + (1,))
     ga = gb = None
     if need[0]:
-        ga = F.reshape(F.sum_to(F.matmul(g2, F.transpose(b2, -1, -2)), tuple(a2.shape)), tuple(a.shape))
+        ga = F.matmul(g2, F.transpose(b2, -1, -2))
+        if na == 1:
+            ga = F.reshape(ga, tuple(ga.shape[:-2]) + (ga.shape[-1],))
     if need[1]:
-        gb = F.reshape(F.sum_to(F.matmul(F.transpose(a2, -1, -2), g2), tuple(b2.shape)), tuple(b.shape))
+        gb = F.matmul(F.transpose(a2, -1, -2), g2)
+        if nb == 1:
+            gb = F.reshape(gb, tuple(gb.shape[:-1]))
     return ga, gb
 
 
-MATMUL = defop("matmul", xp.matmul, _matmul_vjp, saves="x")
+MATMUL = defop("matmul", xp.matmul, _matmul_vjp, saves="x", test=[
+    Case(lambda t, a, b: a @ b, shapes=[(2, 3), (3, 4)]),
+    Case(lambda t, a, b: a @ b, shapes=[(3,), (2, 3, 4)]),
+    Case(lambda t, a, b: a @ b, shapes=[(2, 2, 3), (3,)]),
+    Case(lambda t, a, b: a @ b, shapes=[(3,), (3,)]),
+    Case(lambda t, a, b: a @ b, shapes=[(2, 1, 2, 3), (3, 3, 2)]),
+])
 _matmul = binary(MATMUL)
 
 
-_COLUMN_MAJOR_FROM = 1 << 18  # result elements
-
-
-def _product(a, b):
-    """a @ b for 2-D arrays, written column-major when the result is large.
-
-    OpenBLAS's kernel on this machine runs large products 2-5% faster into a
-    column-major result (measured on the benchmark's shapes: a (512, 2048) product
-    by a (2048, 2048) weight at 103 instead of 100 GFLOP/s; x @ Wᵀ's gradient
-    g @ W at 102-104 instead of 97).  Small products gain nothing and some lose.
-    The values are the same; only the memory order differs.
-    """
-    m, n = a.shape[0], b.shape[1]
-    if m * n >= _COLUMN_MAJOR_FROM and a.dtype == b.dtype:
-        return xp.matmul(a, b, out=xp.empty((n, m), dtype=a.dtype).T)
-    return a @ b
-
-
 def _linear_fwd(x, w, b=None):
-    y = _product(x, w.T) if x.ndim == 2 else x @ w.T
+    y = layout.product(x, w.T) if x.ndim == 2 else x @ w.T
     if b is not None:
         y += b
     return y
@@ -62,36 +55,55 @@ def _linear_fwd(x, w, b=None):
 def _linear_vjp(F, g, x, y, kw, need):
     """y = x Wᵀ + b:  dx = g W,  dW = gᵀ x,  db = Σ g over the batch."""
     xin, w = x[0], x[1]
-    if not need[0]:
-        gx = None
-    elif isinstance(g, xp.ndarray) and g.ndim == 2 and isinstance(w, xp.ndarray):
-        gx = _product(g, w)
-    else:
-        gx = F.matmul(g, w)
+    gx = F.matmul(g, w) if need[0] else None
+    g2 = g if len(g.shape) == 2 else F.reshape(g, (-1, g.shape[-1]))
     gw = gb = None
-    if need[1] or (len(need) > 2 and need[2]):
-        g2 = g if len(g.shape) == 2 else F.reshape(g, (-1, g.shape[-1]))
-        if need[1]:
-            x2 = xin if len(xin.shape) == 2 else F.reshape(xin, (-1, xin.shape[-1]))
-            if isinstance(w, xp.ndarray) and w.flags.f_contiguous and not w.flags.c_contiguous:
-                gw = (x2.T @ g2).T  # the same column-major layout as the weight (see nn.Linear)
-            else:
-                gw = F.matmul(F.transpose(g2, 0, 1), x2)
-        if len(need) > 2 and need[2]:
-            if isinstance(g2, xp.ndarray) and g2.dtype.kind == "f":
-                gb = ones((g2.shape[0],), g2.dtype) @ g2  # BLAS sums the batch faster than a reduction
-            else:
-                gb = F.sum(g2, axis=0)
-    return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+    if need[1]:
+        x2 = xin if len(xin.shape) == 2 else F.reshape(xin, (-1, xin.shape[-1]))
+        gw = F.matmul(F.transpose(g2, 0, 1), x2)
+    if len(need) > 2 and need[2]:
+        gb = F.sum(g2, axis=0)
+    return gx, gw, gb
 
 
-LINEAR = defop("linear", _linear_fwd, _linear_vjp, saves="x")
+def _linear_fast(F, g, x, y, kw, need):
+    """The same rule on arrays, laid out for BLAS: products in the weight's memory order and the
+    bias gradient as one matrix-vector product (faster than a reduction over the batch)."""
+    xin, w = x[0], x[1]
+    gx = None
+    if need[0]:
+        gx = layout.product(g, w) if g.ndim == 2 else g @ w
+    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+    gw = gb = None
+    if need[1]:
+        gw = layout.weight_grad(xin if xin.ndim == 2 else xin.reshape(-1, xin.shape[-1]), g2, w)
+    if len(need) > 2 and need[2]:
+        gb = ones((g2.shape[0],), g2.dtype) @ g2 if g2.dtype.kind == "f" else g2.sum(axis=0)
+    return gx, gw, gb
 
 
-def _fuse(act):
-    """linear then ``act`` as one op: the product overwritten by the activation; backward runs
-    the activation's own rule (from the output) and then the linear's."""
-    in_place = IN_PLACE[act]
+def _torch_linear(t, x, w, b=None):
+    return t.nn.functional.linear(x, w, b)
+
+
+LINEAR = defop("linear", _linear_fwd, _linear_vjp, saves="x", fast=_linear_fast, test=[
+    Case(_torch_linear, shapes=[(4, 3), (2, 3), (2,)]),
+    Case(_torch_linear, shapes=[(2, 4, 3), (2, 3)]),
+])
+
+
+def fused_linear(act):
+    """The public function of "linear, then the activation ``act``" (any op with an in-place kernel),
+    kept on the activation's entry as ``act.fused`` (its own entry is ``act.fused.op``).
+
+    The activation overwrites the product, which no one else can see; backward runs the
+    activation's own rule (from the output) and then the linear's.
+    """
+    if act.fused is not None:
+        return act.fused
+    if act.inplace is None:
+        raise ValueError(f"{act.name} has no in-place kernel, so it cannot be fused after linear")
+    in_place, act_case = act.inplace, act.test[0] if isinstance(act.test, list) else act.test
 
     def fwd(x, w, b=None):
         return in_place(_linear_fwd(x, w, b))
@@ -100,15 +112,18 @@ def _fuse(act):
         (g,) = act.vjp(F, g, None, y, None, (True,))
         return _linear_vjp(F, g, x, None, kw, need)
 
-    return defop("linear_" + act.name, fwd, vjp, saves="xy")
+    def fast(F, g, x, y, kw, need):
+        (g,) = act.fast(F, g, None, y, None, (True,))
+        return _linear_fast(F, g, x, None, kw, need)
 
-
-FUSED = {a.name: _fuse(a) for a in (RELU, SIGMOID, TANH)}
+    op = defop("linear_" + act.name, fwd, vjp, saves="xy", fast=fast, test=Case(
+        lambda t, x, w, b: act_case.torch(t, t.nn.functional.linear(x, w, b)),
+        call=lambda x, w, b: linear_act(x, w, b, act), shapes=[(4, 3), (2, 3), (2,)]))
+    act.fused = nary(op, _check_linear)
+    return act.fused
 
 
 def matmul(a, b):
-    from . import registry
-
     T = registry._Tensor
     for v, side in ((a, "first"), (b, "second")):
         if isinstance(v, T) and v.data.ndim == 0:
@@ -124,22 +139,8 @@ def matmul(a, b):
     return _matmul(a, b)
 
 
-def linear(x, weight, bias=None):
-    """x @ weight.T + bias in one op (one node, one fewer temporary)."""
-    return _record(LINEAR, _linear_fwd, x, weight, bias)
-
-
-def linear_act(x, weight, bias, activation: str):
-    """activation(x @ weight.T + bias) in one op, ``activation`` one of "relu", "sigmoid", "tanh":
-    the activation runs in place on the product, which no one else can see.  ``nn.Sequential``
-    uses it for a Linear directly followed by one of those layers (see container.py)."""
-    op = FUSED[activation]
-    return _record(op, op.fwd, x, weight, bias)
-
-
-def _record(op, fwd, x, weight, bias):
-    """Check the operands, run ``fwd`` on arrays and record one node: the layer every network
-    runs, recorded directly, without the generic apply's loops."""
+def _check_linear(x, weight, bias=None):
+    """The operands of linear, checked and in one dtype (an integer input takes the weight's)."""
     xs, ws = x.data.shape, weight.data.shape
     if weight.data.ndim != 2 or xs[-1:] != ws[1:]:
         raise ShapeError(
@@ -149,24 +150,98 @@ def _record(op, fwd, x, weight, bias):
     if bias is not None and bias.data.shape != ws[:1]:
         raise ShapeError(f"linear: bias of shape {bias.data.shape} does not fit weight of shape {ws}")
     if x.data.dtype != weight.data.dtype:
-        from .registry import check_dtypes
-
-        check_dtypes("linear", x.data, weight.data)
+        registry.check_dtypes("linear", x.data, weight.data)
         x = x.to(weight.data.dtype)
     if bias is not None and bias.data.dtype != weight.data.dtype:
         raise DTypeError(f"linear: bias is {bias.data.dtype} but weight is {weight.data.dtype}")
-    xd, wd = x.data, weight.data
-    bd = None if bias is None else bias.data
-    y = fwd(xd, wd, bd)
-    rx, rw, rb = x._rg, weight._rg, bias is not None and bias._rg
-    if not (rx or rw or rb) or not _ag._grad_enabled:
-        return registry._Tensor._make(y, None)
-    saved_y = y if op.saves_y else None
-    if bias is None:
-        node = _ag.Node(op, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None),
-                        (rx, rw), (xd, wd), (x, weight), saved_y, None)
-    else:
-        node = _ag.Node(op, ((x.grad_fn or x) if rx else None, (weight.grad_fn or weight) if rw else None,
-                             (bias.grad_fn or bias) if rb else None),
-                        (rx, rw, rb), (xd, wd, bd), (x, weight, bias), saved_y, None)
-    return registry._Tensor._make(y, node)
+    return (x, weight) if bias is None else (x, weight, bias)
+
+
+linear = nary(LINEAR, _check_linear)
+linear.__doc__ = """linear(x, weight, bias=None): x @ weight.T + bias in one op (one node, one fewer temporary)."""
+
+
+def linear_act(x, weight, bias, activation):
+    """activation(x @ weight.T + bias) in one op; ``activation`` is an op entry with an in-place
+    kernel (or its name).  ``nn.Sequential`` uses it for a Linear directly followed by such an
+    activation layer (see container.py)."""
+    act = REGISTRY[activation] if isinstance(activation, str) else activation
+    return (act.fused or fused_linear(act))(x, weight, bias)
+
+
+for _act in [op for op in REGISTRY.values() if op.inplace is not None]:
+    fused_linear(_act)  # in the table from the start, so the generated tests see them
+
+
+# ------------------------------------------------------------------ batched and other products
+@public
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p), no broadcasting (PyTorch's bmm)."""
+    if a.data.ndim != 3 or b.data.ndim != 3 or a.data.shape[0] != b.data.shape[0]:
+        raise ShapeError(f"bmm: expects (B, n, m) and (B, m, p) with the same B, got {a.data.shape} and {b.data.shape}")
+    return matmul(a, b)
+
+
+@public
+def baddbmm(input, batch1, batch2, *, beta: float = 1.0, alpha: float = 1.0):
+    """beta·input + alpha·(batch1 @ batch2)."""
+    prod = bmm(batch1, batch2)
+    prod = prod if alpha == 1 else prod * alpha
+    return prod if beta == 0 else prod + (input if beta == 1 else input * beta)
+
+
+@public
+def outer(a, b):
+    """a[i]·b[j] for 1-D a and b."""
+    if a.data.ndim != 1 or b.data.ndim != 1:
+        raise ShapeError(f"outer: expects two 1-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def _einsum_vjp(F, g, xs, y, kw, need):
+    """The gradient of operand i is the einsum of g with the other operands, back to i's letters."""
+    ins, out = kw["ins"], kw["out"]
+    grads = []
+    for i, n in enumerate(need):
+        if not n:
+            grads.append(None)
+            continue
+        others = [x for j, x in enumerate(xs) if j != i]
+        eq = ",".join([out] + [s for j, s in enumerate(ins) if j != i]) + "->" + ins[i]
+        rest = (out,) + tuple(s for j, s in enumerate(ins) if j != i)
+        grads.append(F.run(EINSUM, (g, *others), {"eq": eq, "ins": rest, "out": ins[i]}))
+    return tuple(grads)
+
+
+EINSUM = defop("einsum", lambda *xs, eq, ins, out: xp.einsum(eq, *xs), _einsum_vjp, saves="x", test=[
+    Case(lambda t, a, b: t.einsum("ij,jk->ik", a, b), shapes=[(2, 3), (3, 4)],
+         call=lambda a, b: einsum("ij,jk->ik", a, b)),
+    Case(lambda t, a, b: t.einsum("bij,bj->bi", a, b), shapes=[(2, 3, 4), (2, 4)],
+         call=lambda a, b: einsum("bij,bj->bi", a, b)),
+    Case(lambda t, a, b: t.einsum("i,j->ij", a, b), shapes=[(3,), (4,)], call=lambda a, b: einsum("i,j->ij", a, b)),
+])
+
+
+@public
+def einsum(equation: str, *operands):
+    """Einstein summation with explicit letters (``"ij,jk->ik"``); each operand's letters distinct and each
+    of them also in the output or another operand (what the gradient needs); no ``...``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise ValueError(f"einsum {equation!r}: '...' is not supported; name every axis with a letter")
+    lhs, arrow, out = eq.partition("->")
+    ins = tuple(lhs.split(","))
+    if not arrow:  # NumPy's implicit output: the letters used once, in order
+        out = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum {equation!r}: {len(ins)} operands in the equation, {len(operands)} given")
+    for i, (s, x) in enumerate(zip(ins, operands)):
+        if len(s) != x.data.ndim:
+            raise ShapeError(f"einsum {equation!r}: operand {i} has {x.data.ndim} dimensions, the equation {len(s)}")
+        rest = out + "".join(t for j, t in enumerate(ins) if j != i)
+        if len(set(s)) != len(s) or any(c not in rest for c in s):
+            raise ValueError(f"einsum {equation!r}: operand {i}'s letters {s!r} must be distinct and each appear in "
+                             "the output or another operand (write the sum over an axis with .sum(dim))")
+    return apply(EINSUM, tuple(operands), {"eq": ",".join(ins) + "->" + out, "ins": ins, "out": out})

@@ -7,8 +7,7 @@ overflows.
 from __future__ import annotations
 
 from ..backend import xp
-from .arraymath import ArrayMath
-from .registry import defop
+from .registry import Case, defop
 
 
 def _mse_fwd(a, b, reduction, n):
@@ -18,18 +17,30 @@ def _mse_fwd(a, b, reduction, n):
         return d
     flat = d.reshape(-1)
     s = xp.dot(flat, flat)
-    return xp.asarray(s / n if reduction == "mean" else s, dtype=d.dtype)
+    if reduction == "mean":  # the mean over no values is NaN (as PyTorch), not 0
+        s = s / n if n else xp.nan
+    return xp.asarray(s, dtype=d.dtype)
 
 
 def _mse_vjp(F, g, x, y, kw, need):
     """d/da Σ(a − b)² = 2(a − b), scaled by 1/n for the mean."""
     red = kw["reduction"]
-    scale = g * (2.0 / kw["n"]) if red == "mean" else g * 2.0
+    scale = g * (2.0 / max(kw["n"], 1)) if red == "mean" else g * 2.0
     ga = (x[0] - x[1]) * scale
     return (ga if need[0] else None, -ga if need[1] else None)
 
 
-MSE = defop("mse_loss", _mse_fwd, _mse_vjp, saves="x")
+MSE = defop("mse_loss", _mse_fwd, _mse_vjp, saves="x", test=[
+    Case(lambda t, a, b: t.nn.functional.mse_loss(a, b), arity=2, shapes="same", call=lambda a, b: _f().mse_loss(a, b)),
+    Case(lambda t, a, b: t.nn.functional.mse_loss(a, b, reduction="none"), arity=2, shapes="same",
+         call=lambda a, b: _f().mse_loss(a, b, reduction="none")),
+])
+
+
+def _f():
+    from .. import functional
+
+    return functional
 
 
 def _softplus_neg(x):
@@ -48,15 +59,18 @@ def _bce_vjp(F, g, xs, y, kw, need):
     """∂/∂x = (1 − t) − w·σ(−x)  (= σ(x) − t without pos_weight);  ∂/∂t = −x + (p − 1)·softplus(−x)."""
     x, t = xs
     pw = kw["pos_weight"]
-    if F is ArrayMath:
-        from .elementwise import _sigmoid_fwd
+    sp = F.relu(-x) + F.log(1.0 + F.exp(-F.abs(x))) if need[1] and pw is not None else None
+    return _bce_grads(g, x, t, pw, F.sigmoid(-x), sp, need)
 
-        sig_neg, sp = _sigmoid_fwd(-x), (_softplus_neg(x) if need[1] and pw is not None else None)
-    else:
-        from . import elementwise as E
 
-        sig_neg = E.sigmoid(-x)
-        sp = E.relu(-x) + E.log(1.0 + E.exp(-E.abs(x))) if need[1] and pw is not None else None
+def _bce_fast(F, g, xs, y, kw, need):
+    """The same on arrays, with the overflow-free softplus."""
+    x, t = xs
+    pw = kw["pos_weight"]
+    return _bce_grads(g, x, t, pw, F.sigmoid(-x), _softplus_neg(x) if need[1] and pw is not None else None, need)
+
+
+def _bce_grads(g, x, t, pw, sig_neg, sp, need):
     gx = gt = None
     if need[0]:
         gx = g * ((1 - t) - sig_neg) if pw is None else g * ((1 - t) - ((pw - 1) * t + 1) * sig_neg)
@@ -65,21 +79,30 @@ def _bce_vjp(F, g, xs, y, kw, need):
     return gx, gt
 
 
-BCE_LOGITS = defop("bce_with_logits", _bce_fwd, _bce_vjp, saves="x")
+BCE_LOGITS = defop("bce_with_logits", _bce_fwd, _bce_vjp, saves="x", fast=_bce_fast, test=[
+    Case(lambda t, x, y: t.nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none"), arity=2,
+         shapes="same", call=lambda x, y: _f().binary_cross_entropy_with_logits(x, y, reduction="none")),
+    Case(lambda t, x, y: t.nn.functional.binary_cross_entropy_with_logits(x, y, pos_weight=t.tensor(2.0,
+         dtype=x.dtype)), arity=2, shapes="same",
+         call=lambda x, y: _f().binary_cross_entropy_with_logits(x, y, pos_weight=2.0)),
+])
 
 
 
 def _clamped_logs(F, p):
     """log p and log(1 − p), each at least −100 (PyTorch's clamp, so p = 0 or 1 stays finite)."""
-    if F is ArrayMath:
-        with xp.errstate(divide="ignore"):
-            return xp.maximum(xp.log(p), -100.0), xp.maximum(xp.log1p(-p), -100.0)
     lp, lq = F.log(p), F.log(1.0 - p)
     return F.where(lp < -100.0, -100.0, lp), F.where(lq < -100.0, -100.0, lq)
 
 
+def _clamped_logs_arrays(p):
+    """The same on arrays: log 0 = −inf is expected there (then clamped), so it is not warned about."""
+    with xp.errstate(divide="ignore"):
+        return xp.maximum(xp.log(p), -100.0), xp.maximum(xp.log1p(-p), -100.0)
+
+
 def _bce_prob_fwd(p, t):
-    lp, lq = _clamped_logs(ArrayMath, p)
+    lp, lq = _clamped_logs_arrays(p)
     return (-(t * lp + (1 - t) * lq)).astype(p.dtype, copy=False)
 
 
@@ -96,4 +119,6 @@ def _bce_prob_vjp(F, g, xs, y, kw, need):
     return gp, gt
 
 
-BCE_PROBS = defop("binary_cross_entropy", _bce_prob_fwd, _bce_prob_vjp, saves="x")
+BCE_PROBS = defop("binary_cross_entropy", _bce_prob_fwd, _bce_prob_vjp, saves="x", test=Case(
+    lambda t, p, y: t.nn.functional.binary_cross_entropy(p, y), arity=2, shapes="same", low=0.1, high=0.9,
+    call=lambda p, y: _f().binary_cross_entropy(p, y)))

@@ -9,11 +9,11 @@ are right too.
 """
 from __future__ import annotations
 
-from .arraymath import ArrayMath
-from .registry import defop
+from .registry import Case, defop
 
 
-def _norm_fwd(x, w=None, b=None, *, axes, pshape, mean, invstd, batch, eps, count, per_channel):
+def _norm_fwd(x, w, b, mean, invstd, *, axes, pshape, batch, eps, count, per_channel):
+    """The statistics arrive as inputs that want no gradient (saved and freed like any input)."""
     y = x - mean
     y *= invstd
     if w is not None:
@@ -23,14 +23,14 @@ def _norm_fwd(x, w=None, b=None, *, axes, pshape, mean, invstd, batch, eps, coun
     return y
 
 
-def _norm_vjp_arrays(g, x, w, b, kw, need):
+def _norm_vjp_arrays(g, x, w, b, mean, invstd, kw, need):
     """Batch norm's rule on raw arrays with few temporaries.
 
     γ is constant over the normalised axes, so Σ dx̂ = γ Σ g and Σ dx̂·x̂ = γ Σ g·x̂:
     the sums that give dγ and dβ also give dx.
     """
-    axes, pshape, n, invstd = kw["axes"], kw["pshape"], kw["count"], kw["invstd"]
-    xhat = x - kw["mean"]
+    axes, pshape, n = kw["axes"], kw["pshape"], kw["count"]
+    xhat = x - mean
     xhat *= invstd
     gsum = g.sum(axis=axes, keepdims=True)
     gxsum = (g * xhat).sum(axis=axes, keepdims=True)
@@ -50,16 +50,26 @@ def _norm_vjp_arrays(g, x, w, b, kw, need):
 
 
 def _norm_vjp(F, g, xs, y, kw, need):
+    """With batch statistics, μ and σ² are recomputed as differentiable functions of x."""
     x, w = xs[0], xs[1]
+    if not kw["batch"]:
+        return _norm_grads(F, g, x, w, xs[2], xs[3], xs[4], kw, need)
+    axes, n = kw["axes"], kw["count"]
+    mean = F.sum(x, axis=axes, keepdims=True) / n
+    d = x - mean
+    invstd = (F.sum(d * d, axis=axes, keepdims=True) / n + kw["eps"]) ** -0.5
+    return _norm_grads(F, g, x, w, xs[2], mean, invstd, kw, need)
+
+
+def _norm_fast(F, g, xs, y, kw, need):
+    """On arrays, from the forward's statistics; batch norm's layout takes the few-temporaries path."""
+    if kw["per_channel"]:
+        return _norm_vjp_arrays(g, *xs, kw, need)
+    return _norm_grads(F, g, *xs, kw, need)
+
+
+def _norm_grads(F, g, x, w, b, mean, invstd, kw, need):
     axes, pshape, n = kw["axes"], kw["pshape"], kw["count"]
-    if F is ArrayMath and kw["per_channel"]:
-        return _norm_vjp_arrays(g, x, w, xs[2], kw, need)
-    if F is ArrayMath or not kw["batch"]:
-        mean, invstd = kw["mean"], kw["invstd"]
-    else:  # statistics as a differentiable function of x
-        mean = F.sum(x, axis=axes, keepdims=True) / n
-        d = x - mean
-        invstd = (F.sum(d * d, axis=axes, keepdims=True) / n + kw["eps"]) ** -0.5
     xhat = (x - mean) * invstd
     gx = gw = gb = None
     if need[0]:
@@ -72,9 +82,31 @@ def _norm_vjp(F, g, xs, y, kw, need):
             gx = dxhat * invstd
     if need[1]:
         gw = F.reshape(F.sum_to(g * xhat, pshape), tuple(w.shape))
-    if len(need) > 2 and need[2]:
-        gb = F.reshape(F.sum_to(g, pshape), tuple(xs[2].shape))
-    return gx, gw, gb
+    if need[2]:
+        gb = F.reshape(F.sum_to(g, pshape), tuple(b.shape))
+    return gx, gw, gb, None, None
 
 
-NORMALIZE = defop("normalize", _norm_fwd, _norm_vjp, saves="x")
+def _torch_batch_norm(t, x, w, b):
+    return t.nn.functional.batch_norm(x, None, None, w, b, training=True)
+
+
+def _torch_layer_norm(t, x, w, b):
+    return t.nn.functional.layer_norm(x, (3,), w, b)
+
+
+def _call(name):
+    def call(x, w, b):
+        from ..nn import functional
+
+        return functional.batch_norm(x, None, None, w, b, training=True) if name == "batch" else \
+            functional.layer_norm(x, (3,), w, b)
+
+    return call
+
+
+NORMALIZE = defop("normalize", _norm_fwd, _norm_vjp, saves="x", fast=_norm_fast, test=[
+    Case(_torch_batch_norm, shapes=[(4, 3), (3,), (3,)], call=_call("batch")),
+    Case(_torch_batch_norm, shapes=[(2, 3, 2, 2), (3,), (3,)], call=_call("batch")),
+    Case(_torch_layer_norm, shapes=[(2, 4, 3), (3,), (3,)], call=_call("layer")),
+])

@@ -3,16 +3,15 @@ and the VJP sends each gradient back to that input (a scatter, itself differenti
 from __future__ import annotations
 
 from ..backend import xp
-from .arraymath import ArrayMath
 from .conv import windows
-from .registry import defop
+from .registry import Case, apply, defop
 
 
-def _maxpool_fwd(x, *, kernel, stride, padding, dilation, found):
+def _maxpool_fwd(x, *, kernel, stride, padding, dilation):
     """Running maximum over the kh·kw offsets of every window (strided views, no copies).
 
-    ``found["arg"]`` receives the offset of each window's first maximum (ties go
-    to the first, as in PyTorch); the VJP turns it into input positions.
+    The residual is the offset of each window's first maximum (ties go to the
+    first, as in PyTorch); the VJP turns it into input positions.
     """
     kh, kw = kernel
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
@@ -23,8 +22,7 @@ def _maxpool_fwd(x, *, kernel, stride, padding, dilation, found):
     arg = xp.full(out.shape, kh * kw - 1, dtype=xp.int32)
     for k in range(kh * kw - 2, -1, -1):  # backwards, so the first maximum is the one kept
         arg = xp.where(win[..., k // kw, k % kw] == out, xp.int32(k), arg)
-    found["arg"] = arg
-    return out
+    return out, arg
 
 
 def flat_index(arg, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
@@ -47,22 +45,42 @@ def flat_index(arg, x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple
     return xp.arange(n * c).reshape(n, c, 1, 1) * (h * w) + (rows * w + cols), valid
 
 
-def _maxpool_vjp(F, g, xs, y, kw, need):
-    shape = tuple(xs[0].shape)
+def _scatter_args(g, xshape, arg, kw):
     k, s, d = kw["kernel"], kw["stride"], kw["dilation"]
-    idx, valid = flat_index(kw["found"]["arg"], shape, k, s, kw["padding"], d)
-    idx = idx.reshape(-1)
+    idx, valid = flat_index(arg, xshape, k, s, kw["padding"], d)
     if valid is not None:
         g = g * valid.astype(g.dtype)
-    size = shape[0] * shape[1] * shape[2] * shape[3]
-    if F is ArrayMath:
-        if valid is None and s[0] >= (k[0] - 1) * d[0] + 1 and s[1] >= (k[1] - 1) * d[1] + 1:
-            dx = xp.zeros(size, dtype=g.dtype)  # windows do not overlap: each input wins at most once
-            dx[idx] = g.reshape(-1)
-        else:
-            dx = xp.bincount(idx, weights=g.reshape(-1), minlength=size).astype(g.dtype)
-        return (dx.reshape(shape),)
+    return g, idx.reshape(-1), xshape[0] * xshape[1] * xshape[2] * xshape[3]
+
+
+def _maxpool_vjp(F, g, xs, y, kw, need):
+    """Each window's gradient goes to its winner (found again from x: no residual on this path)."""
+    shape = tuple(xs[0].shape)
+    _, arg = _maxpool_fwd(xs[0].data, **kw)
+    g, idx, size = _scatter_args(g, shape, arg, kw)
     return (F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx,)), shape),)
 
 
-MAX_POOL2D = defop("max_pool2d", _maxpool_fwd, _maxpool_vjp, saves="x")
+def _maxpool_fast(F, g, xs, arg, kw, need):
+    """The same on arrays, from the winners the forward kept; windows that do not overlap need no sum."""
+    shape = xs[0].shape
+    g, idx, size = _scatter_args(g, shape, arg, kw)
+    k, s, d = kw["kernel"], kw["stride"], kw["dilation"]
+    if g.ndim and s[0] >= (k[0] - 1) * d[0] + 1 and s[1] >= (k[1] - 1) * d[1] + 1 and kw["padding"] == (0, 0):
+        dx = xp.zeros(size, dtype=g.dtype)  # each input wins at most once
+        dx[idx] = g.reshape(-1)
+    else:
+        dx = xp.bincount(idx, weights=g.reshape(-1), minlength=size).astype(g.dtype)
+    return (dx.reshape(shape),)
+
+
+MAX_POOL2D = defop("max_pool2d", _maxpool_fwd, _maxpool_vjp, saves="x", residual=True, fast=_maxpool_fast, test=[
+    Case(lambda t, x: t.nn.functional.max_pool2d(x, 2), shapes=[(2, 2, 4, 4)],
+         call=lambda x: _pool(x, (2, 2), (2, 2), (0, 0))),
+    Case(lambda t, x: t.nn.functional.max_pool2d(x, 3, 1, 1), shapes=[(1, 2, 4, 3)],
+         call=lambda x: _pool(x, (3, 3), (1, 1), (1, 1))),
+])
+
+
+def _pool(x, kernel, stride, padding):
+    return apply(MAX_POOL2D, (x,), {"kernel": kernel, "stride": stride, "padding": padding, "dilation": (1, 1)})

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any, NamedTuple
 
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from . import registry
 from .axes import kept_shape, normalize, pick_axis
-from .registry import apply1, as_tensor, defop
+from .registry import Case, apply1, as_tensor, defop, public
 
 
 def _spread(F, g, shape, kw):
@@ -18,9 +19,13 @@ def _spread(F, g, shape, kw):
 
 
 SUM = defop("sum", lambda x, axis, keepdims, **_: x.sum(axis=axis, keepdims=keepdims),
-            lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="")
+            lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="",
+            test=[Case(lambda t, a: a.sum(), call=lambda a: sum(a)),
+                  Case(lambda t, a: a.sum(-1, keepdim=True), call=lambda a: sum(a, -1, True), min_dims=1)])
 MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
-             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="")
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="",
+             test=[Case(lambda t, a: a.mean(), call=lambda a: mean(a)),
+                   Case(lambda t, a: a.mean(0), call=lambda a: mean(a, 0), min_dims=1)])
 
 
 def _extreme_vjp(F, g, x, y, kw, need):
@@ -35,8 +40,11 @@ def _extreme_vjp(F, g, x, y, kw, need):
     return (F.where(hit, g / count, 0.0),)
 
 
-MAX = defop("max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims), _extreme_vjp)
-MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims), _extreme_vjp)
+MAX = defop("max", lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims), _extreme_vjp,
+            test=[Case(lambda t, a: a.amax(), call=lambda a: amax(a)),
+                  Case(lambda t, a: a.amax(-1), call=lambda a: amax(a, -1), min_dims=1)])
+MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims), _extreme_vjp,
+            test=Case(lambda t, a: a.amin(0, keepdim=True), call=lambda a: amin(a, 0, True), min_dims=1))
 
 
 def _lse_fwd(x, axis, keepdims):
@@ -59,7 +67,8 @@ def _lse_vjp(F, g, x, y, kw, need):
     return (g * F.exp(x - y),)
 
 
-LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp)
+LOGSUMEXP = defop("logsumexp", _lse_fwd, _lse_vjp,
+                  test=Case(lambda t, a: a.logsumexp(-1), call=lambda a: logsumexp(a, -1), min_dims=1))
 
 
 def _all_if_empty(axis):
@@ -95,21 +104,78 @@ def _count(shape: tuple, axis) -> int:
     return _prod(shape if axis is None else (shape[i] for i in axis))
 
 
-def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
-    """Largest values (PyTorch's amax): values only; use argmax for indices."""
-    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
+def amax(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    """Largest values: values only, tied maxima sharing the gradient; argmax gives indices."""
+    return _extreme(MAX, x, pick_axis(axis, dim, "max"), keepdims or keepdim)  # PyTorch spells it keepdim
+
+
+def amin(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    """Smallest values: values only (see amax)."""
+    return _extreme(MIN, x, pick_axis(axis, dim, "min"), keepdims or keepdim)
+
+
+def _extreme(op, x, axis, keepdims: bool):
     x = as_tensor(x)
-    kw = _reduction_kw(x, pick_axis(axis, dim, "max"), keepdims, "max")
-    _nonempty(x, kw, "max")
-    return apply1(MAX, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+    kw = _reduction_kw(x, axis, keepdims, op.name)
+    _nonempty(x, kw, op.name)
+    return apply1(op, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+
+
+class MaxMin(NamedTuple):
+    """What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``torch.return_types.max``."""
+
+    values: Any
+    indices: Any
+
+
+def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
+    """PyTorch's max: without a dim the largest value (ties share the gradient, as amax); with one,
+    ``(values, indices)`` of each slice's maximum, the gradient going to the selected index;
+    with a tensor second argument, the elementwise maximum."""
+    if isinstance(axis, registry._Tensor):
+        from .elementwise import maximum
+
+        return maximum(x, axis)
+    a = pick_axis(axis, dim, "max")
+    if a is None:
+        return amax(x, keepdims=keepdims or keepdim)
+    return _selected(xp.argmax, x, a, keepdims or keepdim, "max")
 
 
 def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
-    keepdims = keepdims or keepdim  # PyTorch spells it keepdim
+    """PyTorch's min (see max)."""
+    if isinstance(axis, registry._Tensor):
+        from .elementwise import minimum
+
+        return minimum(x, axis)
+    a = pick_axis(axis, dim, "min")
+    if a is None:
+        return amin(x, keepdims=keepdims or keepdim)
+    return _selected(xp.argmin, x, a, keepdims or keepdim, "min")
+
+
+def _selected(argfn, x, axis, keepdims: bool, op: str) -> MaxMin:
+    """The values at ``argfn``'s indices along one axis, picked by indexing (so differentiable)."""
+    from .axes import one
+    from .index import getitem
+    from .shape import unsqueeze
+
+    if isinstance(axis, (tuple, list)):
+        raise ShapeError(f"{op}: with a dim it returns (values, indices) along one axis, got {tuple(axis)}; "
+                         f"use a{op} for the largest values over several axes")
     x = as_tensor(x)
-    kw = _reduction_kw(x, pick_axis(axis, dim, "min"), keepdims, "min")
-    _nonempty(x, kw, "min")
-    return apply1(MIN, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
+    nd = x.data.ndim
+    a = one(axis, nd, op)
+    if nd == 0:
+        return MaxMin(x, registry._Tensor._make(xp.zeros((), dtype=xp.int64), None))
+    _nonempty(x, {"axis": (a,)}, op)
+    idx = argfn(x.data, axis=a)
+    grids = list(xp.indices(idx.shape, sparse=True))
+    values = getitem(x, tuple(grids[:a] + [idx] + grids[a:]))
+    idx = idx.astype(xp.int64)
+    if keepdims:
+        values, idx = unsqueeze(values, a), xp.expand_dims(idx, a)
+    return MaxMin(values, registry._Tensor._make(idx, None))
 
 
 def _nonempty(x, kw, op):
@@ -147,7 +213,8 @@ def _std_sqrt_vjp(F, g, x, y, kw, need):
     return (F.where(zero, 0.0, g / (2.0 * F.where(zero, 1.0, y))),)
 
 
-STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, saves="y")
+STD_SQRT = defop("std_sqrt", xp.sqrt, _std_sqrt_vjp, warns=True, saves="y",
+                 test=Case(lambda t, a: a.std(-1), call=lambda a: std(a, -1), shapes=[(3, 4)]))
 
 
 def std(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correction: int = 1, dim=None,
@@ -186,15 +253,61 @@ def _arg(fn, x, axis, keepdims, dim, op):
 
 
 def sum_to(x, shape: tuple):
-    """Sum a broadcast tensor back down to ``shape`` (differentiable)."""
-    from .shape import reshape
+    """Sum a broadcast tensor back down to ``shape``, differentiably: the engine's ``sum_to`` on Tensors."""
+    from .. import autograd, ops
 
-    shape = tuple(shape)
-    xs = x.data.shape
-    if xs == shape:
-        return x
-    lead = len(xs) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and xs[i + lead] != 1)
-    out = sum(x, axis=axes, keepdims=True) if axes else x
-    return reshape(out, shape) if lead else out
+    return autograd.sum_to(ops, as_tensor(x), tuple(shape))
 
+
+# ------------------------------------------------------------------ cumulative sums, norms, all/any
+CUMSUM = defop("cumsum", lambda x, axis: xp.cumsum(x, axis=axis),
+               lambda F, g, x, y, kw, need: (F.flip(F.cumsum(F.flip(g, (kw["axis"],)), kw["axis"]), (kw["axis"],)),),
+               saves="", test=Case(lambda t, a: a.cumsum(-1), call=lambda a: cumsum(a, -1), min_dims=1))
+
+
+@public
+def cumsum(x, dim, *, dtype=None):
+    """Running sums along ``dim``; the gradient is the running sum of g from the other end."""
+    from .axes import one
+
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.data.dtype.kind == "b":
+        x = x.long()
+    return apply1(CUMSUM, x, {"axis": one(dim, x.data.ndim, "cumsum")})
+
+
+@public
+def norm(x, p="fro", dim=None, keepdim: bool = False):
+    """The p-norm over ``dim`` (all values by default): 2 ("fro"), 1, inf, -inf or any other p.
+    The 2-norm of zeros has gradient 0 there (PyTorch), not NaN."""
+    x = as_tensor(x)
+    if p in ("fro", 2, 2.0):
+        return apply1(STD_SQRT, sum(x * x, dim, keepdim))
+    from .elementwise import abs as _abs
+
+    a = _abs(x)
+    if p in (1, 1.0):
+        return sum(a, dim, keepdim)
+    if p == float("inf"):
+        return amax(a, dim, keepdim)
+    if p == float("-inf"):
+        return amin(a, dim, keepdim)
+    return sum(a ** p, dim, keepdim) ** (1.0 / p)
+
+
+def _logical(fn, x, dim, keepdim: bool, op: str):
+    x = as_tensor(x)
+    axis = normalize(_all_if_empty(dim), x.data.ndim, op)
+    return registry._Tensor._make(xp.asarray(fn(x.data, axis=axis, keepdims=keepdim)), None)
+
+
+@public
+def all(x, dim=None, keepdim: bool = False, *, axis=None):
+    return _logical(xp.all, x, pick_axis(axis, dim, "all"), keepdim, "all")
+
+
+@public
+def any(x, dim=None, keepdim: bool = False, *, axis=None):
+    return _logical(xp.any, x, pick_axis(axis, dim, "any"), keepdim, "any")

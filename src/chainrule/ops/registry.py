@@ -1,14 +1,22 @@
-"""The single table of primitive ops and the functions that apply them.
+"""The op table: one declarative entry per primitive, and the recorders generated from it.
 
-An op is a forward on raw arrays and a vector-Jacobian product beside it.  The
-VJP rule is written once, against a small namespace ``F`` of array functions:
-``ArrayMath`` (raw NumPy arrays, the fast first-order path) or the public ops
-themselves (Tensors, when ``create_graph=True`` records the backward pass).
+An entry (``defop``) says everything about an op, in one place:
 
-    vjp(F, g, xs, y, kw, need) -> one gradient (or None) per input
+    fwd(*arrays, **kw) -> array            (or (array, residual) with residual=True)
+    vjp(F, g, x, y, kw, need) -> one gradient (or None) per input, written against ``F``
+    fast=...      optional: the same rule on raw arrays only (a speed trick, first order only)
+    saves=        what the rule reads: "x" the inputs, "y" the output (or the residual)
+    inplace=      optional kernel that overwrites its argument (what fusion after linear uses)
+    warns=True    the rule may meet 1/0 on valid input (log, sqrt, pow at 0): the engine keeps NumPy quiet
+    test=         the input domain and the PyTorch reference (tests/test_op_table.py runs it)
 
-``xs`` are the inputs, ``y`` the output, ``kw`` the op's keyword arguments and
-``need[i]`` says whether input ``i`` wants a gradient.
+``F`` is ``ArrayMath`` on the first-order path (raw arrays) and the ``chainrule.ops``
+module when ``create_graph=True`` (Tensors, so the backward is recorded).  A rule
+returns each gradient in the shape of the *output*'s broadcast if it likes: the
+engine sums it down to the input's shape (``sum_to``), never the rule.
+
+Every recorded op goes through ``record`` (the one place a ``Node`` is made); the
+public functions are generated per arity by ``unary``, ``binary`` and ``nary``.
 """
 from __future__ import annotations
 
@@ -19,32 +27,74 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 
 REGISTRY: dict[str, "Op"] = {}
+PUBLIC: dict[str, tuple] = {}  # name -> (public function, also a Tensor method?): cr.<name> and x.<name>()
+
+
+def public(fn: Callable | None = None, *, name: str | None = None, method: bool = True):
+    """Export ``fn`` as ``chainrule.<name>`` (and ``chainrule.ops.<name>``), and as a Tensor method
+    unless ``method=False``.  The generated recorders export themselves; hand-written public
+    functions use this as a decorator."""
+    def register(f):
+        PUBLIC[name or f.__name__] = (f, method)
+        return f
+
+    return register(fn) if fn is not None else register
+
+
+class Case:
+    """How the generated tests exercise an op: inputs to draw and the PyTorch reference.
+
+    ``shapes``  "broadcast" (mutually broadcastable), "same", or a list of fixed shapes;
+    ``low``/``high`` the value range, ``away`` a distance kept from 0 (kinks, poles);
+    ``call(*tensors)`` the chainrule expression (default: the public function of the op's name);
+    ``torch(torch, *tensors)`` the same in PyTorch; ``second`` whether to test second order,
+    ``fd`` whether finite differences apply (not across a float32 rounding); ``min_dims`` for
+    drawn shapes (an op along the last axis needs one).
+    """
+
+    __slots__ = ("arity", "shapes", "low", "high", "away", "call", "torch", "second", "fd", "min_dims")
+
+    def __init__(self, torch: Callable, arity: int = 1, shapes: Any = "broadcast", low: float = -2.0,
+                 high: float = 2.0, away: float = 0.0, call: Callable | None = None, second: bool = True,
+                 fd: bool = True, min_dims: int = 0) -> None:
+        self.torch, self.arity, self.shapes, self.low, self.high = torch, arity, shapes, low, high
+        self.away, self.call, self.second, self.fd, self.min_dims = away, call, second, fd, min_dims
+        if not isinstance(shapes, str):
+            self.arity = len(shapes)
 
 
 class Op:
-    __slots__ = ("name", "fwd", "vjp", "saves", "saves_y", "residual")
+    """One row of the table (see the module docstring)."""
 
-    def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: bool, saves_y: bool,
-                 residual: bool = False):
-        self.name, self.fwd, self.vjp, self.saves, self.saves_y = name, fwd, vjp, saves, saves_y
-        self.residual = residual
+    __slots__ = ("name", "fwd", "vjp", "fast", "saves", "saves_y", "saves_any", "residual", "inplace", "test",
+                 "fused", "warns")
+
+    def __init__(self, name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False,
+                 fast: Callable | None = None, inplace: Callable | None = None, test: Case | None = None,
+                 warns: bool = False) -> None:
+        self.name, self.fwd, self.vjp = name, fwd, vjp
+        self.warns = warns  # the rule may divide by 0 on valid input (1/x at 0): NumPy's warnings are kept quiet
+        self.fast = fast or vjp  # the first-order rule: the array-only version where one is given
+        self.saves = "x" in saves  # the rule reads the inputs
+        self.saves_y = "y" in saves or residual  # ... the output, or the residual of a residual op
+        self.saves_any = self.saves or self.saves_y  # something for the engine to free after use
+        self.residual, self.inplace, self.test = residual, inplace, test
+        self.fused = None  # linalg: the "linear then this op" entry, made on first use
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
 
-def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False) -> Op:
-    """Register a primitive.  ``saves`` says what the VJP reads: "x" inputs, "y" output.
-
-    With ``residual=True`` the forward returns ``(output, residual)`` and the
-    rule receives the residual as ``y`` (JAX's fwd/bwd split), e.g. the softmax
-    that cross-entropy's gradient needs.  A differentiable (create_graph)
-    backward passes ``y=None`` and the rule recomputes it from the inputs.
-    """
+def defop(name: str, fwd: Callable, vjp: Callable | None, saves: str = "xy", residual: bool = False,
+          fast: Callable | None = None, inplace: Callable | None = None, test: Case | list | None = None,
+          warns: bool = False) -> Op:
+    """Add a row to the table.  With ``residual=True`` the forward returns ``(output, residual)``
+    (JAX's fwd/bwd split) and both rules receive the residual as ``y``; being no function of
+    the inputs in the graph, the differentiable rule must recompute from the inputs what it
+    differentiates (cross-entropy's softmax, convolution's columns)."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is defined twice")
-    op = Op(name, fwd, vjp, "x" in saves or residual, "y" in saves or residual, residual)
-    REGISTRY[name] = op
+    op = REGISTRY[name] = Op(name, fwd, vjp, saves, residual, fast, inplace, test, warns)
     return op
 
 
@@ -81,7 +131,7 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
 def as_tensor(x):
     """``x`` if it is a Tensor, else a new constant Tensor of it (lists, arrays, numbers)."""
     T = _Tensor
-    return x if x.__class__ is T or isinstance(x, T) else T(x)
+    return x if x.__class__ is T or isinstance(x, T) else T.of(x)
 
 
 def as_value(x, like=None):
@@ -90,14 +140,14 @@ def as_value(x, like=None):
         return x.item()
     if isinstance(x, (bool, int, float)):
         return x
-    return _Tensor(x)
+    return _Tensor.of(x)
 
 
 def check_dtypes(name: str, ad, bd):
     """Refuse float32 (or float16) meeting float64; cast integers and bools to the float side."""
     ka, kb = ad.dtype.kind, bd.dtype.kind
     if ka == "f" and kb == "f":
-        if ad.dtype == _float64 or bd.dtype == _float64:
+        if ad.dtype.itemsize != bd.dtype.itemsize and (ad.dtype.itemsize == 8 or bd.dtype.itemsize == 8):
             raise DTypeError(
                 f"{name}: mixing {ad.dtype} and {bd.dtype} would silently compute in float64; "
                 "convert one side first (.float() or .double())"
@@ -110,40 +160,115 @@ def check_dtypes(name: str, ad, bd):
     return ad, bd
 
 
+# ------------------------------------------------------------------ recording
+def record(op: Op, parents: tuple, need: tuple, inputs: tuple, xd: tuple, y, kw, shapes: tuple | None = None):
+    """The one place a graph node is made: what the rule will read is saved here, and nowhere else.
+
+    ``parents`` one per input (a Node, a leaf Tensor, or None), ``inputs`` the inputs as given
+    (Tensors or constants), ``xd`` their raw values, ``y`` the output (or residual).  The saved
+    values are freed by the engine after use; ``_ag.saved_at`` stamps the version they were saved at.
+    """
+    saves = op.saves
+    if shapes is None:
+        shapes = tuple([getattr(v, "shape", ()) for v in xd])
+    return _ag.Node(op, parents, need, shapes,
+                    xd if saves else None, inputs if saves else None, y if op.saves_y else None, kw)
+
+
+def output(op: Op, inputs: tuple, xd: tuple, y, kw=None, res=None):
+    """The result Tensor of ``op`` already computed as ``y``, recorded when grad mode is on and
+    some Tensor input wants a gradient (``res``: the residual of a residual op)."""
+    if y.__class__ is not _ndarray:
+        y = xp.asarray(y)
+    T = _Tensor
+    if not _ag._grad_enabled:
+        return T._make(y, None)
+    need = tuple([isinstance(x, T) and x._rg for x in inputs])
+    if True not in need:
+        return T._make(y, None)
+    parents = tuple([(x.grad_fn or x) if n else None for x, n in zip(inputs, need)])
+    return T._make(y, record(op, parents, need, inputs, xd, res if op.residual else y, kw))
+
+
+def _run(op: Op, xd: tuple, kw):
+    try:
+        return op.fwd(*xd, **kw) if kw else op.fwd(*xd)
+    except (ValueError, IndexError, TypeError) as e:
+        raise op_error(op, e, xd, kw) from None
+
+
+def apply(op: Op, inputs: tuple, kw: dict | None = None):
+    """Apply an op with any number of inputs (Tensors or constants)."""
+    return apply_residual(op, inputs, kw)[0] if op.residual else _apply(op, inputs, kw)
+
+
+def _apply(op: Op, inputs: tuple, kw: dict | None):
+    T = _Tensor
+    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
+    return output(op, inputs, xd, _run(op, xd, kw), kw)
+
+
+def apply_residual(op: Op, inputs: tuple, kw: dict | None = None):
+    """Apply a residual op and return (output Tensor, residual): for callers that use it too."""
+    T = _Tensor
+    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
+    y, res = _run(op, xd, kw)
+    return output(op, inputs, xd, y, kw, res), res
+
+
 def apply1(op: Op, x, kw: dict | None = None):
-    """Apply a one-input op to a Tensor ``x``."""
+    """Apply a one-input op to a Tensor ``x`` (the recorder every unary op shares)."""
     d = x.data
     try:
         y = op.fwd(d) if kw is None else op.fwd(d, **kw)
     except (ValueError, IndexError, TypeError) as e:
         raise op_error(op, e, (d,), kw) from None
+    return output1(op, x, d, y, kw)
+
+
+def output1(op: Op, x, d, y, kw=None):
+    """The result of a one-input op already computed as ``y`` from ``x``'s array ``d``."""
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
     if x._rg and _ag._grad_enabled:
-        saves = op.saves
-        node = _ag.Node(op, (x.grad_fn or x,), _NEED1, (d,) if saves else None, (x,) if saves else None,
-                        y if op.saves_y else None, kw)
-        return _Tensor._make(y, node)
+        return _Tensor._make(y, record(op, (x.grad_fn or x,), _NEED1, (x,), (d,), y, kw, (d.shape,)))
     return _Tensor._make(y, None)
 
 
 _NEED1 = (True,)
 
 
-def binary(op: Op):
-    """The public function of a two-input op: one closure, one call deep (the hot path of every
-    network), with the op's fields bound once.  Either side may be a Python number or array-like."""
-    fwd, saves, saves_y, name = op.fwd, op.saves, op.saves_y, op.name
-    Node = _ag.Node
+def unary(op: Op, floating: bool = False, method: bool = True):
+    """The public function of a one-input op (exported: see ``public``); ``floating`` ops (exp,
+    tanh, ...) turn integer input into float32 first, as PyTorch does, never float64."""
+
+    def call(x):
+        T = _Tensor
+        if x.__class__ is not T and not isinstance(x, T):
+            x = T.of(x)
+        if floating and x.data.dtype.kind != "f":
+            x = x.float()
+        return apply1(op, x)
+
+    call.__name__ = call.__qualname__ = op.name
+    call.op = op
+    return public(call, method=method)
+
+
+def binary(op: Op, method: bool = True):
+    """The public function of a two-input op (exported: see ``public``): one closure, one call deep
+    (the hot path of every network), with the op's fields bound once.  Either side may be a
+    Python number or array-like."""
+    fwd = op.fwd
 
     def call(a, b):
         T = _Tensor
         if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
-            return _apply2_mixed(op, a, b, None)
+            return _mixed(op, a, b)
         ad = a.data
         bd = b.data
         if ad.dtype is not bd.dtype:
-            ad, bd = check_dtypes(name, ad, bd)
+            ad, bd = check_dtypes(op.name, ad, bd)
         try:
             y = fwd(ad, bd)
         except (ValueError, IndexError, TypeError) as e:
@@ -153,53 +278,16 @@ def binary(op: Op):
         ra = a._rg
         rb = b._rg
         if (ra or rb) and _ag._grad_enabled:
-            node = Node(
-                op,
-                ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None),
-                (ra, rb),
-                (ad, bd) if saves else None,
-                (a, b) if saves else None,
-                y if saves_y else None,
-                None,
-            )
-            return T._make(y, node)
+            parents = ((a.grad_fn or a) if ra else None, (b.grad_fn or b) if rb else None)
+            return T._make(y, record(op, parents, (ra, rb), (a, b), (ad, bd), y, None, (ad.shape, bd.shape)))
         return T._make(y, None)
 
-    call.__name__ = call.__qualname__ = name
-    return call
+    call.__name__ = call.__qualname__ = op.name
+    call.op = op
+    return public(call, method=method)
 
 
-def unary(op: Op, floating: bool = False):
-    """The public function of a one-input op; ``floating`` ops (exp, tanh, ...) turn integer
-    input into float32 first, as PyTorch does, never float64."""
-    fwd, saves, saves_y, name = op.fwd, op.saves, op.saves_y, op.name
-    Node = _ag.Node
-
-    def call(x):
-        T = _Tensor
-        if x.__class__ is not T and not isinstance(x, T):
-            x = T(x)
-        d = x.data
-        if floating and d.dtype.kind != "f":
-            x = x.float()
-            d = x.data
-        try:
-            y = fwd(d)
-        except (ValueError, IndexError, TypeError) as e:
-            raise op_error(op, e, (d,), None) from None
-        if y.__class__ is not _ndarray:
-            y = xp.asarray(y)
-        if x._rg and _ag._grad_enabled:
-            node = Node(op, (x.grad_fn or x,), _NEED1, (d,) if saves else None, (x,) if saves else None,
-                        y if saves_y else None, None)
-            return T._make(y, node)
-        return T._make(y, None)
-
-    call.__name__ = call.__qualname__ = name
-    return call
-
-
-def _apply2_mixed(op: Op, a, b, kw: dict | None):
+def _mixed(op: Op, a, b):
     """A Tensor with a Python number (kept weak: float32 stays float32) or array-like."""
     T = _Tensor
     if not isinstance(a, T):
@@ -213,40 +301,43 @@ def _apply2_mixed(op: Op, a, b, kw: dict | None):
     td = t.data
     if td.dtype.kind in "biu" and isinstance(num, float):
         td = td.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
-    ad, bd = (td, num) if ta else (num, td)
-    try:
-        y = op.fwd(ad, bd) if kw is None else op.fwd(ad, bd, **kw)
-    except (ValueError, IndexError, TypeError) as e:
-        raise op_error(op, e, (ad, bd), kw) from None
+    xd = (td, num) if ta else (num, td)
+    y = _run(op, xd, None)
     if y.__class__ is not _ndarray:
         y = xp.asarray(y)
-    if t._rg and _ag._grad_enabled:
-        parent = t.grad_fn or t
-        saves = op.saves
-        node = _ag.Node(
-            op,
-            (parent, None) if ta else (None, parent),
-            (True, False) if ta else (False, True),
-            (ad, bd) if saves else None,
-            (a, b) if saves else None,
-            y if op.saves_y else None,
-            kw,
-        )
-        return T._make(y, node)
-    return T._make(y, None)
+    if not (t._rg and _ag._grad_enabled):
+        return T._make(y, None)
+    parent = t.grad_fn or t
+    if ta:
+        return T._make(y, record(op, (parent, None), _FIRST, (a, b), xd, y, None, (td.shape, ())))
+    return T._make(y, record(op, (None, parent), _SECOND, (a, b), xd, y, None, ((), td.shape)))
 
 
-def apply(op: Op, inputs: tuple, kw: dict | None = None):
-    """Apply an op with any number of inputs (Tensors or constants)."""
-    T = _Tensor
-    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
-    try:
-        y = op.fwd(*xd, **kw) if kw else op.fwd(*xd)
-    except (ValueError, IndexError, TypeError) as e:
-        raise op_error(op, e, xd, kw) from None
-    res = None
-    if op.residual:
-        y, res = y
-    if y.__class__ is not _ndarray:
-        y = xp.asarray(y)
-    return T._make(y, _ag.make_node(op, inputs, xd, res if op.residual else y, kw))
+_FIRST, _SECOND = (True, False), (False, True)
+
+
+def nary(op: Op, check: Callable | None = None):
+    """The public function of an op with a list of Tensor inputs; ``check(*args)`` validates and
+    converts the arguments first and returns the inputs to use (leaving out a missing bias)."""
+    fwd = op.fwd
+
+    def call(*inputs, **options):
+        if check is not None:
+            inputs = check(*inputs, **options)
+        xd = tuple([x.data for x in inputs])
+        try:
+            y = fwd(*xd)
+        except (ValueError, IndexError, TypeError) as e:
+            raise op_error(op, e, xd, None) from None
+        if y.__class__ is not _ndarray:
+            y = xp.asarray(y)
+        if _ag._grad_enabled:
+            need = tuple([x._rg for x in inputs])
+            if True in need:
+                parents = tuple([(x.grad_fn or x) if x._rg else None for x in inputs])
+                return _Tensor._make(y, record(op, parents, need, inputs, xd, y, None, tuple([d.shape for d in xd])))
+        return _Tensor._make(y, None)
+
+    call.__name__ = call.__qualname__ = op.name
+    call.op = op
+    return call

@@ -5,14 +5,19 @@ from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from .arraymath import _pad_width
 from .axes import normalize, one, pick_axis
-from .registry import apply, apply1, as_tensor, defop
+from .registry import Case, apply, apply1, as_tensor, defop, public
 
 RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
-                lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.reshape(g, kw["old"]),), saves="",
+                test=Case(lambda t, a: a.reshape(-1, 1), call=lambda a: reshape(a, -1, 1)))
 PERMUTE = defop("permute", lambda x, axes, inverse: x.transpose(axes),
-                lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="")
+                lambda F, g, x, y, kw, need: (F.permute(g, kw["inverse"]),), saves="",
+                test=[Case(lambda t, a: a.permute(tuple(reversed(range(a.ndim)))), call=lambda a: a.T),
+                      Case(lambda t, a: a.transpose(0, 1), call=lambda a: transpose(a, 0, 1), min_dims=2)])
 BROADCAST = defop("broadcast_to", lambda x, shape, old: xp.broadcast_to(x, shape),
-                  lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="")
+                  lambda F, g, x, y, kw, need: (F.sum_to(g, kw["old"]),), saves="",
+                  test=Case(lambda t, a: a.expand((2,) + tuple(a.shape)),
+                            call=lambda a: broadcast_to(a, (2,) + tuple(a.shape))))
 
 
 def _cat_vjp(F, g, x, y, kw, need):
@@ -24,7 +29,10 @@ def _cat_vjp(F, g, x, y, kw, need):
     )
 
 
-CAT = defop("cat", lambda *xs, axis, bounds: xp.concatenate(xs, axis=axis), _cat_vjp, saves="")
+CAT = defop("cat", lambda *xs, axis, bounds: xp.concatenate(xs, axis=axis), _cat_vjp, saves="",
+            test=[Case(lambda t, a, b: t.cat([a, b], -1), call=lambda a, b: cat([a, b], -1), arity=2, shapes="same",
+                       min_dims=1),
+                  Case(lambda t, a, b: t.stack([a, b], 0), call=lambda a, b: stack([a, b]), arity=2, shapes="same")])
 
 
 def _pad_vjp(F, g, x, y, kw, need):
@@ -33,7 +41,8 @@ def _pad_vjp(F, g, x, y, kw, need):
 
 
 PAD = defop("pad", lambda x, pad, value, old: xp.pad(x, _pad_width(x.ndim, pad), constant_values=value),
-            _pad_vjp, saves="")
+            _pad_vjp, saves="", test=Case(lambda t, a: t.nn.functional.pad(a, (1, 2)), call=lambda a: pad(a, (1, 2)),
+                                          min_dims=1))
 
 
 def _shape_arg(shape) -> tuple:
@@ -88,9 +97,9 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
     axis1 = axis1 if dim1 is None else dim1
     x = as_tensor(x)
     nd = x.data.ndim
+    a, b = one(axis0, nd, "transpose"), one(axis1, nd, "transpose")  # out of range is an error at any ndim
     if nd < 2:
         return x
-    a, b = one(axis0, nd, "transpose"), one(axis1, nd, "transpose")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
     return permute(x, axes)
@@ -227,3 +236,113 @@ def _same_dtype(arrays, op: str) -> None:
     if len(dts) > 1:
         raise DTypeError(f"{op}: tensors have different dtypes {sorted(str(d) for d in dts)}; convert them first")
 
+
+
+# ------------------------------------------------------------------ more shape ops (PyTorch's names)
+FLIP = defop("flip", lambda x, dims: xp.flip(x, axis=dims), lambda F, g, x, y, kw, need: (F.flip(g, kw["dims"]),),
+             saves="", test=Case(lambda t, a: a.flip(-1), call=lambda a: flip(a, -1), min_dims=1))
+ROLL = defop("roll", lambda x, shifts, dims: xp.roll(x, shifts, axis=dims),
+             lambda F, g, x, y, kw, need: (F.roll(g, tuple(-s for s in kw["shifts"]), kw["dims"]),), saves="",
+             test=Case(lambda t, a: a.roll(1, -1), call=lambda a: roll(a, 1, -1), min_dims=1))
+TRIL = defop("tril", lambda x, diagonal: xp.tril(x, diagonal),
+             lambda F, g, x, y, kw, need: (F.tril(g, kw["diagonal"]),), saves="",
+             test=Case(lambda t, a: a.tril(), call=lambda a: tril(a), min_dims=2))
+TRIU = defop("triu", lambda x, diagonal: xp.triu(x, diagonal),
+             lambda F, g, x, y, kw, need: (F.triu(g, kw["diagonal"]),), saves="",
+             test=Case(lambda t, a: a.triu(1), call=lambda a: triu(a, 1), min_dims=2))
+
+
+def _dims(dims, ndim: int, op: str) -> tuple:
+    return tuple(one(d, ndim, op) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+
+
+@public
+def flip(x, dims):
+    x = as_tensor(x)
+    return apply1(FLIP, x, {"dims": _dims(dims, x.data.ndim, "flip")})
+
+
+@public
+def roll(x, shifts, dims=None):
+    x = as_tensor(x)
+    if dims is None:  # PyTorch: roll the flattened tensor, then restore the shape
+        return reshape(roll(reshape(x, -1), shifts, 0), x.data.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = _dims(dims, x.data.ndim, "roll")
+    if len(shifts) != len(dims):
+        raise ShapeError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    return apply1(ROLL, x, {"shifts": tuple(int(s) for s in shifts), "dims": dims})
+
+
+def _triangle(op, x, diagonal: int):
+    x = as_tensor(x)
+    if x.data.ndim < 2:
+        raise ShapeError(f"{op.name}: needs at least 2 dimensions, got shape {x.data.shape}")
+    return apply1(op, x, {"diagonal": int(diagonal)})
+
+
+@public
+def tril(x, diagonal: int = 0):
+    """The lower triangle (on and below ``diagonal``) of the last two axes; the rest zero."""
+    return _triangle(TRIL, x, diagonal)
+
+
+@public
+def triu(x, diagonal: int = 0):
+    """The upper triangle (on and above ``diagonal``) of the last two axes; the rest zero."""
+    return _triangle(TRIU, x, diagonal)
+
+
+@public
+def view_as(x, other):
+    return reshape(x, tuple(other.shape))
+
+
+@public
+def reshape_as(x, other):
+    return reshape(x, tuple(other.shape))
+
+
+@public
+def contiguous(x, memory_format=None):
+    """Every chainrule tensor can be read as contiguous (NumPy copies where it must)."""
+    return x
+
+
+@public
+def split(x, split_size_or_sections, dim: int = 0):
+    """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the given sizes."""
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, "split")
+    n = x.data.shape[a]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, not the {n} of dim {a}")
+    lead, out, start = (slice(None),) * a, [], 0
+    for s in sizes:
+        out.append(x[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+@public
+def chunk(x, chunks: int, dim: int = 0):
+    """``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
+    x = as_tensor(x)
+    n = x.data.shape[one(dim, x.data.ndim, "chunk")]
+    return split(x, max(-(-n // int(chunks)), 1), dim)
+
+
+@public
+def unbind(x, dim: int = 0):
+    """The slices along ``dim``, that axis removed."""
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, "unbind")
+    return tuple(x[(slice(None),) * a + (i,)] for i in range(x.data.shape[a]))

@@ -6,11 +6,11 @@ textbook result, and a single node instead of five.
 from __future__ import annotations
 
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from . import registry
 from .arraymath import ones, row_numbers
 from .axes import one, pick_axis
-from .registry import apply, apply1, as_tensor, defop
+from .registry import Case, apply, apply1, as_tensor, defop
 
 
 def _softmax_fwd(x, axis):
@@ -56,9 +56,11 @@ _add_reduce = xp.add.reduce
 
 
 SOFTMAX = defop("softmax", _softmax_fwd, lambda F, g, x, y, kw, need: (
-    y * (g - F.sum(g * y, axis=kw["axis"], keepdims=True)),), saves="y")
+    y * (g - F.sum(g * y, axis=kw["axis"], keepdims=True)),), saves="y",
+    test=Case(lambda t, a: a.softmax(-1), call=lambda a: softmax(a, -1), min_dims=1))
 LOG_SOFTMAX = defop("log_softmax", _log_softmax_fwd, lambda F, g, x, y, kw, need: (
-    g - F.exp(y) * F.sum(g, axis=kw["axis"], keepdims=True),), saves="y")
+    g - F.exp(y) * F.sum(g, axis=kw["axis"], keepdims=True),), saves="y",
+    test=Case(lambda t, a: a.log_softmax(0), call=lambda a: log_softmax(a, 0), min_dims=1))
 
 
 def _ce_fwd(logits, target, reduction, classes):
@@ -81,41 +83,56 @@ def _ce_fwd(logits, target, reduction, classes):
     return loss, p
 
 
+def _ce_scale(F, g, n: int, reduction: str):
+    if reduction == "mean":
+        return g / n
+    return g if reduction == "sum" else F.reshape(g, (n, 1))
+
+
 def _ce_vjp(F, g, x, y, kw, need):
-    """∂l/∂z = softmax(z) − target, scaled by the incoming gradient."""
+    """∂l/∂z = softmax(z) − target, scaled by the incoming gradient (softmax recomputed from z)."""
     logits, target = x
     n = logits.shape[0]
-    if y is None:  # create_graph: recompute softmax differentiably
-        p = F.softmax(logits, axis=1)
-    else:
-        p = y.copy()  # the saved softmax stays intact for a retained graph
+    p = F.softmax(logits, axis=1)
     if kw["classes"]:
-        if y is None:
-            hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
-            hot[row_numbers(n), _raw(target)] = 1
-            diff = p - hot
-        else:
-            p[row_numbers(n), target] -= 1  # softmax − one-hot
-            diff = p
+        hot = xp.zeros(tuple(logits.shape), dtype=logits.dtype)
+        hot[row_numbers(n), _raw(target)] = 1
+        diff = p - hot
     else:  # l = −Σ t log p: ∂l/∂z = p·Σt − t (= p − t only when the targets sum to 1, as PyTorch)
         diff = p * F.sum(target, axis=1, keepdims=True) - target
-    red = kw["reduction"]
-    if red == "mean":
-        scale = g / n
-    elif red == "sum":
-        scale = g
-    else:
-        scale = F.reshape(g, (n, 1))
-    gt = None
-    if need[1]:  # probabilities as targets can be differentiated too
-        gt = -F.log_softmax(logits, axis=1) * scale
-    if diff is p and y is not None:  # our own copy: scale it in place
-        p *= scale
-        return p, gt
+    scale = _ce_scale(F, g, n, kw["reduction"])
+    gt = -F.log_softmax(logits, axis=1) * scale if need[1] else None  # probability targets have one too
     return diff * scale, gt
 
 
-CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x", residual=True)
+def _ce_fast(F, g, x, y, kw, need):
+    """The same on arrays, from the softmax the forward left as its residual ``y``: one copy of it
+    becomes softmax − one-hot in place, then is scaled in place."""
+    logits, target = x
+    n = logits.shape[0]
+    p = y.copy()  # the saved softmax stays intact for a retained graph
+    if kw["classes"]:
+        p[row_numbers(n), target] -= 1
+    else:
+        p *= target.sum(axis=1, keepdims=True)
+        p -= target
+    scale = _ce_scale(F, g, n, kw["reduction"])
+    gt = -_log_softmax_fwd(logits, 1) * scale if need[1] else None
+    p *= scale
+    return p, gt
+
+
+def _ce_torch(t, z, target=None):
+    if target is None:  # class indices
+        return t.nn.functional.cross_entropy(z, t.arange(z.shape[0]) % z.shape[1])
+    return t.nn.functional.cross_entropy(z, target, reduction="sum")
+
+
+CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x", residual=True, fast=_ce_fast, test=[
+    Case(_ce_torch, shapes=[(4, 3)], call=lambda z: softmax_cross_entropy(z, xp.arange(4) % 3)),
+    Case(_ce_torch, shapes=[(4, 3), (4, 3)], low=0.1, high=1.0,
+         call=lambda z, t: softmax_cross_entropy(z, t, "sum")),
+])
 
 
 def _raw(t):
@@ -149,6 +166,8 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
     classes = target.data.dtype.kind in "iu"
     if logits.data.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must be (N, C), got {ls}")
+    if logits.data.dtype.kind != "f":
+        raise DTypeError(f"cross_entropy: logits must be floating point, got {logits.data.dtype}; use .float()")
     if classes:
         if ts != ls[:1]:
             raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")

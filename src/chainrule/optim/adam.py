@@ -74,7 +74,7 @@ class Adam(Optimizer):
                 v = vmax
             _adam_step_(theta, m, v, tmp, lr, beta1, beta2, eps, step)
 
-    def _adam_flat(self, fg, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
+    def _adam_flat(self, fs, params: list, lr: float, beta1: float, beta2: float, eps: float, wd: float) -> bool:
         """The same arithmetic as the per-parameter loop, over the packed group.
 
         Returns False (nothing done) when the parameters' step counts differ, as
@@ -86,30 +86,37 @@ class Adam(Optimizer):
             counts.append(0.0 if c is None else float(c.data))
         if min(counts) != max(counts):
             return False
-        m, m_views = fg.buffer(self.state, "exp_avg")
-        v, _ = fg.buffer(self.state, "exp_avg_sq")
+        m, m_views = fs.buffer(self.state, "exp_avg")
+        v, _ = fs.buffer(self.state, "exp_avg_sq")
         step = counts[0] + 1
         for p in params:
             st = self.state[p]
             if "step" not in st:
                 st["step"] = Tensor._make(xp.zeros((), dtype=xp.float32), None)
             st["step"].data += 1
-        if wd:  # decoupled (AdamW); coupled decay takes the per-parameter path
-            fg.flat *= 1.0 - lr * wd
-        tmp, tmp_views = fg.scratch, fg.scratch_views
+        tmp, tmp_views = fs.scratch, fs.scratch_views
         for t, mi, p in zip(tmp_views, m_views, params):
+            if wd:  # decoupled (AdamW); coupled decay takes the per-parameter path
+                p.data *= 1.0 - lr * wd
             g = p.grad.data
             lerp_(mi, g, 1.0 - beta1)
             xp.multiply(g, g, out=t)
         axpby(1.0 - beta2, tmp, beta2, v)  # v ← β₂v + (1 − β₂)g², as square_average_
-        _adam_step_(fg.flat, m, v, tmp, lr, beta1, beta2, eps, step)
+        _adam_direction_(m, v, tmp, beta2, eps, step)
+        for t, p in zip(tmp_views, params):
+            axpy(-lr / (1.0 - beta1 ** step), t, p.data)
         return True
 
 
 def _adam_step_(theta, m, v, tmp, lr: float, beta1: float, beta2: float, eps: float, step: float) -> None:
     """θ ← θ − η/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε), in PyTorch's order of operations; ``tmp`` is scratch."""
+    _adam_direction_(m, v, tmp, beta2, eps, step)
+    axpy(-lr / (1.0 - beta1 ** step), tmp, theta)
+
+
+def _adam_direction_(m, v, tmp, beta2: float, eps: float, step: float) -> None:
+    """tmp ← m / (√v/√(1 − β₂ᵗ) + ε)."""
     xp.sqrt(v, out=tmp)
     tmp /= math.sqrt(1.0 - beta2 ** step)
     tmp += eps
     xp.divide(m, tmp, out=tmp)
-    axpy(-lr / (1.0 - beta1 ** step), tmp, theta)

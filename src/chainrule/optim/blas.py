@@ -18,6 +18,7 @@ import ctypes
 import glob
 import os
 
+from .. import layout
 from ..backend import xp
 
 _FUNCS: dict | None = None  # (name, dtype) -> the C function; filled on first use
@@ -50,22 +51,13 @@ def _load() -> dict:
     return found
 
 
-def _same_layout(x, y) -> bool:
-    """One shape, and elements in the same memory order, so that flat index i is the same element."""
-    if x.shape != y.shape:
-        return False
-    if y.flags.c_contiguous and x.flags.c_contiguous:
-        return True
-    return y.flags.f_contiguous and x.flags.f_contiguous
-
-
 def _blas(name: str, x, y):
     """The BLAS function for this pair, or None when it cannot take them or they are small."""
     if y.size < MIN_SIZE:
         return None
     funcs = _FUNCS if _FUNCS is not None else _load()
     f = funcs.get((name, y.dtype))
-    if f is not None and x.dtype == y.dtype and y.flags.writeable and _same_layout(x, y):
+    if f is not None and x.dtype == y.dtype and y.flags.writeable and layout.same_order(x, y):
         return f
     return None
 

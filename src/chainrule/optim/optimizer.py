@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
+from .. import layout
 from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..errors import ChainruleError
 from ..tensor import Tensor
 from .blas import axpby
-from .flat import FlatGroup
+from .flat import FlatState
 
 
 class _Required:
@@ -75,7 +76,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # (the checked setter has nothing to check for None)
                 elif p.grad is not None:
                     p.grad = Tensor._make(xp.zeros_like(p.grad.data), None)
 
@@ -94,15 +95,15 @@ class Optimizer:
     def _update(self, group: dict, params: list) -> None:
         raise NotImplementedError
 
-    def _packed(self, group: dict, params: list) -> FlatGroup | None:
-        """The group laid end to end (see flat.py) when every parameter of the group takes part."""
+    def _packed(self, group: dict, params: list) -> FlatState | None:
+        """The group's state laid end to end (see flat.py) when every parameter of the group takes part."""
         if len(params) != len(group["params"]):
             return None
         flats = self.__dict__.setdefault("_flat", {})
-        fg = flats.get(id(group))
-        if fg is None or not fg.intact(params):
-            fg = flats[id(group)] = FlatGroup.pack(params)
-        return fg
+        fs = flats.get(id(group))
+        if fs is None or not fs.fits(params):
+            fs = flats[id(group)] = FlatState.make(params)
+        return fs
 
     def _scratch(self, p: Tensor):
         """A reusable temporary of p's shape and dtype (kept out of the state dict)."""
@@ -243,7 +244,7 @@ def _cast_state(name: str, v: Any, p: Tensor, where: str = "state"):
         raise OptimizerStateError(
             f"{where}: state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
         )
-    buf = xp.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
+    buf = layout.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
     buf[...] = arr
     return Tensor._make(buf, None)
 

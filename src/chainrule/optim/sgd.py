@@ -60,17 +60,20 @@ class SGD(Optimizer):
             else:
                 axpy(-lr, g, theta, self._scratch(p))
 
-    def _momentum_flat(self, fg, params: list, lr: float, mu: float) -> None:
-        """The plain momentum step over the packed group: b ← μb + g;  θ ← θ − ηb.
+    def _momentum_flat(self, fs, params: list, lr: float, mu: float) -> None:
+        """The plain momentum step with the group's buffers laid end to end: b ← μb + g;  θ ← θ − ηb.
 
         A new buffer starts at zero, so its first step gives b = g as PyTorch's copy does.
         """
-        flat, views = fg.buffer(self.state, "momentum_buffer")
+        flat, views = fs.buffer(self.state, "momentum_buffer")
         if flat.size < blas.MIN_SIZE:  # a small network: the fewest NumPy calls
             flat *= mu
             for b, p in zip(views, params):
                 b += p.grad.data
+            xp.multiply(flat, -lr, out=fs.scratch)
+            for step, p in zip(fs.scratch_views, params):
+                p.data += step
         else:  # one BLAS pass for each large parameter
             for b, p in zip(views, params):
                 axpby(1.0, p.grad.data, mu, b)
-        axpy(-lr, flat, fg.flat, fg.scratch)
+                axpy(-lr, b, p.data)

@@ -1,0 +1,143 @@
+"""PyTorch's selection ops (gather, scatter, index_select, masks, sort, topk) as compositions of
+indexing: each picks or places values with ``getitem`` / ``index_add_zeros``, whose rules are
+in the table, so all of them are differentiable without rules of their own."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..backend import xp
+from ..errors import IndexOutOfRange, ShapeError
+from . import registry
+from .axes import one
+from .elementwise import where
+from .index import getitem, index_add_zeros
+from .registry import as_tensor, public
+
+
+class ValuesIndices(NamedTuple):
+    """What sort and topk return, as PyTorch's ``torch.return_types``."""
+
+    values: Any
+    indices: Any
+
+
+def _index_array(index, op: str):
+    idx = index.data if isinstance(index, registry._Tensor) else xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise IndexOutOfRange(f"{op}: the index must hold integers, got {idx.dtype}")
+    return idx.astype(xp.intp, copy=False)
+
+
+def _along(idx, a: int, shape: tuple, op: str) -> tuple:
+    """The full index that reads position ``idx[..]`` along axis ``a`` and the same position elsewhere."""
+    if idx.ndim != len(shape):
+        raise ShapeError(f"{op}: the index has {idx.ndim} dimensions, the tensor {len(shape)}")
+    n = shape[a]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexOutOfRange(f"{op}: index values {idx.min()}..{idx.max()} are out of range for size {n} of dim {a}")
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[a] = idx % n if n else idx
+    return tuple(grids)
+
+
+@public
+def gather(x, dim: int, index):
+    """out[i][j][k] = x[i][index[i][j][k]][k] for dim 1 (and likewise for any dim)."""
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, "gather")
+    return getitem(x, _along(_index_array(index, "gather"), a, x.data.shape, "gather"))
+
+
+@public
+def scatter_add(x, dim: int, index, src):
+    """``x`` with ``src``'s values added at the positions ``index`` names along ``dim`` (repeats add up)."""
+    x, src = as_tensor(x), as_tensor(src)
+    a = one(dim, x.data.ndim, "scatter_add")
+    idx = _index_array(index, "scatter_add")
+    src = src[tuple(slice(0, s) for s in idx.shape)]
+    return x + index_add_zeros(src, x.data.shape, _along(idx, a, x.data.shape, "scatter_add"))
+
+
+@public
+def scatter(x, dim: int, index, src):
+    """``x`` with the positions ``index`` names along ``dim`` replaced by ``src``'s values (a number too)."""
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, "scatter")
+    idx = _index_array(index, "scatter")
+    where_to = _along(idx, a, x.data.shape, "scatter")
+    hit = xp.zeros(x.data.shape, dtype=bool)
+    hit[where_to] = True
+    if not isinstance(src, registry._Tensor):
+        return where(hit, float(src) if x.data.dtype.kind == "f" else src, x)
+    src = src[tuple(slice(0, s) for s in idx.shape)]
+    return where(hit, index_add_zeros(src, x.data.shape, where_to), x)
+
+
+@public
+def index_select(x, dim: int, index):
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, "index_select")
+    idx = _index_array(index, "index_select")
+    if idx.ndim != 1:
+        raise ShapeError(f"index_select: the index must be 1-D, got shape {idx.shape}")
+    return getitem(x, (slice(None),) * a + (idx,))
+
+
+@public
+def masked_fill(x, mask, value):
+    """``value`` where ``mask`` is true (broadcast), ``x`` elsewhere; the gradient to x is exact zeros there."""
+    x = as_tensor(x)
+    m = mask.data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
+    if m.dtype != xp.bool_:
+        raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
+    if isinstance(value, registry._Tensor):
+        value = value.item() if value.data.ndim == 0 and not value.requires_grad else value
+    return where(m, float(value) if isinstance(value, (int, float)) and x.data.dtype.kind == "f" else value, x)
+
+
+@public
+def masked_select(x, mask):
+    """The values where ``mask`` is true, as a 1-D tensor (mask and x broadcast together)."""
+    x = as_tensor(x)
+    m = mask.data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
+    shape = xp.broadcast_shapes(x.data.shape, m.shape)
+    if shape != x.data.shape:
+        from .shape import broadcast_to
+
+        x = broadcast_to(x, shape)
+    return getitem(x, xp.broadcast_to(m, shape))
+
+
+def _order(x, dim: int, descending: bool, op: str):
+    x = as_tensor(x)
+    a = one(dim, x.data.ndim, op) if x.data.ndim else 0
+    d = x.data
+    idx = xp.argsort(-d if descending and d.dtype.kind != "b" else d, axis=a, kind="stable") if d.ndim else \
+        xp.zeros((), dtype=xp.intp)
+    return x, a, idx
+
+
+@public
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    _, _, idx = _order(x, dim, descending, "argsort")
+    return registry._Tensor._make(idx.astype(xp.int64), None)
+
+
+@public
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    """Sorted values and where they came from; the gradient goes back to those positions."""
+    x, a, idx = _order(x, dim, descending, "sort")
+    if x.data.ndim == 0:
+        return ValuesIndices(x, registry._Tensor._make(idx.astype(xp.int64), None))
+    return ValuesIndices(gather(x, a, idx), registry._Tensor._make(idx.astype(xp.int64), None))
+
+
+@public
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    x, a, idx = _order(x, dim, largest, "topk")
+    n = x.data.shape[a] if x.data.ndim else 1
+    if not 0 <= k <= n:
+        raise ShapeError(f"topk: k={k} is out of range for size {n} of dim {a}")
+    idx = xp.take(idx, xp.arange(k), axis=a) if x.data.ndim else idx
+    return ValuesIndices(gather(x, a, idx) if x.data.ndim else x, registry._Tensor._make(idx.astype(xp.int64), None))
