@@ -184,9 +184,9 @@ def _doctored(run_dir, folder, drop=None, **config):
 
 
 @pytest.mark.parametrize("change, msg", [
-    ({"layers": [64, 16, 10]}, r"model\.safetensors: the weights do not fit .* size mismatch for 0\.weight"),
-    ({"drop": "2.bias"}, r"model\.safetensors: the weights do not fit .* Missing key\(s\) .*2\.bias"),
-    ({"raw": "[1, 2]"}, r"model\.safetensors: unreadable checkpoint metadata \(config must be a JSON object"),
+    ({"layers": [64, 16, 10]}, r"safetensors: the weights do not fit .* 0\.weight \(32, 64\) \(config: \(16, 64\)\)"),
+    ({"drop": "2.bias"}, r"model\.safetensors: the weights do not fit .* missing 2\.bias"),
+    ({"raw": "[1, 2]"}, r"model\.safetensors \(metadata\) config: expected an object, got list"),
     ({"activation": "swish"}, r"\(saved config\): unknown activation 'swish'"),
 ], ids=["layers", "missing", "config-not-object", "activation"])
 def test_evaluate_inconsistent_checkpoint_is_one_line(run_dir, tmp_path, capsys, change, msg):

@@ -31,8 +31,8 @@ def test_run_folder_artifacts(tmp_path):
     out = tmp_path / "run"
     res = train(TrainConfig(epochs=3, out=str(out), layers=[64, 32, 10]))
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["best.safetensors", "config.json", "curves.png", "metrics.csv", "model.safetensors",
-         "optimizer.safetensors"])
+        [".lock", "best.safetensors", "checkpoints", "config.json", "curves.png", "last", "metrics.csv",
+         "model.safetensors", "optimizer.safetensors"])
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert list(rows[0]) == list(runs.METRICS)

@@ -39,6 +39,7 @@ from .devices import device, get_default_device, set_default_device
 from .dtypes import double, float, half, int, int8, int16, long, short  # noqa: A004 - PyTorch's names
 from .errors import (
     AnomalyError,
+    ArgumentError,
     AutogradError,
     ChainruleError,
     DataError,
@@ -128,7 +129,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "AnomalyError", "Generator", "default_generator", "device", "double", "float", "get_default_device", "half",
+    "AnomalyError", "ArgumentError", "Generator", "default_generator", "device", "double", "float",
+    "get_default_device", "half",
     "initial_seed", "int", "int8", "int16", "long", "seed", "set_default_device", "short",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
     "GradcheckError", "IndexOutOfRange", "ShapeError", "Tensor", "abs", "add", "amax", "amin", "arange", "argmax",

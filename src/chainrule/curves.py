@@ -3,10 +3,10 @@ previous picture)."""
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
+
+from .atomic import write_figure
 
 SPLITS = (("train", "-o", "train (end of epoch)"), ("val", "-^", "validation"), ("test", "-s", "test"))
 
@@ -46,7 +46,7 @@ def plot_curves(history: list[dict], path: Path, cfg, pause: Callable[[], None] 
     fig = figure(history, cfg)
     if pause is not None:
         pause()
-    _save_atomically(fig, Path(path))
+    write_figure(fig, Path(path), dpi=100)
     plt.close(fig)
 
 
@@ -110,16 +110,3 @@ def _accuracy_axis(ax, accs: list[float]) -> None:
     pad = max(0.5, 0.08 * (100 - low))
     ax.set_ylim(max(0.0, low - pad), 100 + 0.4 * pad)
     ax.set_yticks([t for t in ax.get_yticks() if max(0.0, low - pad) - 1e-9 <= t <= 100 + 1e-9])
-
-
-def _save_atomically(fig, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

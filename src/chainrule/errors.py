@@ -32,3 +32,7 @@ class DataError(ChainruleError, ValueError):
 
 class AnomalyError(ChainruleError, FloatingPointError):
     """detect_anomaly found NaN or inf; the message names the op and the line that created it."""
+
+
+class ArgumentError(ChainruleError, ValueError, TypeError):
+    """A bad plain argument (a size, a rate, a seed): both a ValueError and a TypeError, as PyTorch raises either."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import runs
+from .atomic import atomic_write, write_figure
 from .errors import DataError
 from .trainconfig import ConfigError
 
@@ -83,7 +84,7 @@ def report(cm: np.ndarray) -> str:
 
 def load_run(path: str | Path, data_dir: str | None = None):
     """(model with the checkpoint's weights, TrainConfig, checkpoint info, splits) of a run folder or model file."""
-    from .train import build_network, load_splits
+    from .train import build_network, load_splits, param_shapes
     from .trainconfig import from_saved, validate
 
     state_dict, info = runs.read_model(path)
@@ -95,6 +96,8 @@ def load_run(path: str | Path, data_dir: str | None = None):
     except ConfigError as e:
         raise ConfigError(f"{path} (saved config): {e}") from None
     splits = load_splits(cfg)
+    # a 1 kB file may claim a network of hundreds of GiB: its tensors must fit the config before building
+    runs.check_shapes(state_dict, param_shapes(cfg, splits), runs.model_file(path))
     model, _ = build_network(cfg, splits)
     runs.load_weights(model, state_dict, runs.model_file(path))
     return model, cfg, info, splits
@@ -158,7 +161,7 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     ax.set_xticks(ticks, [f"{c}\n{100 * p:.1f}%" for c, p in zip(ticks, precision)])
     ax.set_yticks(ticks, [f"{c} ({100 * r:.1f}%)" for c, r in zip(ticks, recall)])
     ax.set(xlabel="predicted class (precision)", ylabel="true class (recall)", title=title)
-    fig.savefig(path, dpi=110)
+    write_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -201,7 +204,7 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, probs: np.ndarray
         ax.imshow(images[i], cmap="gray_r")
         ax.set_title(f"#{i}: true {labels[i]}, said {p}\n({100 * probs[i, p]:.1f}% sure)", fontsize=9)
     fig.suptitle(title)
-    fig.savefig(path, dpi=100)
+    write_figure(fig, path, dpi=100)
     plt.close(fig)
 
 
@@ -254,14 +257,14 @@ def run(args: argparse.Namespace) -> int:
         if to_stdout:
             sys.stdout.write(text)
         else:
-            _write(Path(args.json), lambda p: p.write_text(text))
+            _write(Path(args.json), lambda p: atomic_write(p, text))
     if not to_stdout:
         print(head)
         print(report(cm) if not args.quiet else report(cm).splitlines()[0])
         if args.json:
             print(f"wrote {args.json}")
     if plot:
-        path = Path(args.plot_file) if args.plot_file else where.parent / f"confusion-{args.split}.png"
+        path = Path(args.plot_file) if args.plot_file else runs.run_folder(where) / f"confusion-{args.split}.png"
         title = f"{cfg.dataset} {args.split}: accuracy {100 * np.trace(cm) / max(cm.sum(), 1):.2f}%"
         _write(path, lambda p: plot_confusion(cm, p, title))
         written = [path]

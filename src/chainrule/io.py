@@ -16,15 +16,14 @@ first bytes:
 Loading a PyTorch file goes through an allow-list unpickler that only
 rebuilds tensors and plain containers (torchfile.py).
 
-A save writes a temporary file next to the target, flushes it to disk and
-renames it over the target in one step, so a crash or an error mid-save
-leaves the previous file as it was.
+A save goes through ``atomic.atomic_write`` (a temporary file next to the
+target, flushed to disk and renamed over it in one step), so a crash or an
+error mid-save leaves the previous file as it was.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,9 @@ from typing import Any
 import numpy as np
 
 from . import layout, torchfile
+from .atomic import atomic_write
 from .errors import DataError, DTypeError
+from .schema import load_json
 from .tensor import Tensor
 
 STRUCTURE_KEY = "chainrule.structure"
@@ -142,6 +143,11 @@ def _decode(node: Any, tensors: dict, where: str) -> Any:
 
 
 def _save_safetensors(tensors: dict, path: Path, metadata: dict[str, str] | None) -> None:
+    atomic_write(path, encode(tensors, metadata, path))
+
+
+def encode(tensors: dict, metadata: dict[str, str] | None = None, path: Any = "tensors") -> bytes:
+    """The safetensors bytes of ``{name: Tensor or array}`` (``path`` only names the target in errors)."""
     from safetensors import SafetensorError
     from safetensors.numpy import save as _encode_st
 
@@ -157,54 +163,7 @@ def _save_safetensors(tensors: dict, path: Path, metadata: dict[str, str] | None
         blob = _encode_st(arrays, metadata=metadata)
     except SafetensorError as e:  # a dtype the format has no code for (object, float128, ...)
         raise DTypeError(f"save: cannot write {path}: {e}") from None
-    atomic_write(path, blob)
-
-
-def atomic_write(path: Path, blob: bytes) -> None:
-    """Replace ``path`` by ``blob`` all at once: temp file in the same folder, fsync, rename."""
-    folder = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:  # name the file asked for, not the temporary one
-        raise type(e)(e.errno, e.strerror, str(path)) from None
-    try:
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600; a checkpoint should get the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, or those a new file gets under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return blob
 
 
 def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
@@ -229,10 +188,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     tensors, meta = _decode_safetensors(blob, where)
     if STRUCTURE_KEY not in meta:
         return tensors
-    try:
-        skeleton = json.loads(meta[STRUCTURE_KEY])
-    except ValueError as e:
-        raise DataError(f"{where}: the structure in the header is not valid JSON ({e})") from None
+    skeleton = load_json(meta[STRUCTURE_KEY], f"{where}: the structure in the header")  # depth-limited
     return _decode(skeleton, tensors, where)
 
 

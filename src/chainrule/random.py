@@ -25,9 +25,11 @@ class Generator:
         self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))
 
     def manual_seed(self, seed: int) -> "Generator":
-        seed = int(seed)
-        self._seed = seed
-        self._rng = np.random.default_rng(seed % 2**64)  # PyTorch takes negative seeds too
+        from .arguments import seed as checked_seed
+
+        value = checked_seed("manual_seed", seed)  # PyTorch's range; negative seeds wrap around as there
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(value)
         return self
 
     def seed(self) -> int:

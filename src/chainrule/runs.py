@@ -1,25 +1,40 @@
 """The run folder that ``chainrule train`` writes and ``evaluate``/``--resume`` read.
 
-    model.safetensors      model weights under PyTorch's state-dict names, loadable by
-                           torch through safetensors; metadata: config, epoch, history (JSON)
-    optimizer.safetensors  optimizer and scheduler state, the global RNG state, the epoch
     config.json            the settings, for people
     metrics.csv            one row per epoch
-    best.safetensors       the weights of the epoch with the best validation accuracy (same metadata)
     curves.png             loss, accuracy and learning rate per epoch
+    best.safetensors       the weights of the epoch with the best validation accuracy (same metadata)
+    model.safetensors      -> last/model.safetensors: the weights under PyTorch's state-dict names,
+                           loadable by torch through safetensors; metadata: config, epoch, history (JSON)
+    optimizer.safetensors  -> last/optimizer.safetensors: optimizer, scheduler and RNG state, the epoch
+    last                   -> checkpoints/epoch-0007: the one pointer a checkpoint is switched by
+    checkpoints/epoch-N/   the two files of one epoch, written together
+    .lock                  held (flock) by the process writing the run
 
-Both .safetensors files are rewritten atomically after every epoch.
+A checkpoint is one unit: both files go into a new folder, are flushed to
+disk, the folder is renamed into ``checkpoints/`` and only then ``last`` is
+switched to it in one rename. A kill at any point leaves ``last`` at the
+previous good checkpoint (or at the new one), never at a mix; the previous
+checkpoint folder is kept until the next one is in place. A folder written
+before this layout (the two files side by side) is still read.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import re
+import shutil
 import time
+from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
+from . import schema
+from .atomic import atomic_write, fsync_dir, point, publish, step, write_new
 from .errors import DataError
 from .tensor import Tensor
 
@@ -28,32 +43,120 @@ STATE_FILE = "optimizer.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
 PLOT_FILE = "curves.png"
+LAST = "last"
+CHECKPOINTS = "checkpoints"
+LOCK_FILE = ".lock"
+FORMAT = "chainrule-checkpoint-1"
 BEST_FILE = "best.safetensors"
 METRICS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "seconds")
 
 
+class RunBusy(DataError):
+    """Another process is writing this run folder."""
+
+
+# ------------------------------------------------------------ run folders
 def new_run_dir(root: str | Path = "runs") -> Path:
-    """``runs/<date>-<time>``, with a numeric suffix if two runs start in the same second."""
+    """Create and return ``runs/<date>-<time>``, with a numeric suffix if two runs start in the same second.
+
+    The folder is made here (mkdir fails if it exists), so two runs started at
+    once never pick the same one.
+    """
     base = Path(root) / time.strftime("%Y%m%d-%H%M%S")
+    base.parent.mkdir(parents=True, exist_ok=True)
     path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    while True:
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+
+
+_held: dict[str, int] = {}  # run folders this process has locked, and how many times
+
+
+@contextlib.contextmanager
+def lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder for one writer: a second ``chainrule train`` into it fails at once.
+
+    An OS lock (``flock``) on ``.lock``: it is released when the holder exits,
+    however it exits, so a killed run never leaves the folder locked.
+    """
+    import fcntl
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(run_dir)
+    if key in _held:  # this process holds it already (the CLI around train()): re-entering is fine
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise RunBusy(f"{run_dir}: another chainrule process{f' (pid {other})' if other else ''} is writing "
+                          f"this run; wait for it to finish or pick another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    return (run_dir / LAST).exists() or (run_dir / MODEL_FILE).exists()
+
+
+def checkpoint_dir(run: str | Path) -> Path:
+    """The folder holding the model and optimizer files of the checkpoint ``run`` names.
+
+    ``run`` is a run folder (its ``last`` checkpoint), a checkpoint folder, or
+    a model file (the checkpoint it sits in, symlinks followed).
+    """
+    p = Path(run)
+    if p.is_dir():
+        if (p / LAST).is_dir():
+            return (p / LAST).resolve()
+        if (p / MODEL_FILE).is_file():
+            return (p / MODEL_FILE).resolve().parent
+    elif p.is_file():
+        return p.resolve().parent
+    raise DataError(f"{p}: no checkpoint here (give a run folder written by `chainrule train` or its "
+                    f"{MODEL_FILE})")
 
 
 def model_file(run: str | Path) -> Path:
-    """A run folder or a checkpoint file -> the model checkpoint file."""
+    """A run folder or a checkpoint file -> the model checkpoint file (inside its checkpoint folder)."""
     p = Path(run)
-    if p.is_dir():
-        p = p / MODEL_FILE
-    if not p.is_file():
-        raise DataError(f"{p}: no checkpoint here (give a run folder written by `chainrule train` or its "
-                        f"{MODEL_FILE})")
-    return p
+    if p.is_file() and not p.is_symlink():
+        return p
+    return checkpoint_dir(p) / MODEL_FILE
+
+
+def run_folder(run: str | Path) -> Path:
+    """The run folder a run, checkpoint folder or model file belongs to (where its metrics and plots go)."""
+    p = Path(run)
+    folder = p if p.is_dir() else p.parent
+    if folder.parent.name == CHECKPOINTS:
+        return folder.parent.parent
+    return folder
 
 
 # ------------------------------------------------------------ nested state <-> tensors + JSON
+MAX_STATE_DEPTH = 8  # optimizer/scheduler state nests 4 deep; a skeleton deeper than this is not ours
+
+
 def flatten_state(obj: Any, prefix: str, tensors: dict) -> Any:
     """Arrays go to ``tensors`` under dotted names; the rest becomes a JSON skeleton pointing at them."""
     if isinstance(obj, (Tensor, np.ndarray)):
@@ -70,31 +173,116 @@ def flatten_state(obj: Any, prefix: str, tensors: dict) -> Any:
     return obj
 
 
-def unflatten_state(skeleton: Any, tensors: dict) -> Any:
-    """The inverse of ``flatten_state``: dict keys keep their types (ints stay ints), tuples stay tuples."""
+def unflatten_state(skeleton: Any, tensors: dict, where: str = "state", depth: int = 0) -> Any:
+    """The inverse of ``flatten_state``, checking the skeleton's form (a DataError names what is wrong)."""
+    if depth > MAX_STATE_DEPTH:
+        raise DataError(f"{where}: state nested more than {MAX_STATE_DEPTH} levels deep")
     if isinstance(skeleton, dict):
-        if "@tensor" in skeleton:
-            return tensors[skeleton["@tensor"]]
-        if "@tuple" in skeleton:
-            return tuple(unflatten_state(v, tensors) for v in skeleton["@tuple"])
-        return {k: unflatten_state(v, tensors) for k, v in skeleton["@items"]}
+        if set(skeleton) == {"@tensor"}:
+            name = skeleton["@tensor"]
+            if not isinstance(name, str) or name not in tensors:
+                raise DataError(f"{where}: refers to a tensor {name!r} the file does not hold")
+            return tensors[name]
+        if set(skeleton) == {"@tuple"} and isinstance(skeleton["@tuple"], list):
+            return tuple(unflatten_state(v, tensors, f"{where}.{i}", depth + 1)
+                         for i, v in enumerate(skeleton["@tuple"]))
+        if set(skeleton) == {"@items"} and isinstance(skeleton["@items"], list):
+            out = {}
+            for item in skeleton["@items"]:
+                if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
+                        and not isinstance(item[0], bool)):
+                    raise DataError(f"{where}: a dict entry must be [key, value] with a string or integer key, "
+                                    f"got {schema._show(item)}")
+                out[item[0]] = unflatten_state(item[1], tensors, f"{where}.{item[0]}", depth + 1)
+            return out
+        raise DataError(f"{where}: unknown state object with keys {sorted(map(str, skeleton))[:5]}")
     if isinstance(skeleton, list):
-        return [unflatten_state(v, tensors) for v in skeleton]
-    return skeleton
+        return [unflatten_state(v, tensors, f"{where}.{i}", depth + 1) for i, v in enumerate(skeleton)]
+    if skeleton is None or isinstance(skeleton, (bool, int, float, str)):
+        return skeleton
+    raise DataError(f"{where}: unexpected {schema._show(skeleton)}")
 
 
 # ------------------------------------------------------------ checkpoint
-def save_checkpoint(run_dir: Path, model, optimizer, scheduler, config: dict, epoch: int, history: list) -> None:
-    """Optimizer first, model last: the model file's epoch is the one a resume trusts."""
+def save_checkpoint(run_dir: Path, model, optimizer, scheduler, config: dict, epoch: int, history: list) -> Path:
+    """Write the model and optimizer state of ``epoch`` as one new checkpoint and switch ``last`` to it.
+
+    Every step is a point where a kill must be harmless (see the module
+    docstring); ``atomic.fault_hook`` lets tests stop the writer there.
+    Returns the checkpoint folder.
+    """
     from . import io, random
 
     tensors: dict = {}
     state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict() if scheduler else None}
     skeleton = flatten_state(state, "state", tensors)
     rng = random.generator().bit_generator.state
-    io.save(tensors, run_dir / STATE_FILE,
-            metadata={"state": json.dumps(skeleton), "rng": json.dumps(rng), "epoch": str(epoch)})
-    io.save(model.state_dict(), run_dir / MODEL_FILE, metadata=_model_meta(config, epoch, history))
+    state_blob = io.encode(tensors, {"state": json.dumps(skeleton), "rng": json.dumps(rng), "epoch": str(epoch)})
+    model_blob = io.encode(model.state_dict(), _model_meta(config, epoch, history))
+
+    folder = run_dir / CHECKPOINTS
+    folder.mkdir(exist_ok=True)
+    previous = _target(run_dir / LAST)
+    step("mkdir checkpoint")
+    tmp = Path(_mkdtemp(folder, f".epoch-{epoch:04d}-"))
+    write_new(tmp / STATE_FILE, state_blob)
+    write_new(tmp / MODEL_FILE, model_blob)
+    final = publish(tmp, _free_name(folder, f"epoch-{epoch:04d}"))
+    point(run_dir / LAST, f"{CHECKPOINTS}/{final.name}")
+    for name in (MODEL_FILE, STATE_FILE):  # fixed links: created once, or over a folder of the old layout
+        if _target_path(run_dir / name) != f"{LAST}/{name}":
+            point(run_dir / name, f"{LAST}/{name}")
+    step("prune")
+    _prune(run_dir, keep={final.name, previous})
+    return final
+
+
+def _mkdtemp(folder: Path, prefix: str) -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder)
+
+
+def _target_path(link: Path) -> str | None:
+    """What a symlink says (None for a missing link or a regular file)."""
+    try:
+        return os.readlink(link)
+    except OSError:
+        return None
+
+
+def _target(link: Path) -> str | None:
+    """The checkpoint folder name a pointer in the run folder names, or None."""
+    target = _target_path(link)
+    return Path(target).name if target is not None else None
+
+
+def _free_name(folder: Path, name: str) -> str:
+    """``name``, or ``name-2``, ... if a folder of that name exists (a re-saved epoch never overwrites)."""
+    candidate, n = name, 1
+    while (folder / candidate).exists():
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+def _prune(run_dir: Path, keep: set) -> None:
+    """Remove checkpoint folders no pointer names (and leftovers of killed saves), keeping ``keep``.
+
+    Only the lock holder calls this, so every temporary file here is a leftover.
+    """
+    for p in run_dir.iterdir():
+        if p.name.startswith(".") and p.name.endswith(".tmp") and (p.is_symlink() or p.is_file()):
+            p.unlink()
+    pointed = {_target(p) for p in run_dir.iterdir() if p.is_symlink()}
+    for p in (run_dir / CHECKPOINTS).iterdir():
+        if p.name not in keep and p.name not in pointed:
+            shutil.rmtree(p, ignore_errors=True)
+    for name in (STATE_FILE,):  # the old layout's optimizer file, now superseded by the checkpoint's
+        old = run_dir / name
+        if old.is_file() and not old.is_symlink():
+            old.unlink()
+    fsync_dir(run_dir / CHECKPOINTS)
 
 
 def save_best(run_dir: Path, model, config: dict, epoch: int, history: list) -> None:
@@ -105,26 +293,49 @@ def save_best(run_dir: Path, model, config: dict, epoch: int, history: list) -> 
 
 
 def _model_meta(config: dict, epoch: int, history: list) -> dict:
-    return {"format": "chainrule-checkpoint-1", "config": json.dumps(config), "epoch": str(epoch),
-            "history": json.dumps(history)}
+    return {"format": FORMAT, "config": json.dumps(config), "epoch": str(epoch), "history": json.dumps(history)}
+
+
+# rows of runs saved before the validation split existed have no val_* (NaN: no validation split)
+HISTORY_ROW = schema.record({k: schema.real for k in METRICS if not k.startswith("val_")},
+                            {k: schema.real for k in METRICS if k.startswith("val_")}, extra=True)
 
 
 def read_model(path: str | Path) -> tuple[dict, dict]:
-    """(state_dict, metadata with config/history decoded) of a model checkpoint."""
+    """(state_dict, metadata with config/epoch/history decoded and checked) of a model checkpoint."""
     from . import io
 
     p = model_file(path)
     tensors, meta = io.load(p), io.load_metadata(p)
     if "config" not in meta:
         raise DataError(f"{p}: no training config in its metadata; was it written by `chainrule train`?")
-    try:
-        info = {"config": json.loads(meta["config"]), "epoch": int(meta.get("epoch", 0)),
-                "history": json.loads(meta.get("history", "[]"))}
-    except (ValueError, TypeError) as e:
-        raise DataError(f"{p}: unreadable checkpoint metadata ({e})") from e
-    if not isinstance(info["config"], dict) or not isinstance(info["history"], list):
-        raise DataError(f"{p}: unreadable checkpoint metadata (config must be a JSON object, history a list)")
+    where = f"{p} (metadata)"
+    info = {"config": schema.load_json(meta["config"], f"{where} config", schema.mapping(schema.string,
+                                                                                         schema.anything)),
+            "epoch": _epoch(meta.get("epoch", "0"), f"{where} epoch"),
+            "history": schema.load_json(meta.get("history", "[]"), f"{where} history", schema.list_of(HISTORY_ROW))}
+    for row in info["history"]:
+        row["epoch"] = int(row["epoch"])
     return tensors, info
+
+
+def _epoch(text: str, where: str) -> int:
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise DataError(f"{where}: expected a number of epochs, got {text[:40]!r}")
+    return int(text)
+
+
+def check_shapes(state_dict: dict, expected: dict[str, tuple], path: Any) -> None:
+    """Refuse a checkpoint whose tensors do not fit the network its config describes, before building it."""
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    wrong = [f"{k} {tuple(state_dict[k].shape)} (config: {tuple(v)})" for k, v in expected.items()
+             if k in state_dict and tuple(state_dict[k].shape) != tuple(v)]
+    if missing or unexpected or wrong:
+        parts = ([f"missing {', '.join(missing[:4])}"] if missing else []) + \
+                ([f"unexpected {', '.join(unexpected[:4])}"] if unexpected else []) + \
+                ([f"shapes {'; '.join(wrong[:4])}"] if wrong else [])
+        raise DataError(f"{path}: the weights do not fit the network its config describes: {'; '.join(parts)}")
 
 
 def load_weights(model, state_dict: dict, path: str | Path) -> None:
@@ -138,33 +349,61 @@ def load_weights(model, state_dict: dict, path: str | Path) -> None:
                         f"{' '.join(str(e).split())}") from None
 
 
-def read_state(run_dir: Path, epoch: int) -> tuple[dict, dict | None, dict]:
-    """(optimizer state, scheduler state, RNG state) saved with the model at ``epoch``."""
+STATE_META = schema.record({"state": schema.string, "rng": schema.string, "epoch": schema.string})
+STATE = schema.record({"optimizer": schema.mapping(schema.string, schema.anything),
+                       "scheduler": schema.optional(schema.mapping(schema.string, schema.anything))})
+
+
+def read_state(checkpoint: str | Path, epoch: int) -> tuple[dict, dict | None, dict]:
+    """(optimizer state, scheduler state, RNG state) saved with the model at ``epoch``, their form checked.
+
+    ``checkpoint`` is the checkpoint folder (or the run folder, or its model file).
+    """
     from . import io
 
-    p = run_dir / STATE_FILE
+    p = checkpoint_dir(checkpoint) / STATE_FILE
+    if not p.is_file():
+        raise DataError(f"{p}: no optimizer state beside the model, so the run cannot be resumed")
     tensors, meta = io.load(p), io.load_metadata(p)
-    try:
-        saved_epoch = int(meta["epoch"])
-        state = unflatten_state(json.loads(meta["state"]), tensors)
-        rng = json.loads(meta["rng"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise DataError(f"{p}: unreadable optimizer checkpoint ({e})") from e
+    where = f"{p} (metadata)"
+    meta = STATE_META({k: v for k, v in meta.items() if k in ("state", "rng", "epoch")}, where)
+    saved_epoch = _epoch(meta["epoch"], f"{where} epoch")
+    state = STATE(unflatten_state(schema.load_json(meta["state"], f"{where} state"), tensors, f"{where} state"),
+                  f"{where} state")
+    rng = schema.load_json(meta["rng"], f"{where} rng")
     if saved_epoch != epoch:
         raise DataError(f"{p}: optimizer state is from epoch {saved_epoch} but the model is from epoch {epoch}; "
                         f"the run was interrupted while saving, so it cannot be resumed exactly")
     return state["optimizer"], state["scheduler"], rng
 
 
+def restore_rng(state: Any, where: str) -> None:
+    """Set chainrule's global generator to a saved state, after checking it is one of the same kind."""
+    from . import random
+
+    bits = random.generator().bit_generator
+    current = bits.state
+    if not isinstance(state, dict) or state.get("bit_generator") != current["bit_generator"]:
+        found = state.get("bit_generator") if isinstance(state, dict) else state
+        raise DataError(f"{where}: the RNG state is not a {current['bit_generator']} state (found "
+                        f"{schema._show(found)})")
+    checked = schema.conform(current, state, where)
+    try:
+        bits.state = checked
+    except (ValueError, TypeError, OverflowError) as e:
+        raise DataError(f"{where}: invalid RNG state ({e})") from None
+
+
 # ------------------------------------------------------------ metrics and plot
 def write_config(run_dir: Path, config: dict) -> None:
-    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    atomic_write(run_dir / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
 
 def write_metrics(run_dir: Path, history: list[dict]) -> None:
-    with open(run_dir / METRICS_FILE, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=METRICS)
-        w.writeheader()
-        for row in history:
-            w.writerow({k: row[k] for k in METRICS})
+    text = StringIO(newline="")
+    w = csv.DictWriter(text, fieldnames=METRICS)
+    w.writeheader()
+    for row in history:
+        w.writerow({k: row[k] for k in METRICS})
+    atomic_write(run_dir / METRICS_FILE, text.getvalue())
 

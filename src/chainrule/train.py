@@ -10,6 +10,7 @@ ends with exactly the weights of an uninterrupted run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -23,6 +24,7 @@ import numpy as np
 
 from . import runs
 from .errors import ChainruleError, DataError
+from .memory import NotEnoughMemory
 from .trainconfig import (
     COMMAND_LINE,
     DEFAULTS,
@@ -245,6 +247,37 @@ def build_network(cfg: TrainConfig, splits: Splits):
     return build_model(sizes, cfg.activation), dataclasses.replace(cfg, layers=sizes)
 
 
+def param_shapes(cfg: TrainConfig, splits: Splits) -> dict[str, tuple]:
+    """The state-dict shapes ``build_network`` makes, known without allocating anything."""
+    sample = tuple(splits.train.images.shape[1:])
+    shapes: dict[str, tuple] = {}
+    if cfg.model == "cnn":
+        c, h, w = sample
+        for i, out in enumerate(cfg.channels):  # (Conv2d, act, MaxPool2d) per entry, as build_cnn
+            shapes[f"{3 * i}.weight"], shapes[f"{3 * i}.bias"] = (out, c, 3, 3), (out,)
+            c, h, w = out, h // 2, w // 2
+        last = 3 * len(cfg.channels) + 1  # after Flatten
+        shapes[f"{last}.weight"], shapes[f"{last}.bias"] = (splits.n_classes, c * h * w), (splits.n_classes,)
+        return shapes
+    sizes = layer_sizes(cfg, sample[0], splits.n_classes)
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        shapes[f"{2 * i}.weight"], shapes[f"{2 * i}.bias"] = (b, a), (b,)
+    return shapes
+
+
+def training_bytes(shapes: dict[str, tuple], cfg: TrainConfig) -> int:
+    """About what training needs: float32 weights, gradients and up to two optimizer buffers per parameter."""
+    n_params = sum(math.prod(s) for s in shapes.values())
+    buffers = {"sgd": 1 if cfg.momentum else 0, "rmsprop": 1 + (1 if cfg.momentum else 0)}.get(cfg.optimizer, 2)
+    return 4 * n_params * (2 + buffers)
+
+
+def _network_text(cfg: TrainConfig) -> str:
+    if cfg.model == "cnn":
+        return f"channels {','.join(map(str, cfg.channels))}"
+    return f"layers {','.join(map(str, cfg.layers))}" if cfg.layers else "the network"
+
+
 def build_optimizer(cfg: TrainConfig, params):
     from . import optim
 
@@ -319,7 +352,7 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
 # ------------------------------------------------------------ training
 def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None = None, verbose: bool = False,
           progress: bool = False, on_epoch: Callable[[dict], None] | None = None,
-          distributed: bool = False) -> TrainResult:
+          new_run: bool = False, distributed: bool = False) -> TrainResult:
     """Train as ``config`` says; with ``config.out`` set, write the run folder before the first epoch and after
     every epoch.
 
@@ -330,8 +363,11 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     after each epoch's checkpoint is written. Ctrl-C raises
     TrainingInterrupted, whose message says how to go on. ``distributed``
     trains data-parallel over the MPI ranks (chainrule.distributed.training).
+    ``new_run`` refuses a folder that already holds a checkpoint, checked
+    while holding the folder's lock (the command line's way to keep two
+    runs apart).
     """
-    from . import data, extras
+    from . import data, extras, memory
     from .random import manual_seed
 
     t_start = time.perf_counter()
@@ -341,6 +377,10 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     pause_point("data", pause)
     saved = _saved_checkpoint(resume, cfg) if resume is not None else None
     splits = load_splits(cfg)
+    shapes = param_shapes(cfg, splits)
+    if saved is not None:  # the checkpoint's tensors must fit its config before that network is built
+        runs.check_shapes(saved[0], shapes, saved[2])
+    memory.require(training_bytes(shapes, cfg), _network_text(cfg))
     manual_seed(seed_for_numpy(cfg.seed))
     model, cfg = build_network(cfg, splits)
     dist = None
@@ -387,10 +427,14 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
 
     bar = None
     epoch = start
+    held = contextlib.ExitStack()  # one writer per run folder (an OS lock), for the whole run
     try:
         pause_point("start", pause)
         if run_dir is not None:
             run_dir.mkdir(parents=True, exist_ok=True)
+            held.enter_context(runs.lock(run_dir))
+            if new_run and runs.has_checkpoint(run_dir):  # under the lock: of two runs started at once, one starts
+                raise ConfigError(_taken(run_dir))
             if saved is None:  # a checkpoint before the first epoch: Ctrl-C from here on leaves a run that resumes
                 runs.save_checkpoint(run_dir, model, optimizer, scheduler, cfg.to_dict(), 0, [])
             runs.write_config(run_dir, cfg.to_dict())
@@ -435,8 +479,13 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
     finally:
         if bar is not None:
             bar.close()
+        held.close()
     result.wall_seconds = time.perf_counter() - t_start
     return result
+
+
+def _taken(out: Path) -> str:
+    return f"{out} already holds a run; continue it with --resume {out} or pick another --out"
 
 
 def _interrupted_message(run_dir: Path | None, epoch: int, cfg: TrainConfig) -> str:
@@ -510,7 +559,7 @@ def _saved_checkpoint(resume, cfg: TrainConfig) -> tuple:
                           f"as an uninterrupted run would; only {movable} may change (start a new run for others)")
     done = info["epoch"]
     if cfg.epochs < done:
-        raise ConfigError(f"{runs.model_file(resume).parent} has already trained {done} epochs; --epochs "
+        raise ConfigError(f"{runs.run_folder(resume)} has already trained {done} epochs; --epochs "
                           f"{cfg.epochs} is fewer. Give --epochs {done} or more to continue (or evaluate it as it is)")
     return state_dict, info, runs.model_file(resume)
 
@@ -521,11 +570,10 @@ def _show(value: Any) -> str:
 
 def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tuple[int, list, list[str]]:
     """Load weights, optimizer, scheduler and RNG state; return (epochs done, history so far, notes to print)."""
-    from . import random
     from .optim.optimizer import OptimizerStateError
 
     state_dict, info, checkpoint = saved
-    run_dir = checkpoint.parent
+    run_dir = checkpoint.parent  # the checkpoint's folder: the optimizer state of the same epoch sits there
     runs.load_weights(model, state_dict, checkpoint)
     opt_state, sched_state, rng = runs.read_state(run_dir, info["epoch"])
     try:
@@ -537,7 +585,11 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
     saved_epochs = info["config"].get("epochs")
     if scheduler is not None and sched_state is not None:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
-        scheduler.load_state_dict(sched_state)
+        try:
+            scheduler.load_state_dict(sched_state)
+        except OptimizerStateError as e:
+            raise DataError(f"{run_dir / runs.STATE_FILE}: the scheduler state does not fit "
+                            f"{type(scheduler).__name__} ({e})") from None
         if saved_epochs != cfg.epochs and horizon:
             # --epochs changed: the schedule follows the new length from here (closed form at this epoch)
             for k, v in horizon.items():
@@ -549,7 +601,7 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
                      f"{done + 1} runs at lr {optimizer.param_groups[0]['lr']:.3g} (epoch {done} ran at "
                      f"{before:.3g}); epochs 1-{done} keep the rates they had, so the weights will differ from a "
                      f"run started with --epochs {cfg.epochs}")
-    random.generator().bit_generator.state = rng
+    runs.restore_rng(rng, f"{run_dir / runs.STATE_FILE}")
     return done, history, notes
 
 
@@ -595,11 +647,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.resume:
         if "out" in given or "name" in given:
             raise ConfigError("--resume continues the run in its own folder; leave out --out and --name")
-        cfg.out = str(runs.model_file(args.resume).parent)
+        cfg.out = str(runs.run_folder(args.resume))
         _saved_checkpoint(args.resume, cfg)  # refuse a change it cannot honour before printing anything
     else:
-        if cfg.name and "out" not in given:
-            cfg.out = str(Path("runs") / cfg.name)
+        if cfg.name is not None and "out" not in given:
+            cfg.out = str(Path("runs") / cfg.name)  # validate() made sure the name is one folder name
         if not cfg.out:
             cfg.out = str(runs.new_run_dir())
     validate(cfg)
@@ -624,14 +676,14 @@ def _run(args: argparse.Namespace, distributed: bool = False) -> int:
     try:
         cfg = config_from_args(args)
         out = Path(cfg.out)
-        if not args.resume and (out / runs.MODEL_FILE).exists():
-            raise UsageError(f"{out} already holds a run; continue it with --resume {out} or pick another --out")
+        if not args.resume and runs.has_checkpoint(out):  # early and friendly; train() checks again, locked
+            raise UsageError(_taken(out))
         quiet = args.quiet or not main
         if not quiet:
             print(f"{'resuming' if args.resume else 'new run'}: {out}/")
         result = train(cfg, resume=args.resume, verbose=not quiet, progress=not quiet and sys.stderr.isatty(),
-                       distributed=distributed)
-    except (ConfigError, DataError) as e:
+                       new_run=not args.resume, distributed=distributed)
+    except (ConfigError, DataError, NotEnoughMemory) as e:
         raise UsageError(str(e)) from None
     except BrokenPipeError:  # `chainrule train | head`: cli.main stops quietly
         raise

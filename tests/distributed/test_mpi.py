@@ -140,15 +140,31 @@ def test_exception_on_rank_1_stops_every_rank(tmp_path):
 
 
 def _rank_worker(rank: int, launcher: subprocess.Popen) -> int | None:
-    """The pid of the worker process of ``rank`` (MPICH's hydra tells each process its PMI_RANK)."""
+    """The pid of this launch's worker process of ``rank`` (MPICH's hydra tells each process its PMI_RANK).
+
+    Only descendants of ``launcher`` count: other test runs on the machine have rank-1 workers too.
+    """
+    parents: dict[int, int] = {}
+    environs: dict[int, list] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            environs[int(pid)] = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if f"PMI_RANK={rank}".encode() in environ and any(e.startswith(b"CHAINRULE_DISTRIBUTED_WORKER=")
-                                                          for e in environ):
-            return int(pid)
+        parents[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            if pid == launcher.pid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    for pid, environ in environs.items():
+        if (f"PMI_RANK={rank}".encode() in environ and descends(pid)
+                and any(e.startswith(b"CHAINRULE_DISTRIBUTED_WORKER=") for e in environ)):
+            return pid
     return None
 
 

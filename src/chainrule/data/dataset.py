@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError
+import numpy as np
+
+from ..errors import IndexOutOfRange, ShapeError
 from ..tensor import Tensor
 
 
@@ -58,6 +60,9 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index: int) -> tuple:
+        n = len(self)
+        if isinstance(index, (int, np.integer)) and not -n <= index < n:
+            raise IndexOutOfRange(f"TensorDataset: index {index} is out of range for {n} examples")
         return tuple(Tensor._make(a[index], None) for a in self.arrays)
 
     def __repr__(self) -> str:

@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ShapeError
+from .. import arguments
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor
 from .dataset import IterableDataset, TensorDataset
 
@@ -50,6 +51,9 @@ class DataLoader:
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
             raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
                              "sampler, and drop_last")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise ArgumentError(f"DataLoader: the dataset must have __len__ and __getitem__ (a Dataset, a list, "
+                                f"...), got {type(dataset).__name__}")
         if generator is not None:
             from .. import random
 
@@ -66,7 +70,7 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.num_workers = num_workers
         self.generator = generator
-        self.seed = None if seed is None else int(seed)
+        self.seed = None if seed is None else arguments.seed("DataLoader", seed)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -165,8 +169,10 @@ def collate(items: list) -> Any:
     """Stack a list of examples: tuples field by field, dicts key by key, the rest as arrays."""
     first = items[0]
     if isinstance(first, (tuple, list)):
+        _same("fields", [len(it) if isinstance(it, (tuple, list)) else type(it).__name__ for it in items])
         return tuple(collate([it[j] for it in items]) for j in range(len(first)))
     if isinstance(first, dict):
+        _same("keys", [sorted(map(str, it)) if isinstance(it, dict) else type(it).__name__ for it in items])
         return {k: collate([it[k] for it in items]) for k in first}
     if isinstance(first, str):
         return list(items)  # strings stay a list (PyTorch's default_collate)
@@ -179,6 +185,14 @@ def collate(items: list) -> Any:
     if not isinstance(first, (Tensor, np.ndarray)) and stacked.dtype == np.float64:
         stacked = stacked.astype(np.float32)  # Python floats become float32, as cr.tensor does
     return Tensor._make(stacked, None)
+
+
+def _same(what: str, found: list) -> None:
+    """Every example of a batch has the same structure (as many fields, the same keys)."""
+    if any(f != found[0] for f in found):
+        i = next(i for i, f in enumerate(found) if f != found[0])
+        raise ShapeError(f"collate: the examples of a batch must have the same {what}: example 0 has {found[0]}, "
+                         f"example {i} has {found[i]}")
 
 
 default_collate = collate

@@ -6,6 +6,7 @@ big-endian uint32 per dimension, then the values in C order, big-endian.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -50,6 +51,8 @@ def load_mnist(root: str | os.PathLike, flatten: bool = True) -> MNIST:
                             f"{images.shape}")
         if labels.ndim != 1:
             raise DataError(f"{lbl_path}: expected 1 dimension of labels, found shape {labels.shape}")
+        if len(images) == 0:
+            raise DataError(f"{img_path}: holds 0 images; an MNIST split needs at least one")
         if len(images) != len(labels):
             raise DataError(f"{img_path} holds {len(images)} images but {lbl_path} holds {len(labels)} labels")
         if labels.size and (labels.min() < 0 or labels.max() > 9):
@@ -103,7 +106,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: truncated header: {ndim} dimensions need {header} bytes, the file has {len(blob)}")
     dims = tuple(int(d) for d in np.frombuffer(blob, ">u4", count=ndim, offset=4))
     dtype = np.dtype(IDX_TYPES[code])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: a crafted header cannot overflow to 0
     found = len(blob) - header
     if found < expected:
         raise DataError(f"{path}: truncated: shape {dims} needs {expected} bytes of data, found {found}")

@@ -11,13 +11,13 @@ Weights file formats (``--weights FILE``):
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, ShapeError
+from ..schema import load_json
 from .derivation import ACTIVATIONS, Layer
 
 _ACT_CLASSES = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity"}
@@ -132,8 +132,8 @@ def load_weights(path: str, activation: str, loss: str) -> list[Layer]:
         raise DataError(f"explain: weights file {path!r} does not exist")
     if p.suffix == ".json":
         try:
-            doc = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            doc = load_json(p.read_text(), f"explain: {path}")  # refuses hostile nesting, not a RecursionError
+        except UnicodeDecodeError as e:
             raise DataError(f"explain: {path}: not valid JSON ({e})") from None
         spec = doc.get("layers") if isinstance(doc, dict) else None
         if not isinstance(spec, list) or not spec:

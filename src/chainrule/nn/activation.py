@@ -1,6 +1,7 @@
 """Activation layers: thin modules over the functional forms."""
 from __future__ import annotations
 
+from .. import arguments as arg
 from .. import functional as F
 from ..ops.softmax import log_softmax, softmax
 from ..tensor import Tensor
@@ -48,7 +49,7 @@ class GELU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = arg.number("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -65,7 +66,7 @@ def _softmax_dim(ndim: int) -> int:
 class Softmax(Module):
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else arg.integer(type(self).__name__, "dim", dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return softmax(x, self.dim if self.dim is not None else _softmax_dim(x.ndim))

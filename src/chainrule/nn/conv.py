@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 
+from .. import arguments as arg
 from ..creation import empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module, _check_device
+from .module import Module, _check_device, layer_input
 from .parameter import Parameter
 
 
@@ -18,14 +19,17 @@ class Conv2d(Module):
         _check_device(device)
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, not {padding_mode!r}")
+        in_channels = arg.integer("Conv2d", "in_channels", in_channels, 1)
+        out_channels = arg.integer("Conv2d", "out_channels", out_channels, 1)
+        groups = arg.integer("Conv2d", "groups", groups, 1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must be "
                              f"divisible by groups {groups}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = F._pair(stride, "stride", "Conv2d")
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding", "Conv2d")
-        self.dilation = F._pair(dilation, "dilation", "Conv2d")
+        self.kernel_size = arg.pair("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = arg.pair("Conv2d", "stride", stride, 1)
+        self.padding = padding if isinstance(padding, str) else arg.pair("Conv2d", "padding", padding, 0)
+        self.dilation = arg.pair("Conv2d", "dilation", dilation, 1)
         self.groups = groups
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         if bias:
@@ -43,6 +47,7 @@ class Conv2d(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = layer_input(x, "Conv2d")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:

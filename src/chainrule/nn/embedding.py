@@ -1,6 +1,7 @@
 """Embedding: a trainable lookup table, weight (num_embeddings, embedding_dim) ~ N(0, 1)."""
 from __future__ import annotations
 
+from .. import arguments as arg
 from ..creation import empty
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -15,9 +16,12 @@ class Embedding(Module):
                  max_norm: float | None = None, *, device=None, dtype=None) -> None:
         super().__init__()
         _check_device(device)
+        num_embeddings = arg.integer("Embedding", "num_embeddings", num_embeddings, 1)
+        embedding_dim = arg.integer("Embedding", "embedding_dim", embedding_dim, 1)
         if max_norm is not None:
             raise NotImplementedError("Embedding: max_norm is not supported")
         if padding_idx is not None:
+            padding_idx = arg.integer("Embedding", "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
                                  f"{num_embeddings}")

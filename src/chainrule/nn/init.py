@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .. import arguments as arg
 from .. import random
 from ..autograd import no_grad
 from ..backend import xp
@@ -60,11 +61,15 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    if arg.number("uniform_", "a", a) > arg.number("uniform_", "b", b):
+        raise arg.ArgumentError(f"uniform_: a must be <= b, got a={a}, b={b}")
     gen = random.generator(generator)
     return _fill(tensor, gen.uniform(a, b, tensor.data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    arg.number("normal_", "mean", mean)
+    arg.number("normal_", "std", std, 0.0)
     gen = random.generator(generator)
     return _fill(tensor, gen.normal(mean, std, tensor.data.shape))
 

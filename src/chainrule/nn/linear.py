@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import math
 
+from .. import arguments as arg
 from .. import layout
 from ..creation import empty
 from ..ops.linalg import linear
 from ..tensor import Tensor
 from . import init
-from .module import Module, _check_device
+from .module import Module, _check_device, layer_input
 from .parameter import Parameter
 
 
@@ -18,8 +19,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         _check_device(device)
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = arg.integer("Linear", "in_features", in_features, 0)
+        self.out_features = arg.integer("Linear", "out_features", out_features, 0)
         self.weight = Parameter(layout.weight(empty(out_features, in_features, dtype=dtype).data))  # see layout.py
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype))
@@ -36,7 +37,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return linear(x, self.weight, self.bias)
+        return linear(layer_input(x, "Linear"), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -8,6 +8,7 @@ module changes (a global version counter), which keeps ``zero_grad`` and
 """
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict, namedtuple
 from typing import Any, Iterator
 
@@ -407,6 +408,22 @@ class Module:
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
+
+
+def layer_input(x: Any, layer: str) -> Tensor:
+    """A layer's input as a Tensor: arrays and nested lists are taken as ``cr.as_tensor`` takes them
+    (without a copy), as ReLU and the losses do; anything else is an ArgumentError naming the layer."""
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import as_tensor
+    from ..errors import ArgumentError
+
+    if isinstance(x, (xp.ndarray, list, tuple, numbers.Number, xp.generic)):
+        try:
+            return as_tensor(x)
+        except (TypeError, ValueError) as e:
+            raise ArgumentError(f"{layer}: cannot use this input as a tensor ({e})") from None
+    raise ArgumentError(f"{layer}: expected a Tensor (or array) as input, got {type(x).__name__}")
 
 
 def _check_device(device) -> None:

@@ -1,12 +1,13 @@
 """BatchNorm1d/2d (with running statistics and ``num_batches_tracked``) and LayerNorm."""
 from __future__ import annotations
 
+from .. import arguments as arg
 from ..backend import xp
 from ..creation import ones, zeros
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import functional as F
-from .module import Module, _check_device
+from .module import Module, _check_device, layer_input
 from .parameter import Parameter
 
 
@@ -17,6 +18,10 @@ class _BatchNorm(Module):
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         _check_device(device)
+        name = type(self).__name__
+        num_features = arg.integer(name, "num_features", num_features, 1)
+        eps = arg.number(name, "eps", eps, 0.0)
+        momentum = None if momentum is None else arg.number(name, "momentum", momentum, 0.0, 1.0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -44,6 +49,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, x: Tensor) -> Tensor:
+        x = layer_input(x, type(self).__name__)
         if x.data.ndim not in self._dims:
             raise ShapeError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} input, "
                              f"got shape {x.data.shape}")
@@ -79,7 +85,9 @@ class LayerNorm(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         _check_device(device)
-        ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        shape = (normalized_shape,) if not isinstance(normalized_shape, (tuple, list)) else normalized_shape
+        ns = tuple(arg.integer("LayerNorm", "normalized_shape", n, 1) for n in shape)
+        eps = arg.number("LayerNorm", "eps", eps, 0.0)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(*ns, dtype=dtype))
@@ -92,7 +100,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(layer_input(x, "LayerNorm"), self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+from .. import arguments as arg
 from ..backend import xp
 from ..errors import AutogradError, ShapeError
 from ..tensor import Tensor
@@ -16,6 +17,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     The gradients are replaced, not scaled in place: two parameters' ``.grad``
     may share one array, which an in-place scale would shrink twice.
     """
+    max_norm = arg.number("clip_grad_norm_", "max_norm", max_norm, 0.0)
+    if norm_type not in (float("inf"), float("-inf")):
+        arg.number("clip_grad_norm_", "norm_type", norm_type)
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     grads = [p for p in params if p.grad is not None]
     if not grads:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+from .. import arguments as arg
 from ..backend import xp
 from ..tensor import Tensor
 from .blas import axpby, axpy
@@ -17,20 +18,22 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"{type(self).__name__}: invalid epsilon value {eps}")
-        if len(betas) != 2:
-            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
+        name = type(self).__name__
+        arg.number(name, "learning rate", lr, 0.0)
+        arg.number(name, "epsilon (eps)", eps, 0.0)
+        arg.number(name, "weight_decay", weight_decay, 0.0)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise arg.ArgumentError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"{type(self).__name__}: invalid beta parameter at index {i}: {b}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"{type(self).__name__}: invalid weight_decay value {weight_decay}")
+            if arg.number(name, f"beta parameter at index {i}", b) < 0.0 or b >= 1.0:
+                raise arg.ArgumentError(f"{name}: invalid beta parameter at index {i}: {b} (must be in [0, 1))")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=self.decoupled))
+
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        moments = {"step", "exp_avg", "exp_avg_sq"}
+        return (moments | {"max_exp_avg_sq"}, set()) if group["amsgrad"] else (moments, {"max_exp_avg_sq"})
 
     def _update(self, group: dict, params: list) -> None:
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

@@ -9,7 +9,8 @@ import math
 from bisect import bisect_right
 from collections import Counter
 
-from .optimizer import Optimizer
+from .. import arguments as arg
+from .optimizer import Optimizer, OptimizerStateError
 
 
 class LRScheduler:
@@ -17,6 +18,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not a cr.optim.Optimizer")
         self.optimizer = optimizer
+        last_epoch = arg.integer(type(self).__name__, "last_epoch", last_epoch, -1)
         if last_epoch == -1:
             for g in optimizer.param_groups:
                 g.setdefault("initial_lr", g["lr"])
@@ -58,7 +60,26 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+        """Only the keys this scheduler's own state has, each the same kind of value as now.
+
+        Never ``__dict__.update`` from a file: a key named like a method
+        (``get_lr``) or a string where a number goes is an OptimizerStateError.
+        """
+        from ..errors import DataError
+        from ..schema import conform
+
+        name = type(self).__name__
+        current = self.state_dict()
+        if not isinstance(state_dict, dict):
+            raise OptimizerStateError(f"{name} state must be a dict, got {type(state_dict).__name__}")
+        unknown = sorted(map(str, set(state_dict) - set(current)))
+        if unknown:
+            raise OptimizerStateError(f"{name} state has unknown keys {unknown[:6]} (a {name} has {sorted(current)})")
+        try:
+            checked = {k: conform(current[k], v, f"{name} state {k!r}") for k, v in state_dict.items()}
+        except DataError as e:
+            raise OptimizerStateError(str(e)) from None
+        self.__dict__.update(checked)
 
     def _lrs(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -68,9 +89,10 @@ class StepLR(LRScheduler):
     """lr ← lr·γ every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = arg.integer("StepLR", "step_size", step_size)
         if step_size < 1:  # PyTorch fails later, dividing by zero in step()
-            raise ValueError(f"StepLR: step_size must be a positive number of epochs, got {step_size}")
-        self.step_size, self.gamma = step_size, gamma
+            raise arg.ArgumentError(f"StepLR: step_size must be a positive number of epochs, got {step_size}")
+        self.gamma = arg.number("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -86,7 +108,7 @@ class ExponentialLR(LRScheduler):
     """lr ← lr·γ every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = arg.number("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -102,9 +124,10 @@ class CosineAnnealingLR(LRScheduler):
     """η_t = η_min + (η_base − η_min)(1 + cos(πt/T_max))/2, applied recursively as PyTorch does."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max = arg.integer("CosineAnnealingLR", "T_max", T_max)
         if T_max < 1:  # PyTorch fails later, dividing by zero in step()
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max}")
-        self.T_max, self.eta_min = T_max, eta_min
+            raise arg.ArgumentError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max}")
+        self.eta_min = arg.number("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -129,9 +152,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
-        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
-            raise ValueError("LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1]")
-        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        self.start_factor = arg.number("LinearLR", "start_factor", start_factor, 0.0, 1.0, lo_open=True)
+        self.end_factor = arg.number("LinearLR", "end_factor", end_factor, 0.0, 1.0)
+        self.total_iters = arg.integer("LinearLR", "total_iters", total_iters, 1)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -152,8 +175,8 @@ class MultiStepLR(LRScheduler):
     """lr ← lr·γ at each epoch listed in ``milestones`` (γ^k if it is listed k times)."""
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.milestones = Counter(int(m) for m in milestones)
-        self.gamma = gamma
+        self.milestones = Counter(arg.integer("MultiStepLR", "a milestone", m, 0) for m in milestones)
+        self.gamma = arg.number("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

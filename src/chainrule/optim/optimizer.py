@@ -5,7 +5,6 @@ each parameter's array in place, in the parameter's dtype.
 """
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
@@ -38,6 +37,11 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got a Tensor")
+        if not hasattr(params, "__iter__"):
+            from ..errors import ArgumentError
+
+            raise ArgumentError(f"{type(self).__name__}: params must be an iterable of Tensors or of param-group "
+                                f"dicts (e.g. model.parameters()), got {type(params).__name__}")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -130,37 +134,74 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """PyTorch's layout, checked before anything changes: a bad state dict raises OptimizerStateError.
+
+        Only the group options this optimizer has are taken (each must be the
+        same kind of value as now: a number for a number, a pair for a pair),
+        and only the per-parameter state it uses, as tensors of the parameter's
+        shape; anything else in the dict (PyTorch's extra options) is ignored.
+        """
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise OptimizerStateError(f"an optimizer state dict has the keys 'state' and 'param_groups', got {got}")
-        state_dict = copy.deepcopy(state_dict)
-        groups = state_dict["param_groups"]
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) and "params" in g for g in groups):
+            raise OptimizerStateError("param_groups must be a list of dicts, each with its 'params'")
+        if not isinstance(saved_state, dict):
+            raise OptimizerStateError(f"state must be a dict of parameter index -> state, got "
+                                      f"{type(saved_state).__name__}")
         if len(groups) != len(self.param_groups):
             raise OptimizerStateError(
                 f"loaded state dict has {len(groups)} parameter groups, this optimizer has {len(self.param_groups)}"
             )
+        by_index, options = {}, []
         for i, (old, new) in enumerate(zip(self.param_groups, groups)):
-            if len(old["params"]) != len(new["params"]):
-                raise OptimizerStateError(
-                    f"loaded state dict's group {i} has {len(new['params'])} parameters, "
-                    f"this optimizer's has {len(old['params'])}"
-                )
-        by_index = {}
-        for old, new in zip(self.param_groups, groups):
-            for i, p in zip(new["params"], old["params"]):
-                by_index[int(i)] = p
-        self.state = defaultdict(dict)
-        for k, st in state_dict["state"].items():
-            p = by_index.get(int(k))
+            ids = new["params"]
+            if not isinstance(ids, (list, tuple)) or not all(_is_index(k) for k in ids):
+                raise OptimizerStateError(f"group {i}: params must be a list of parameter indices, got {ids!r:.80}")
+            if len(old["params"]) != len(ids):
+                raise OptimizerStateError(f"loaded state dict's group {i} has {len(ids)} parameters, "
+                                          f"this optimizer's has {len(old['params'])}")
+            by_index.update({int(k): (p, i) for k, p in zip(ids, old["params"])})
+            options.append({k: _option(old[k], new[k], f"group {i} option {k!r}") for k in old
+                            if k != "params" and k in new})
+            if "initial_lr" in new and "initial_lr" not in old:  # a scheduler's, set before it was saved
+                options[-1]["initial_lr"] = _option(1.0, new["initial_lr"], f"group {i} option 'initial_lr'")
+        state: dict = defaultdict(dict)
+        for k, st in saved_state.items():
+            p, i = by_index.get(int(k), (None, None)) if _is_index(k) else (None, None)
             if p is None:
-                raise OptimizerStateError(f"loaded state dict has state for parameter {k}, which no group holds")
-            self.state[p] = {name: _cast_state(name, v, p) for name, v in st.items()}
-        for old, new in zip(self.param_groups, groups):
-            params = old["params"]
-            old.clear()
-            old.update(self.defaults)  # options a different version did not save keep their defaults
-            old.update({k: v for k, v in new.items() if k != "params"})
-            old["params"] = params
+                raise OptimizerStateError(f"loaded state dict has state for parameter {k!r:.40}, which no group holds")
+            state[p] = self._load_param_state(st, p, {**self.param_groups[i], **options[i]}, k)
+        self.state = state
+        for old, new in zip(self.param_groups, options):
+            old.update(new)
+
+    def _state_names(self, group: dict) -> tuple[set, set] | None:
+        """(required, optional) per-parameter state names for ``group``; None: any names (checked as tensors)."""
+        return None
+
+    def _load_param_state(self, st: Any, p: Tensor, group: dict, index: Any) -> dict:
+        where = f"state of parameter {index}"
+        if not isinstance(st, dict) or not all(isinstance(n, str) for n in st):
+            raise OptimizerStateError(f"{where} must be a dict of name -> tensor, got {type(st).__name__}")
+        names = self._state_names(group)
+        if names is not None:
+            required, optional = names
+            missing = sorted(required - st.keys())
+            if missing:
+                raise OptimizerStateError(f"{where} lacks {', '.join(map(repr, missing))} "
+                                          f"(has {sorted(st)}); {type(self).__name__} needs {sorted(required)}")
+            st = {n: v for n, v in st.items() if n in required or n in optional}
+        out = {}
+        for name, v in st.items():
+            if v is None and (names is None or name not in names[0]):
+                continue  # PyTorch keeps e.g. momentum_buffer=None; absent means the same here
+            if not (isinstance(v, (Tensor, xp.ndarray)) or hasattr(v, "detach")
+                    or (name == "step" and isinstance(v, (int, float)) and not isinstance(v, bool))):
+                raise OptimizerStateError(f"{where}: {name!r} must be a tensor, got {type(v).__name__}")
+            out[name] = _cast_state(name, v, p, where)
+        return out
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -170,21 +211,42 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _cast_state(name: str, v: Any, p: Tensor):
+def _is_index(k: Any) -> bool:
+    return (isinstance(k, int) and not isinstance(k, bool)) or (isinstance(k, str) and k.isdigit())
+
+
+def _option(current: Any, new: Any, where: str) -> Any:
+    """A group option from a file: the kind of value the optimizer holds now (numbers are one kind)."""
+    from ..errors import DataError
+    from ..schema import conform, number
+
+    try:
+        if isinstance(current, (int, float)) and not isinstance(current, bool):
+            number(new, where)
+            return new
+        return conform(current, new, where)
+    except DataError as e:
+        raise OptimizerStateError(str(e)) from None
+
+
+def _cast_state(name: str, v: Any, p: Tensor, where: str = "state"):
     """Buffers follow the parameter's dtype, shape and memory order; the step counter stays a scalar tensor."""
     arr = v.data if isinstance(v, Tensor) else (xp.asarray(v.detach().cpu().numpy()) if hasattr(v, "detach")
-                                                else v)
+                                                else xp.asarray(v))
+    if arr.dtype.kind not in "biuf":
+        raise OptimizerStateError(f"{where}: {name!r} has dtype {arr.dtype}; optimizer state is numeric")
     if name == "step":
-        return Tensor._make(xp.asarray(arr, dtype=xp.float32).reshape(()), None)
-    if isinstance(arr, xp.ndarray):
-        if arr.shape != p.data.shape:
-            raise OptimizerStateError(
-                f"state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
-            )
-        buf = layout.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
-        buf[...] = arr
-        return Tensor._make(buf, None)
-    return v
+        arr = arr.astype(xp.float32)
+        if arr.size != 1 or not bool(xp.isfinite(arr).all()) or float(arr.reshape(())) < 0:
+            raise OptimizerStateError(f"{where}: 'step' must be one non-negative number, got {arr.shape} {arr!r:.40}")
+        return Tensor._make(arr.reshape(()), None)
+    if arr.shape != p.data.shape:
+        raise OptimizerStateError(
+            f"{where}: state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
+        )
+    buf = layout.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
+    buf[...] = arr
+    return Tensor._make(buf, None)
 
 
 # In-place running averages shared by the optimizers (``tmp``: a scratch array of the same shape).

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .. import arguments as arg
 from ..backend import xp
 from ..tensor import Tensor
 from .blas import axpy
@@ -17,10 +18,13 @@ class RMSprop(Optimizer):
                  maximize: bool = False) -> None:
         for name, v in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                         ("weight_decay value", weight_decay), ("alpha value", alpha)):
-            if not 0.0 <= v:
-                raise ValueError(f"RMSprop: invalid {name} {v}")
+            arg.number("RMSprop", name, v, 0.0)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
+
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        needed = {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+        return needed | ({"grad_avg"} if group["centered"] else set()), {"momentum_buffer", "grad_avg"}
 
     def _update(self, group: dict, params: list) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])

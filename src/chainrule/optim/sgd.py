@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .. import arguments as arg
 from ..backend import xp
 from ..tensor import Tensor
 from . import blas
@@ -15,16 +16,17 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum value {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay value {weight_decay}")
+        if lr is not required:
+            arg.number("SGD", "learning rate", lr, 0.0)
+        for name, v in (("momentum", momentum), ("dampening", dampening), ("weight_decay", weight_decay)):
+            arg.number("SGD", name, v, 0.0)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
+
+    def _state_names(self, group: dict) -> tuple[set, set]:
+        return set(), {"momentum_buffer"}  # a missing buffer starts from the next gradient, as in PyTorch
 
     def _update(self, group: dict, params: list) -> None:
         lr, mu = float(group["lr"]), float(group["momentum"])
