@@ -82,7 +82,7 @@ def _run(tsched, csched, topt, copt, n, metrics=None):
         c_seq.append([g["lr"] for g in copt.param_groups] + [g.get("momentum", g.get("betas", (0,))[0])
                                                               for g in copt.param_groups])
     np.testing.assert_allclose(c_seq, t_seq, rtol=1e-12, atol=1e-15)
-    assert len({round(s[0], 12) for s in c_seq}) > 2  # the schedule actually moved
+    assert len({round(s[0], 12) for s in c_seq}) > 1  # the schedule actually moved
     return c_seq
 
 
@@ -135,3 +135,65 @@ def test_reduce_lr_on_plateau_matches_torch(kw):
         metrics = [1 - m + 0.01 * (i % 3) for i, m in enumerate(metrics)]
     _run(ts, cs, topt, copt, len(metrics), metrics=metrics)
     assert cs.get_last_lr() == ts.get_last_lr()
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("ConstantLR", dict(factor=0.5, total_iters=4)),
+    ("PolynomialLR", dict(total_iters=8, power=2.0)),
+    ("PolynomialLR", dict()),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=2, T_mult=2, eta_min=0.01)),
+])
+def test_more_schedules_match_torch(name, kw):
+    topt, copt = _lr_pair()
+    ts = getattr(torch.optim.lr_scheduler, name)(topt, **kw)
+    cs = getattr(cr.optim.lr_scheduler, name)(copt, **kw)
+    assert cs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+    _run(ts, cs, topt, copt, 20)
+
+
+def test_chained_scheduler_multiplies_factors_like_torch():
+    topt, copt = _lr_pair()
+
+    def build(lib, opt):
+        s = lib.optim.lr_scheduler
+        return s.ChainedScheduler([s.ConstantLR(opt, factor=0.2, total_iters=3), s.ExponentialLR(opt, gamma=0.9)])
+
+    ts, cs = build(torch, topt), build(cr, copt)
+    _run(ts, cs, topt, copt, 10)
+
+
+def test_warm_restarts_with_an_epoch_argument_match_torch():
+    topt, copt = _lr_pair()
+    ts = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=2, T_mult=2)
+    cs = cr.optim.lr_scheduler.CosineAnnealingWarmRestarts(copt, T_0=2, T_mult=2)
+    for e in (0.5, 1.0, 2.25, 5.0, 9.5):
+        ts.step(e)
+        cs.step(e)
+        assert cs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+
+
+def test_new_schedulers_state_dicts_resume_and_refuse_strange_keys(tmp_path):
+    import json
+
+    def fresh():
+        _, copt = _lr_pair(groups=2)
+        s = cr.optim.lr_scheduler
+        return copt, {
+            "one": s.OneCycleLR(copt, max_lr=1.0, total_steps=30),
+            "plateau": s.ReduceLROnPlateau(copt, patience=1),
+            "chain": s.ChainedScheduler([s.ConstantLR(copt, factor=0.5), s.ExponentialLR(copt, gamma=0.9)]),
+        }
+
+    copt, scheds = fresh()
+    for _ in range(5):
+        scheds["one"].step()
+        scheds["plateau"].step(1.0)
+        scheds["chain"].step()
+    for name, sch in scheds.items():
+        state = json.loads(json.dumps(sch.state_dict()))  # plain data: a checkpoint can hold it
+        _, again = fresh()
+        again[name].load_state_dict(state)
+        assert again[name].state_dict() == sch.state_dict(), name
+        with pytest.raises(cr.optim.OptimizerStateError, match="unknown keys"):
+            again[name].load_state_dict({**state, "get_lr": 1})

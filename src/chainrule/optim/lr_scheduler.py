@@ -207,6 +207,123 @@ class LambdaLR(LRScheduler):
         return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
 
+class ConstantLR(LRScheduler):
+    """lr·factor for the first ``total_iters`` epochs, then lr."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if not 0 <= factor <= 1:
+            raise ValueError("ConstantLR: constant multiplicative factor expected to be between 0 and 1")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+    def _closed_form(self) -> list[float]:
+        return [b * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)) for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base·(1 − t/total_iters)^power, reaching 0 at ``total_iters``."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, n = self.last_epoch, self.total_iters
+        if self._is_initial or t > n:
+            return self._lrs()
+        decay = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * decay for lr in self._lrs()]
+
+    def _closed_form(self) -> list[float]:
+        return [b * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for b in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine from base lr to ``eta_min`` over T_i epochs, then restart; T_i grows by ``T_mult`` (SGDR)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for b in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        self._step_count += 1
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            g["lr"] = lr
+        self._last_lr = self._lrs()
+
+
+class ChainedScheduler:
+    """Several schedulers stepped together each ``step()``; their factors multiply."""
+
+    def __init__(self, schedulers: list, optimizer: Optimizer | None = None) -> None:
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer or self._schedulers[0].optimizer
+        for i, sch in enumerate(self._schedulers):
+            if sch.optimizer is not self.optimizer:
+                raise ValueError(f"ChainedScheduler: scheduler at index {i} does not belong to this optimizer")
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        for sch in self._schedulers:
+            sch.step()
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return self._last_lr
+
+    def state_dict(self) -> dict:
+        return {"_schedulers": [s.state_dict() for s in self._schedulers], "_last_lr": self._last_lr}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if not isinstance(state_dict, dict):
+            raise OptimizerStateError(f"ChainedScheduler state must be a dict, got {type(state_dict).__name__}")
+        state = dict(state_dict)
+        _load_children(self, state.pop("_schedulers", None))
+        LRScheduler.load_state_dict(self, state)
+
+
 def _per_group(value, optimizer: Optimizer, name: str, where: str) -> list:
     """A scalar for every group, or one value per group (PyTorch accepts both)."""
     n = len(optimizer.param_groups)
@@ -241,7 +358,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.total_steps, self.cycle_momentum = total_steps, cycle_momentum
-        self._anneal = self._cos if anneal_strategy == "cos" else self._linear
+        self.anneal_strategy = anneal_strategy  # a name, not a function, so the state dict can be saved
         up = float(pct_start * total_steps) - 1
         if three_phase:
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -269,12 +386,9 @@ class OneCycleLR(LRScheduler):
                     g["max_momentum"], g["base_momentum"] = hi, lo
         super().__init__(optimizer, last_epoch)
 
-    @staticmethod
-    def _cos(start: float, end: float, pct: float) -> float:
-        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-
-    @staticmethod
-    def _linear(start: float, end: float, pct: float) -> float:
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def _set_momentum(self, group: dict, m: float) -> None:
@@ -341,9 +455,18 @@ class SequentialLR(LRScheduler):
 
     def load_state_dict(self, state_dict: dict) -> None:
         state = dict(state_dict)
-        for sch, st in zip(self._schedulers, state.pop("_schedulers")):
-            sch.load_state_dict(st)
-        self.__dict__.update(state)
+        _load_children(self, state.pop("_schedulers", None))
+        LRScheduler.load_state_dict(self, state)
+
+
+def _load_children(owner, states) -> None:
+    """Each child scheduler's state, checked by the child's own load_state_dict."""
+    name = type(owner).__name__
+    if not isinstance(states, list) or len(states) != len(owner._schedulers):
+        raise OptimizerStateError(f"{name} state must hold a list of {len(owner._schedulers)} scheduler states "
+                                  f"under '_schedulers'")
+    for sch, st in zip(owner._schedulers, states):
+        sch.load_state_dict(st)
 
 
 class ReduceLROnPlateau:
@@ -409,8 +532,7 @@ class ReduceLROnPlateau:
     def state_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
+    load_state_dict = LRScheduler.load_state_dict  # only known keys, each of the kind it is now
 
 
 _LRScheduler = LRScheduler
