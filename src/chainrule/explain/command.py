@@ -264,7 +264,16 @@ def _graph(args) -> int:
         raise UsageError(str(err).removeprefix("explain.graph: ")) from None
     if not args.quiet:
         sys.stdout.write(g.text(lang=args.lang, width=args.width))
-    for path, save in ((args.html, lambda p: g.save_html(p, lang=args.lang)), (args.json, g.save_json)):
+    _write_pages(args, g)
+    return 0 if g.agree else 1
+
+
+def _write_pages(args: argparse.Namespace, explanation) -> None:
+    """--html and --json of an MLP or graph explanation; an unwritable path is one line."""
+    from ..cli import UsageError
+
+    for path, save in ((args.html, lambda p: explanation.save_html(p, lang=args.lang)),
+                       (args.json, explanation.save_json)):
         if path:
             try:
                 save(path)
@@ -272,7 +281,6 @@ def _graph(args) -> int:
                 raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
             if not args.quiet:
                 print(f"wrote {path}")
-    return 0 if g.agree else 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -327,12 +335,5 @@ def run(args: argparse.Namespace) -> int:
     color = not args.plain and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     if not args.quiet:
         sys.stdout.write(e.text(lang=args.lang, color=color, width=args.width))
-    for path, save in ((args.html, lambda p: e.save_html(p, lang=args.lang)), (args.json, e.save_json)):
-        if path:
-            try:
-                save(path)
-            except OSError as err:
-                raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-            if not args.quiet:
-                print(f"wrote {path}")
+    _write_pages(args, e)
     return 0 if e.agree else 1

@@ -132,26 +132,24 @@ def max(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None
     """PyTorch's max: without a dim the largest value (ties share the gradient, as amax); with one,
     ``(values, indices)`` of each slice's maximum, the gradient going to the selected index;
     with a tensor second argument, the elementwise maximum."""
-    if isinstance(axis, registry._Tensor):
-        from .elementwise import maximum
-
-        return maximum(x, axis)
-    a = pick_axis(axis, dim, "max")
-    if a is None:
-        return amax(x, keepdims=keepdims or keepdim)
-    return _selected(xp.argmax, x, a, keepdims or keepdim, "max")
+    return _max_or_min("max", x, axis, keepdims or keepdim, dim)
 
 
 def min(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """PyTorch's min (see max)."""
-    if isinstance(axis, registry._Tensor):
-        from .elementwise import minimum
+    return _max_or_min("min", x, axis, keepdims or keepdim, dim)
 
-        return minimum(x, axis)
-    a = pick_axis(axis, dim, "min")
+
+def _max_or_min(op: str, x, axis, keepdims: bool, dim):
+    """max or min: the elementwise form, the whole-tensor value, or one axis's (values, indices)."""
+    if isinstance(axis, registry._Tensor):
+        from .elementwise import maximum, minimum
+
+        return (maximum if op == "max" else minimum)(x, axis)
+    a = pick_axis(axis, dim, op)
     if a is None:
-        return amin(x, keepdims=keepdims or keepdim)
-    return _selected(xp.argmin, x, a, keepdims or keepdim, "min")
+        return (amax if op == "max" else amin)(x, keepdims=keepdims)
+    return _selected(xp.argmax if op == "max" else xp.argmin, x, a, keepdims, op)
 
 
 def _selected(argfn, x, axis, keepdims: bool, op: str) -> MaxMin:
