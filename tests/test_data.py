@@ -39,7 +39,7 @@ def test_tensor_dataset_rejects_mismatched_lengths():
 def test_tensor_dataset_of_lists_and_arrays():
     x = np.arange(6, dtype=np.float64).reshape(3, 2)
     ds = TensorDataset(x, [0.5, 1.5, 2.5])
-    assert ds.tensors[0].data is x  # an array is wrapped, not copied
+    assert ds.tensors[0].numpy() is x  # an array is wrapped, not copied
     assert ds.tensors[1].dtype == np.float32  # Python floats are float32, as cr.tensor makes them
     with pytest.raises(cr.ShapeError, match="not a rectangular array"):
         TensorDataset([[1, 2], [3]])

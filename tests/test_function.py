@@ -120,7 +120,7 @@ def test_function_saved_output_is_freed_after_backward():
     x = cr.tensor(np.ones(1000, dtype=np.float32), requires_grad=True)
     y = Exp.apply(x)
     loss = y.sum()
-    saved = weakref.ref(y.data)  # Exp saved the array its output wraps
+    saved = weakref.ref(y.numpy())  # Exp saved the array its output wraps
     del y
     loss.backward()
     assert saved() is None

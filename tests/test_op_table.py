@@ -111,7 +111,7 @@ def check_op(op, case: Case, shapes, seed: int) -> None:
             return 0.0 if out is None else out.item()
 
         for i, (c, x) in enumerate(zip(hc, cts)):
-            np.testing.assert_allclose(np.zeros(x.shape) if c is None else c.numpy(), _differences(z, x.data),
+            np.testing.assert_allclose(np.zeros(x.shape) if c is None else c.numpy(), _differences(z, x.numpy()),
                                        rtol=1e-4, atol=1e-6, err_msg=f"{op.name}: second order, input {i}, "
                                                                      "against central differences")
 

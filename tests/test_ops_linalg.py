@@ -85,11 +85,11 @@ def test_large_products_written_column_major_give_the_same_values_and_gradients(
     cy = linalg.linear(cx, cw, cb) if act is None else linalg.linear_act(cx, cw, cb, act)
     ty = TF.linear(tx, tw, tb)
     ty = ty if act is None else getattr(torch, act)(ty)
-    assert cy.data.flags.f_contiguous and not cy.data.flags.c_contiguous
+    assert cy.numpy().flags.f_contiguous and not cy.numpy().flags.c_contiguous
     np.testing.assert_allclose(cy.numpy(), ty.detach().numpy(), rtol=1e-12)
     (cy * cr.tensor(g)).sum().backward()
     (ty * torch.from_numpy(g)).sum().backward()
-    assert cx.grad.data.flags.f_contiguous  # the input's gradient, g @ W, is large too
+    assert cx.grad.numpy().flags.f_contiguous  # the input's gradient, g @ W, is large too
     for c, t in ((cx, tx), (cw, tw), (cb, tb)):
         np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-14)
     assert cr.gradcheck(lambda x, w, b: linalg.linear(x, w, b), (cx, cw, cb))
@@ -97,4 +97,4 @@ def test_large_products_written_column_major_give_the_same_values_and_gradients(
 
 def test_small_products_stay_row_major():
     x = cr.tensor(np.ones((4, 5), np.float32))
-    assert cr.nn.functional.linear(x, cr.tensor(np.ones((3, 5), np.float32))).data.flags.c_contiguous
+    assert cr.nn.functional.linear(x, cr.tensor(np.ones((3, 5), np.float32))).numpy().flags.c_contiguous

@@ -219,7 +219,7 @@ def _run_hooks(hooks, g, shape, dtype):
                                 f"shape {tuple(shape)}; a hook must keep the gradient's shape")
         if out.dtype != dtype:
             out = out.to(dtype)  # PyTorch casts a hook's result to the tensor's dtype
-        g = out if isinstance(g, _Tensor) else out.data
+        g = out if isinstance(g, _Tensor) else out._data
     return g
 
 
@@ -303,7 +303,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool, crea
 
 def _deliver(leaf, g, sink) -> None:
     if leaf._hooks:  # a leaf's hooks run for cr.grad too, as in PyTorch
-        g = _run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
+        g = _run_hooks(leaf._hooks, g, leaf._data.shape, leaf._data.dtype)
     sink.leaf(leaf, g)
 
 
@@ -366,14 +366,14 @@ class AccumulateSink:
                     hook(leaf)
 
     def _add(self, t, g, copy: bool) -> None:
-        if g.dtype != t.data.dtype:  # the engine casts a gradient to its tensor's dtype, as PyTorch's does
-            g = g.to(t.data.dtype) if self.create_graph else g.astype(t.data.dtype)
+        if g.dtype != t._data.dtype:  # the engine casts a gradient to its tensor's dtype, as PyTorch's does
+            g = g.to(t._data.dtype) if self.create_graph else g.astype(t._data.dtype)
             copy = False
         old = t._grad
         if self.create_graph:
             t._grad = g if old is None else old + g
         elif old is not None:
-            old.data = old.data + g
+            old._data = old._data + g
         else:
             if copy or id(g) in self.stored or not g.flags.writeable:
                 g = g.copy()
@@ -445,7 +445,7 @@ def _check_finite(node: Node, g_in) -> None:
     for i, gi in enumerate(g_in):
         if gi is None:
             continue
-        arr = gi.data if isinstance(gi, _Tensor) else gi
+        arr = gi._data if isinstance(gi, _Tensor) else gi
         if arr.dtype.kind == "f" and not _xp.isfinite(arr).all():
             raise AnomalyError(
                 f"detect_anomaly: {node.name()} returned NaN or inf as the gradient of its input {i}; "
@@ -500,21 +500,21 @@ def _pair_up(outputs, grads) -> tuple:
 
 def _root_grad(t, g, create_graph: bool):
     if g is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise AutogradError(
                 f"grad can be implicitly created only for scalar outputs; this output has "
-                f"shape {tuple(t.data.shape)}. Pass gradient= (a tensor of that shape)."
+                f"shape {tuple(t._data.shape)}. Pass gradient= (a tensor of that shape)."
             )
-        arr = _ones_like(t.data)
+        arr = _ones_like(t._data)
         return _Tensor._make(arr, None) if create_graph else arr
     if not isinstance(g, _Tensor):
-        g = _Tensor(g, dtype=t.data.dtype)
-    if g.data.shape != t.data.shape:
+        g = _Tensor(g, dtype=t._data.dtype)
+    if g._data.shape != t._data.shape:
         raise AutogradError(
-            f"gradient has shape {tuple(g.data.shape)} but the output has shape {tuple(t.data.shape)}"
+            f"gradient has shape {tuple(g._data.shape)} but the output has shape {tuple(t._data.shape)}"
         )
     # a copy in the output's dtype: .grad must never alias the caller's array (PyTorch casts too)
-    return g if create_graph else g.data.astype(t.data.dtype)
+    return g if create_graph else g._data.astype(t._data.dtype)
 
 
 def _ones_like(a):
@@ -529,9 +529,9 @@ def backward(
 ) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
     if grad_tensors is None and not create_graph and tensors.__class__ is _Tensor and tensors._rg \
-            and tensors.data.size == 1:
+            and tensors._data.size == 1:
         # the everyday case, loss.backward(): no wrapping, no mode switch
-        d = tensors.data
+        d = tensors._data
         run_backward((tensors,), (_xp.array(1, d.dtype).reshape(d.shape),), bool(retain_graph), False,
                      AccumulateSink(False))
         return
@@ -585,7 +585,7 @@ def grad(
         if g is None:
             if not allow_unused:
                 raise AutogradError(
-                    f"inputs[{i}] (shape {tuple(t.data.shape)}) was not used to compute the outputs; "
+                    f"inputs[{i}] (shape {tuple(t._data.shape)}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
             out.append(None)
@@ -593,7 +593,7 @@ def grad(
             out.append(_wrap_grad(g))
         else:
             if isinstance(g, _Tensor):
-                g = g.data
+                g = g._data
             out.append(_Tensor._make(g if g.flags.writeable else g.copy(), None))
     return tuple(out)
 

@@ -31,49 +31,49 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
     outs = _outputs(fn, inputs)
     if not any(isinstance(o, Tensor) and o.requires_grad for o in outs):
         raise GradcheckError("gradcheck: no output requires grad, so no gradient reaches the inputs")
-    sizes = [o.data.size for o in outs]
+    sizes = [o._data.size for o in outs]
     numeric = {i: _numeric_jacobian(fn, inputs, i, sizes, eps) for i in wrt}  # i -> [output k] -> (out size, in size)
     for k, out in enumerate(outs):
         if not out.requires_grad:
             continue
-        for j in range(out.data.size):
-            seed = xp.zeros(out.data.shape, dtype=out.data.dtype)  # C order, so .flat[j] is element j
+        for j in range(out._data.size):
+            seed = xp.zeros(out._data.shape, dtype=out._data.dtype)  # C order, so .flat[j] is element j
             seed.flat[j] = 1
             analytic = _ag.grad(out, [inputs[i] for i in wrt], grad_outputs=Tensor._make(seed, None),
                                 retain_graph=True, allow_unused=True)
             for i, a in zip(wrt, analytic):
                 x = inputs[i]
-                a_flat = xp.zeros(x.data.size) if a is None else a.data.reshape(-1)
+                a_flat = xp.zeros(x._data.size) if a is None else a._data.reshape(-1)
                 num = numeric[i][k][j]
                 bad = ~(xp.abs(a_flat - num) <= atol + rtol * xp.abs(num))  # NaN counts as bad
                 if bad.any():
                     e = int(xp.argmax(bad))
-                    idx = tuple(int(v) for v in xp.unravel_index(e, x.data.shape))
+                    idx = tuple(int(v) for v in xp.unravel_index(e, x._data.shape))
                     raise GradcheckError(
                         f"gradcheck: d output[{k}]{_fmt(out, j)} / d input[{i}]{list(idx)} "
-                        f"(input shape {x.data.shape}): analytic {a_flat[e]:.8g}, numeric {num[e]:.8g}, "
+                        f"(input shape {x._data.shape}): analytic {a_flat[e]:.8g}, numeric {num[e]:.8g}, "
                         f"difference {abs(a_flat[e] - num[e]):.3g} > atol {atol} + rtol {rtol}·|numeric|"
                     )
     return True
 
 
 def _fmt(out, j: int) -> str:
-    if out.data.ndim == 0:
+    if out._data.ndim == 0:
         return ""
-    return str(list(int(v) for v in xp.unravel_index(j, out.data.shape)))
+    return str(list(int(v) for v in xp.unravel_index(j, out._data.shape)))
 
 
 def _numeric_jacobian(fn, inputs, i: int, sizes: list, eps: float) -> list:
     """d outputs / d inputs[i] by central differences: one (out size, in size) matrix per output."""
-    x = inputs[i].data
+    x = inputs[i]._data
     jac = [xp.zeros((n, x.size)) for n in sizes]
     with _ag.no_grad():
         for e in range(x.size):
             old = x.flat[e]  # .flat writes through even when x is not contiguous
             x.flat[e] = old + eps
-            plus = [o.data.astype(xp.float64) for o in _outputs(fn, inputs)]  # a copy: fn may return x itself
+            plus = [o._data.astype(xp.float64) for o in _outputs(fn, inputs)]  # a copy: fn may return x itself
             x.flat[e] = old - eps
-            minus = [o.data.astype(xp.float64) for o in _outputs(fn, inputs)]
+            minus = [o._data.astype(xp.float64) for o in _outputs(fn, inputs)]
             x.flat[e] = old
             for k, (p, m) in enumerate(zip(plus, minus)):
                 jac[k][:, e] = (p - m).reshape(-1) / (2 * eps)

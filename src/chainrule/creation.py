@@ -133,4 +133,4 @@ def randperm(n: int) -> Tensor:
 
 
 def _arr(t):
-    return t.data if isinstance(t, Tensor) else xp.asarray(t)
+    return t._data if isinstance(t, Tensor) else xp.asarray(t)

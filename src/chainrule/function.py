@@ -54,14 +54,14 @@ def _user_rule(tensor_mode: bool):
             if not isinstance(gi, Tensor):
                 gi = Tensor.of(gi)
             shape, dtype = kw["shapes"][i], kw["dtypes"][i]
-            if gi.data.shape != shape:
+            if gi._data.shape != shape:
                 raise AutogradError(
-                    f"{fn.__name__}.backward returned a gradient of shape {gi.data.shape} for input {i} "
+                    f"{fn.__name__}.backward returned a gradient of shape {gi._data.shape} for input {i} "
                     f"of shape {shape}"
                 )
-            if gi.data.dtype != dtype:  # PyTorch casts a gradient to its input's dtype
+            if gi._data.dtype != dtype:  # PyTorch casts a gradient to its input's dtype
                 gi = gi.to(dtype)
-            out.append(gi if tensor_mode else gi.data)
+            out.append(gi if tensor_mode else gi._data)
         return tuple(out)
 
     return rule
@@ -86,11 +86,11 @@ class Function:
             out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             raise AutogradError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
-        xd = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        xd = tuple(a._data if isinstance(a, Tensor) else a for a in args)
         kw = {"fn": cls, "shapes": tuple(getattr(v, "shape", None) for v in xd),
               "dtypes": tuple(getattr(v, "dtype", None) for v in xd)}
         # the ctx (and what forward saved in it) is the node's residual: freed after backward like any
-        return output(_ops_for(cls), args, xd, out.data, kw, res=ctx)
+        return output(_ops_for(cls), args, xd, out._data, kw, res=ctx)
 
 
 _OPS: dict = {}

@@ -50,7 +50,7 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
     """Mean (or sum) of squared differences; shapes must match exactly (no silent broadcast)."""
     _check_reduction(reduction, "mse_loss")
     input, target = _same_shape(input, target, "mse_loss")
-    return apply(MSE, (input, target), {"reduction": reduction, "n": input.data.size})
+    return apply(MSE, (input, target), {"reduction": reduction, "n": input._data.size})
 
 
 def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
@@ -68,20 +68,20 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """
     _check_reduction(reduction, "binary_cross_entropy")
     input, target = _same_shape(input, target, "binary_cross_entropy")
-    p = input.data
+    p = input._data
     if p.size and not ((p >= 0).all() and (p <= 1).all()):
         raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, "
                          f"got values from {p.min()} to {p.max()}")
     loss = apply(BCE_PROBS, (input, target))
     if weight is not None:
-        loss = loss * _t(weight).to(input.data.dtype)
+        loss = loss * _t(weight).to(input._data.dtype)
     return _reduce(loss, reduction)
 
 
 def _same_shape(input, target, op: str):
     input, target = _t(input), _t(target)
-    if input.data.shape != target.data.shape:
-        raise ShapeError(f"{op}: input of shape {input.data.shape} and target of shape {target.data.shape} differ; "
+    if input._data.shape != target._data.shape:
+        raise ShapeError(f"{op}: input of shape {input._data.shape} and target of shape {target._data.shape} differ; "
                          "reshape one of them rather than rely on broadcasting")
     return _common_float(input, target, op)
 
@@ -89,7 +89,7 @@ def _same_shape(input, target, op: str):
 def _common_float(input, target, op: str):
     """Both in one floating dtype: the predictions' if they are floating (a float target is computed
     in it), else the target's float dtype (PyTorch promotes an integer side); two integer sides float32."""
-    a, b = input.data, target.data
+    a, b = input._data, target._data
     if a.dtype == b.dtype and a.dtype.kind == "f":
         return input, target
     if a.dtype.kind == "f":
@@ -104,17 +104,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """−[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], computed from logits without overflow."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     input, target = _t(input), _t(target)
-    if input.data.shape != target.data.shape:
+    if input._data.shape != target._data.shape:
         raise ShapeError(
-            f"binary_cross_entropy_with_logits: target size {target.data.shape} must be the same as "
-            f"input size {input.data.shape}"
+            f"binary_cross_entropy_with_logits: target size {target._data.shape} must be the same as "
+            f"input size {input._data.shape}"
         )
-    if target.data.dtype != input.data.dtype:
-        target = target.to(input.data.dtype)
-    pw = None if pos_weight is None else _t(pos_weight).data.astype(input.data.dtype, copy=False)
+    if target._data.dtype != input._data.dtype:
+        target = target.to(input._data.dtype)
+    pw = None if pos_weight is None else _t(pos_weight)._data.astype(input._data.dtype, copy=False)
     loss = apply(BCE_LOGITS, (input, target), {"pos_weight": pw})
     if weight is not None:
-        loss = loss * _t(weight).to(input.data.dtype)
+        loss = loss * _t(weight).to(input._data.dtype)
     return _reduce(loss, reduction)
 
 
@@ -129,14 +129,14 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 # ------------------------------------------------------------------ classification
 def _classes_last(x: Tensor) -> Tensor:
     """(N, C, d1, ...) -> (N·d1·..., C): every position becomes a row of class scores."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     x = permute(x, (0,) + tuple(range(2, nd)) + (1,))
-    return reshape(x, (-1, x.data.shape[-1]))
+    return reshape(x, (-1, x._data.shape[-1]))
 
 
 def _flatten_input(input: Tensor, target: Tensor, op: str):
     """Bring input to (M, C) and target to (M,) or (M, C); return the shape of an unreduced loss."""
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     classes = t.dtype.kind in "iu"
     if x.ndim == 0:
         raise ShapeError(f"{op}: input must have a class axis, got a 0-d tensor")
@@ -167,10 +167,10 @@ def _valid_targets(t, ignore_index: int, n_classes: int, op: str):
 
 
 def _nll_2d(logp: Tensor, t, weight, ignore_index: int, reduction: str, op: str) -> Tensor:
-    m, c = logp.data.shape
+    m, c = logp._data.shape
     valid, safe = _valid_targets(t, ignore_index, c, op)
-    w = xp.ones(m, dtype=logp.data.dtype) if weight is None else weight[safe]
-    w = xp.where(valid, w, 0).astype(logp.data.dtype, copy=False)
+    w = xp.ones(m, dtype=logp._data.dtype) if weight is None else weight[safe]
+    w = xp.where(valid, w, 0).astype(logp._data.dtype, copy=False)
     loss = -(logp[(xp.arange(m), safe)] * w)
     if reduction == "none":
         return loss
@@ -183,7 +183,7 @@ def _nll_2d(logp: Tensor, t, weight, ignore_index: int, reduction: str, op: str)
 def _weight_array(weight, n_classes: int, dtype, op: str):
     if weight is None:
         return None
-    w = _t(weight).data.astype(dtype, copy=False)
+    w = _t(weight)._data.astype(dtype, copy=False)
     if w.shape != (n_classes,):
         raise ShapeError(f"{op}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
     return w
@@ -194,11 +194,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ign
     """−input[n, target[n]] (weighted), for log-probabilities ``input``."""
     _check_reduction(reduction, "nll_loss")
     input, target = _t(input), _t(target)
-    if target.data.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold class indices (integers), got {target.data.dtype}")
+    if target._data.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold class indices (integers), got {target._data.dtype}")
     x2, t2, shape = _flatten_input(input, target, "nll_loss")
-    w = _weight_array(weight, x2.data.shape[1], input.data.dtype, "nll_loss")
-    out = _nll_2d(x2, t2.data, w, ignore_index, reduction, "nll_loss")
+    w = _weight_array(weight, x2._data.shape[1], input._data.dtype, "nll_loss")
+    out = _nll_2d(x2, t2._data, w, ignore_index, reduction, "nll_loss")
     return reshape(out, shape) if reduction == "none" else out
 
 
@@ -211,7 +211,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
     arguments in between, and a silent mix-up would be worse than an error.
     """
     if weight is None and not label_smoothing and input.__class__ is Tensor and target.__class__ is Tensor:
-        x, t = input.data, target.data
+        x, t = input._data, target._data
         if (x.ndim == 2 and t.shape == x.shape[:1] and t.dtype.kind in "iu" and t.size and reduction in REDUCTIONS
                 and x.dtype.kind == "f" and classes_in_range(t, x.shape[1])):
             # the common case, checked in one pass (an ignore_index inside [0, C) takes the long way)
@@ -222,15 +222,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input, target = _t(input), _t(target)
     x2, t2, shape = _flatten_input(input, target, "cross_entropy")
-    classes = t2.data.dtype.kind in "iu"
-    c = x2.data.shape[1]
-    w = _weight_array(weight, c, input.data.dtype, "cross_entropy")
-    plain = w is None and label_smoothing == 0.0 and not (classes and (t2.data == ignore_index).any())
+    classes = t2._data.dtype.kind in "iu"
+    c = x2._data.shape[1]
+    w = _weight_array(weight, c, input._data.dtype, "cross_entropy")
+    plain = w is None and label_smoothing == 0.0 and not (classes and (t2._data == ignore_index).any())
     if plain:
         out = softmax_cross_entropy(x2, t2, reduction)
     else:
         logp = log_softmax(x2, 1)
-        out = (_ce_classes(logp, t2.data, w, ignore_index, reduction, label_smoothing) if classes
+        out = (_ce_classes(logp, t2._data, w, ignore_index, reduction, label_smoothing) if classes
                else _ce_probs(logp, t2, w, reduction, label_smoothing))
     return reshape(out, shape) if reduction == "none" else out
 
@@ -240,9 +240,9 @@ def _ce_classes(logp, t, w, ignore_index, reduction, eps):
     nll = _nll_2d(logp, t, w, ignore_index, reduction, "cross_entropy")
     if eps == 0.0:
         return nll
-    m, c = logp.data.shape
+    m, c = logp._data.shape
     valid, safe = _valid_targets(t, ignore_index, c, "cross_entropy")
-    smooth = -((logp if w is None else logp * w).sum(axis=1)) * valid.astype(logp.data.dtype)
+    smooth = -((logp if w is None else logp * w).sum(axis=1)) * valid.astype(logp._data.dtype)
     if reduction == "mean":
         denom = float(w[safe][valid].sum()) if w is not None else float(valid.sum())
         smooth = smooth.sum() / denom if denom else smooth.sum() + math.nan
@@ -252,9 +252,9 @@ def _ce_classes(logp, t, w, ignore_index, reduction, eps):
 
 
 def _ce_probs(logp, target, w, reduction, eps):
-    m, c = logp.data.shape
-    if target.data.dtype != logp.data.dtype:
-        target = target.to(logp.data.dtype)
+    m, c = logp._data.shape
+    if target._data.dtype != logp._data.dtype:
+        target = target.to(logp._data.dtype)
     if eps > 0.0:
         target = target * (1.0 - eps) + eps / c
     prod = logp * target
@@ -268,7 +268,7 @@ def _ce_probs(logp, target, w, reduction, eps):
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices (any shape) -> int64 tensor with a new last axis of size ``num_classes``."""
-    t = _t(tensor).data
+    t = _t(tensor)._data
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: needs integer class indices, got {t.dtype}")
     if num_classes == -1:
@@ -288,7 +288,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     input = _t(input)
     if not training or p == 0.0:
         return input
-    x = input.data
+    x = input._data
     if p == 1.0:
         return input * Tensor._make(xp.zeros_like(x), None)
     keep = random.generator().random(x.shape, dtype=xp.float64 if x.dtype == xp.float64 else xp.float32) >= p

@@ -18,7 +18,7 @@ _new = object.__new__
 def to_array(data: Any, dtype=None):
     """Python data -> array: Python floats become float32, arrays keep their dtype."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, xp.ndarray):
         arr = data
     else:
@@ -55,7 +55,7 @@ class Size(tuple):
 
 def _fresh(data: Any, dtype):
     arr = to_array(data, dtype)
-    if arr is (data.data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
+    if arr is (data._data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
         arr = arr.copy()  # like torch.tensor(...): never aliases the caller's array
     return arr
 
@@ -63,7 +63,7 @@ def _fresh(data: Any, dtype):
 class Tensor:
     """An n-dimensional array that can record the ops applied to it."""
 
-    __slots__ = ("data", "_grad", "grad_fn", "_rg", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_rg", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
@@ -86,7 +86,7 @@ class Tensor:
 
     def _adopt(self, arr, requires_grad: bool) -> None:
         """Become a fresh leaf holding ``arr`` (shared by Tensor and Parameter)."""
-        self.data = arr
+        self._data = arr
         self._grad = None
         self.grad_fn = None
         self._rg = False
@@ -98,7 +98,7 @@ class Tensor:
     def _make(data, node) -> "Tensor":
         """Wrap an array without checks or copies (used by every op)."""
         t = _new(Tensor)
-        t.data = data
+        t._data = data
         t._grad = None
         t.grad_fn = node
         t._rg = node is not None
@@ -107,8 +107,25 @@ class Tensor:
 
     # ------------------------------------------------------------ attributes
     @property
+    def data(self) -> "Tensor":
+        """The same values as a Tensor outside the graph, sharing memory (PyTorch's ``.data``).
+
+        Writes through it change this tensor; unlike PyTorch they still count as in-place writes,
+        so a backward that needs the old values raises instead of using the new ones.
+        ``.numpy()`` gives the array."""
+        return Tensor._make(self._data, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        """``p.data = t`` makes this tensor hold ``t``'s values (its memory, as in PyTorch)."""
+        if not isinstance(value, (Tensor, xp.ndarray)):
+            raise TypeError(f"assigned data must be a Tensor, got {type(value).__name__}; "
+                            f"write .data = cr.tensor(...)")
+        self._data = to_array(value)
+
+    @property
     def shape(self) -> "Size":
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def grad(self):
@@ -121,20 +138,21 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
-            if value.data.shape != self.data.shape:
-                raise ShapeError(f"assigned grad has shape {value.data.shape}, the tensor has shape {self.data.shape}")
-            if value.data.dtype != self.data.dtype:
-                raise DTypeError(f"assigned grad is {value.data.dtype}, the tensor is {self.data.dtype}; "
-                                 f"convert it first (.to({self.data.dtype}))")
+            if value._data.shape != self._data.shape:
+                raise ShapeError(f"assigned grad has shape {value._data.shape}, the tensor has shape "
+                                 f"{self._data.shape}")
+            if value._data.dtype != self._data.dtype:
+                raise DTypeError(f"assigned grad is {value._data.dtype}, the tensor is {self._data.dtype}; "
+                                 f"convert it first (.to({self._data.dtype}))")
         self._grad = value
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
@@ -161,35 +179,35 @@ class Tensor:
         return _ops.transpose(self, -2, -1)
 
     def size(self, dim: int | None = None):
-        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def nelement(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ------------------------------------------------------------ conversion
     def numpy(self):
-        return self.data
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only a one-element tensor can be a Python number, this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -198,19 +216,19 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub":
-            raise TypeError(f"only integer tensors can be used as an index, not {self.data.dtype}")
+        if self._data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, not {self._data.dtype}")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def to(self, dtype=None, *args, **kwargs) -> "Tensor":
         """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
@@ -219,7 +237,7 @@ class Tensor:
         if isinstance(dtype, str) and dtype.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
             raise ValueError(f"to({dtype!r}): chainrule runs on the CPU only ('cpu')")
         dtype = xp.dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         return _cast(self, dtype)
 
@@ -242,7 +260,7 @@ class Tensor:
         return self.to(xp.bool_)
 
     def type(self, dtype=None):
-        return str(self.data.dtype) if dtype is None else self.to(dtype)
+        return str(self._data.dtype) if dtype is None else self.to(dtype)
 
     def cpu(self) -> "Tensor":
         return self
@@ -253,16 +271,16 @@ class Tensor:
             raise AutogradError(
                 "requires_grad=False on a non-leaf tensor: use .detach() to get a tensor without history"
             )
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise DTypeError(
-                f"only floating-point tensors can require gradients, this one is {self.data.dtype}"
+                f"only floating-point tensors can require gradients, this one is {self._data.dtype}"
             )
         self._rg = bool(requires_grad) or self.grad_fn is not None
         return self
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, as in PyTorch)."""
-        return Tensor._make(self.data, None)
+        return Tensor._make(self._data, None)
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -270,7 +288,7 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return _ops.add(self, 0) if self._rg else Tensor._make(self.data.copy(), None)
+        return _ops.add(self, 0) if self._rg else Tensor._make(self._data.copy(), None)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on a non-leaf tensor after backward."""
@@ -323,21 +341,21 @@ class Tensor:
                     f"{what}: a leaf tensor that requires grad is being used in an in-place operation; do it "
                     "under cr.no_grad() (as an optimizer does), or change a .clone()"
                 )
-            src = Tensor._make(self.data.copy(), self.grad_fn)
+            src = Tensor._make(self._data.copy(), self.grad_fn)
             src._rg = self._rg
         out = result(src)
         out = out if isinstance(out, Tensor) else Tensor._make(xp.asarray(out), None)
-        if out.data.shape != self.data.shape:
-            raise ShapeError(f"{what}: the result has shape {out.data.shape}, which does not fit the tensor's "
-                             f"shape {self.data.shape} (an in-place op cannot change the shape)")
+        if out._data.shape != self._data.shape:
+            raise ShapeError(f"{what}: the result has shape {out._data.shape}, which does not fit the tensor's "
+                             f"shape {self._data.shape} (an in-place op cannot change the shape)")
         try:
-            xp.copyto(self.data, out.data, casting="same_kind")
+            xp.copyto(self._data, out._data, casting="same_kind")
         except TypeError:
-            raise DTypeError(f"{what}: the result ({out.data.dtype}) can't be written into a {self.data.dtype} "
+            raise DTypeError(f"{what}: the result ({out._data.dtype}) can't be written into a {self._data.dtype} "
                              f"tensor in place; convert first (.float() / .double())") from None
         except ValueError as e:  # a read-only array (an expanded view, a shared constant)
             raise ValueError(f"{what}: this tensor's memory is read-only ({e}); change a .clone()") from None
-        _ag.mark_written(self.data)
+        _ag.mark_written(self._data)
         if recording:
             self.grad_fn, self._rg = out.grad_fn, out._rg
         return self
@@ -350,8 +368,8 @@ class Tensor:
                 "item assignment: an in-place change involving a tensor that requires grad, which is not recorded "
                 "in the graph; do it under cr.no_grad(), or build the result with cr.where / cr.cat"
             )
-        self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
-        _ag.mark_written(self.data)
+        self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
+        _ag.mark_written(self._data)
 
     def zero_(self) -> "Tensor":
         return self._in_place("zero_", lambda t: _ops.mul(t, 0))
@@ -361,7 +379,7 @@ class Tensor:
 
     def copy_(self, src) -> "Tensor":
         src = src if isinstance(src, Tensor) else Tensor.of(src)
-        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self.data.dtype)), src)
+        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self._data.dtype)), src)
 
     def add_(self, other, alpha: float = 1.0) -> "Tensor":
         return self._in_place("add_", lambda t: _ops.add(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
@@ -387,13 +405,13 @@ class Tensor:
         from . import random
 
         gen = random.generator(generator)
-        return self._in_place("uniform_", lambda t: gen.uniform(a, b, self.data.shape).astype(self.data.dtype))
+        return self._in_place("uniform_", lambda t: gen.uniform(a, b, self._data.shape).astype(self._data.dtype))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
         from . import random
 
         gen = random.generator(generator)
-        return self._in_place("normal_", lambda t: gen.normal(mean, std, self.data.shape).astype(self.data.dtype))
+        return self._in_place("normal_", lambda t: gen.normal(mean, std, self._data.shape).astype(self._data.dtype))
 
     def __iadd__(self, other) -> "Tensor":
         return self.add_(other)
@@ -412,10 +430,10 @@ class Tensor:
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
-        body = xp.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = xp.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extra = ""
-        if self.data.dtype != xp.float32 and self.data.dtype != xp.int64 and self.data.dtype != xp.bool_:
-            extra += f", dtype=chainrule.{self.data.dtype}"
+        if self._data.dtype != xp.float32 and self._data.dtype != xp.int64 and self._data.dtype != xp.bool_:
+            extra += f", dtype=chainrule.{self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name()}>"
         elif self._rg:
@@ -423,15 +441,15 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
 
 def _cast(t: Tensor, dtype) -> Tensor:
-    y = t.data.astype(dtype)
+    y = t._data.astype(dtype)
     if t._rg and dtype.kind == "f" and _ag._grad_enabled:
-        return _ops.registry.apply1(_CAST, t, {"dtype": dtype, "old": t.data.dtype})
+        return _ops.registry.apply1(_CAST, t, {"dtype": dtype, "old": t._data.dtype})
     return Tensor._make(y, None)
 
 
@@ -463,9 +481,9 @@ def _install_operators() -> None:
         "__neg__": o.neg, "__pos__": lambda self: self, "__abs__": o.abs,
         "__eq__": o.eq, "__ne__": o.ne, "__lt__": o.lt, "__le__": o.le, "__gt__": o.gt, "__ge__": o.ge,
         "__getitem__": o.getitem,
-        "__and__": lambda a, b: Tensor._make(a.data & _raw(b), None),
-        "__or__": lambda a, b: Tensor._make(a.data | _raw(b), None),
-        "__invert__": lambda a: Tensor._make(~a.data, None),
+        "__and__": lambda a, b: Tensor._make(a._data & _raw(b), None),
+        "__or__": lambda a, b: Tensor._make(a._data | _raw(b), None),
+        "__invert__": lambda a: Tensor._make(~a._data, None),
     }
     methods = (
         "exp log sqrt abs sin cos tanh sigmoid relu clip clamp maximum minimum pow matmul sum mean max min "
@@ -483,15 +501,15 @@ def _install_operators() -> None:
         if not hasattr(Tensor, name + "_"):  # x.exp_() is x.exp() written back in place
             setattr(Tensor, name + "_", _in_place_method(name))
     Tensor.view = o.reshape
-    Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self.data.any(axis=axis)), None)
-    Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self.data.all(axis=axis)), None)
+    Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self._data.any(axis=axis)), None)
+    Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self._data.all(axis=axis)), None)
     Tensor.amax = o.amax
     Tensor.amin = o.amin
     Tensor.pad = o.pad
 
 
 def _raw(v):
-    return v.data if isinstance(v, Tensor) else v
+    return v._data if isinstance(v, Tensor) else v
 
 
 def _in_place_method(name: str):

@@ -141,7 +141,7 @@ def load_splits(cfg: TrainConfig) -> Splits:
             from .data.files import load_file
 
             x, y = load_file(cfg.data, cfg.target)
-            n_classes = int(y.data.max()) + 1
+            n_classes = int(y._data.max()) + 1
         order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
         n_test = int(round(len(y) * cfg.test_fraction))
         if n_test == 0 or n_test == len(y):
@@ -170,7 +170,7 @@ def _model_input(cfg: TrainConfig) -> Callable:
     from .tensor import Tensor
 
     def shape(t):
-        a = t.data
+        a = t._data
         if cfg.model == "mlp":
             return t if a.ndim == 2 else Tensor._make(a.reshape(len(a), -1), None)
         if a.ndim == 2:
@@ -318,7 +318,7 @@ def build_loss(name: str, n_classes: int) -> Callable:
     if name == "cross_entropy":
         return nn.CrossEntropyLoss()
     mse, eye = nn.MSELoss(), np.eye(n_classes, dtype=np.float32)
-    return lambda out, y: mse(out, Tensor._make(eye[y.data], None))
+    return lambda out, y: mse(out, Tensor._make(eye[y._data], None))
 
 
 def predict(model, x, batch_size: int = 2048) -> np.ndarray:
@@ -328,9 +328,9 @@ def predict(model, x, batch_size: int = 2048) -> np.ndarray:
 
     was_training = model.training
     model.eval()
-    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    arr = x._data if isinstance(x, Tensor) else np.asarray(x)
     with no_grad():
-        out = [model(Tensor._make(arr[i:i + batch_size], None)).data for i in range(0, len(arr), batch_size)]
+        out = [model(Tensor._make(arr[i:i + batch_size], None))._data for i in range(0, len(arr), batch_size)]
     model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
@@ -346,7 +346,7 @@ def _measure(model, loss_fn, split) -> tuple[float, float]:
     out = predict(model, x)
     with no_grad():
         loss = loss_fn(Tensor._make(out, None), y).item()
-    return loss, float((out.argmax(axis=1) == y.data).mean())
+    return loss, float((out.argmax(axis=1) == y._data).mean())
 
 
 # ------------------------------------------------------------ training

@@ -68,11 +68,11 @@ def test_normal_family_statistics():
 
 def test_constant_fills_keep_dtype_and_identity():
     w = cr.nn.Parameter(cr.empty(3, 2, dtype=cr.float64))
-    arr = w.data
+    arr = w.numpy()
     assert init.zeros_(w) is w and not w.numpy().any()
     assert init.ones_(w).numpy().sum() == 6
     assert (init.constant_(w, 0.25).numpy() == 0.25).all()
-    assert w.data is arr and w.dtype == np.float64 and w.requires_grad
+    assert w.numpy() is arr and w.dtype == np.float64 and w.requires_grad
     assert w.grad_fn is None  # filled without recording
 
 

@@ -96,10 +96,10 @@ def test_load_state_dict_strict_errors_name_keys_and_shapes():
 def test_load_state_dict_copies_in_place_and_casts():
     m = _mlp(cr.nn)
     w = m[0].weight
-    arr = w.data
+    arr = w.numpy()
     opt = cr.optim.SGD(m.parameters(), lr=0.1)
     m.load_state_dict({k: v.numpy().astype(np.float64) for k, v in _mlp(cr.nn).state_dict().items()})
-    assert m[0].weight is w and w.data is arr and w.dtype == np.float32
+    assert m[0].weight is w and w.numpy() is arr and w.dtype == np.float32
     assert opt.param_groups[0]["params"][0] is w
 
 
@@ -204,7 +204,7 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
     y.backward()
     np.testing.assert_array_equal(p.grad.numpy(), np.full((2, 3), 2, np.float32))
     arr = np.ones(3, np.float32)
-    assert cr.nn.Parameter(arr).data is arr  # wraps without copying, as torch.nn.Parameter
+    assert cr.nn.Parameter(arr).numpy() is arr  # wraps without copying, as torch.nn.Parameter
 
 
 def test_copy_and_pickle():

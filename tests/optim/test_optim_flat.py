@@ -71,15 +71,15 @@ def _train_both(tm, topt, cm, copt, steps, plan=None):
 @pytest.mark.parametrize("name,kw", FAST, ids=IDS)
 def test_state_buffers_become_views_of_one_array_parameters_stay_and_follow_torch(name, kw):
     tm, cm, topt, copt = _pair(name, kw)
-    arrays = [p.data for p in cm.parameters()]
+    arrays = [p.numpy() for p in cm.parameters()]
     _train_both(tm, topt, cm, copt, range(12))
-    assert all(p.data is a and a.base is None for p, a in zip(cm.parameters(), arrays))  # never moved
+    assert all(p.numpy() is a and a.base is None for p, a in zip(cm.parameters(), arrays))  # never moved
     for name_ in ("momentum_buffer", "exp_avg", "exp_avg_sq"):
-        bufs = [copt.state[p][name_].data for p in cm.parameters() if name_ in copt.state[p]]
+        bufs = [copt.state[p][name_].numpy() for p in cm.parameters() if name_ in copt.state[p]]
         assert all(b.base is not None and b.base is bufs[0].base for b in bufs)
     # a state buffer takes its parameter's column-major layout inside the flat array
     first = next(iter(copt.state[cm[0].weight].values()))
-    assert first.data.flags.f_contiguous or first.data.ndim == 0
+    assert first.numpy().flags.f_contiguous or first.numpy().ndim == 0
     _assert_same(tm, cm)
     # the state buffers are per-parameter tensors of the right shape, equal to PyTorch's
     tsd, csd = topt.state_dict(), copt.state_dict()
@@ -93,7 +93,7 @@ def test_an_array_held_elsewhere_sees_every_update():
     tm, cm, topt, copt = _pair("SGD", dict(lr=0.05, momentum=0.9))
     held = cm[0].weight.numpy()  # as in PyTorch, this array is the parameter's memory
     _train_both(tm, topt, cm, copt, range(5))
-    assert cm[0].weight.data is held
+    assert cm[0].weight.numpy() is held
     np.testing.assert_allclose(held, tm[0].weight.detach().numpy(), rtol=2e-5, atol=2e-6)
     _assert_same(tm, cm)
 
@@ -108,7 +108,7 @@ def test_new_data_assigned_after_packing_is_the_one_updated(name, kw):
         tm[2].weight.data = torch.from_numpy(new.copy())
     cm[2].weight.data = new
     _train_both(tm, topt, cm, copt, range(3, 8))
-    assert cm[2].weight.data is new  # still the caller's array, updated in place
+    assert cm[2].weight.numpy() is new  # still the caller's array, updated in place
     _assert_same(tm, cm)
 
 
@@ -138,7 +138,7 @@ def test_adam_with_unequal_step_counts_takes_the_per_parameter_path_correctly():
     tm, cm, topt, copt = _pair("Adam", dict(lr=0.01))
     plan = [{0, 1}, None, None]
     _train_both(tm, topt, cm, copt, range(len(plan)), plan)
-    assert [float(copt.state[p]["step"].data) for p in cm.parameters()] == [3.0, 3.0, 2.0, 2.0]
+    assert [float(copt.state[p]["step"].numpy()) for p in cm.parameters()] == [3.0, 3.0, 2.0, 2.0]
     _assert_same(tm, cm)
     _train_both(tm, topt, cm, copt, range(3, 6))  # every gradient present, counts still unequal
     _assert_same(tm, cm)
@@ -149,11 +149,11 @@ def test_a_group_above_the_size_limit_is_left_as_it_is(name, kw, monkeypatch):
     from chainrule.optim import flat
 
     tm, cm, topt, copt = _pair(name, kw)
-    total = sum(p.data.size for p in cm.parameters())
+    total = sum(p.numpy().size for p in cm.parameters())
     monkeypatch.setattr(flat, "MAX_PACKED", total - 1)
-    arrays = [weakref.ref(p.data) for p in cm.parameters()]  # (a weak reference leaves them packable)
+    arrays = [weakref.ref(p.numpy()) for p in cm.parameters()]  # (a weak reference leaves them packable)
     _train_both(tm, topt, cm, copt, range(6))
-    assert all(p.data is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
+    assert all(p.numpy() is a() for p, a in zip(cm.parameters(), arrays))  # updated in place, never moved
     _assert_same(tm, cm)
 
 

@@ -54,7 +54,7 @@ class TensorDataset(Dataset):
 
     @property
     def arrays(self) -> tuple:
-        return tuple(t.data for t in self.tensors)
+        return tuple(t._data for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

@@ -69,8 +69,8 @@ class DistributedDataParallel(Module):
             start = 0
             for name in b.names:
                 p = by_name[name]
-                self._slots[id(p)] = (p, b, _view_like(b.flat[start:start + p.data.size], p.data))
-                start += p.data.size
+                self._slots[id(p)] = (p, b, _view_like(b.flat[start:start + p._data.size], p._data))
+                start += p._data.size
         self._sync = True
         self._grad_hooks = ([p.register_post_accumulate_grad_hook(self._ready) for _, p in named]
                             if self.world > 1 else [])
@@ -105,7 +105,7 @@ class DistributedDataParallel(Module):
             return
         t0 = time.perf_counter()
         _, bucket, view = self._slots[id(p)]
-        np.multiply(p.grad.data, 1.0 / self.world, out=view)
+        np.multiply(p.grad._data, 1.0 / self.world, out=view)
         bucket.left -= 1
         del self._waiting[id(p)]
         t1 = time.perf_counter()
@@ -131,7 +131,7 @@ class DistributedDataParallel(Module):
             for b in self.buckets:
                 comm.comm().Allreduce(MPI.IN_PLACE, b.flat, op=MPI.SUM)
         for p, _, view in self._slots.values():
-            p.grad.data = view
+            p.grad._data = view
         self._reset()
 
 
@@ -142,13 +142,13 @@ def _buckets(named: list, cap_mb: float, first_mb: float) -> list[_Bucket]:
         if groups:
             _, dtype, nbytes = groups[-1]
             cap = (first_mb if len(groups) == 1 else cap_mb) * 2**20
-        if not groups or dtype != p.data.dtype or nbytes >= cap:
-            groups.append([[], p.data.dtype, 0])
+        if not groups or dtype != p._data.dtype or nbytes >= cap:
+            groups.append([[], p._data.dtype, 0])
         groups[-1][0].append((name, p))
-        groups[-1][2] += p.data.nbytes
+        groups[-1][2] += p._data.nbytes
     out = []
     for members, dtype, _ in groups:
-        b = _Bucket(sum(p.data.size for _, p in members), dtype)
+        b = _Bucket(sum(p._data.size for _, p in members), dtype)
         b.names = [n for n, _ in members]
         out.append(b)
     return out

@@ -21,11 +21,11 @@ def broadcast_parameters(module, root: int = 0) -> None:
     comm.init()
     tensors = list(module.named_parameters()) + list(module.named_buffers())
     comm.agree("the model's parameters and buffers",
-               ", ".join(f"{n} {tuple(t.data.shape)} {t.data.dtype}" for n, t in tensors))
+               ", ".join(f"{n} {tuple(t._data.shape)} {t._data.dtype}" for n, t in tensors))
     for _, t in tensors:
-        if not (t.data.flags.c_contiguous or t.data.flags.f_contiguous):
-            t.data = np.ascontiguousarray(t.data)
-        comm.broadcast_(t.data, root)
+        if not (t._data.flags.c_contiguous or t._data.flags.f_contiguous):
+            t._data = np.ascontiguousarray(t._data)
+        comm.broadcast_(t._data, root)
 
 
 def broadcast_state(optimizer, root: int = 0) -> None:
@@ -45,7 +45,7 @@ def broadcast_state(optimizer, root: int = 0) -> None:
 def _outline(value: Any, arrays: list) -> Any:
     """``value`` with each array replaced by {"array": index, shape, dtype}; arrays collected in order."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, np.ndarray):
         arrays.append(np.ascontiguousarray(value))
         return {"array": len(arrays) - 1, "shape": list(value.shape), "dtype": value.dtype.str}

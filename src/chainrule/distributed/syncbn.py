@@ -20,7 +20,7 @@ from . import comm
 class _GlobalBatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, stats_out):
-        a = x.data
+        a = x._data
         axes = (0,) + tuple(range(2, a.ndim))
         shape = (1, -1) + (1,) * (a.ndim - 2)
         local = np.concatenate([a.sum(axes, dtype=np.float64), np.square(a, dtype=np.float64).sum(axes),
@@ -33,15 +33,15 @@ class _GlobalBatchNorm(Function):
         invstd = (1.0 / np.sqrt(var + eps)).astype(a.dtype)
         xhat = (a - mean.astype(a.dtype).reshape(shape)) * invstd.reshape(shape)
         stats_out.update(mean=mean, var=var, count=n)
-        w = weight.data.reshape(shape) if weight is not None else 1.0
-        y = xhat * w + (bias.data.reshape(shape) if bias is not None else 0.0)
+        w = weight._data.reshape(shape) if weight is not None else 1.0
+        y = xhat * w + (bias._data.reshape(shape) if bias is not None else 0.0)
         ctx.save_for_backward(xhat, invstd, w, n, axes, shape)
         return Tensor._make(y.astype(a.dtype, copy=False), None)
 
     @staticmethod
     def backward(ctx, g):
         xhat, invstd, w, n, axes, shape = ctx.saved_tensors
-        dy = g.data
+        dy = g._data
         dw = (dy * xhat).sum(axes)
         db = dy.sum(axes)
         wv = w.ravel() if isinstance(w, np.ndarray) else w
@@ -63,18 +63,18 @@ class SyncBatchNorm(_BatchNorm):
     def forward(self, x: Tensor) -> Tensor:
         if not (self.training and comm.is_initialized() and comm.world_size() > 1):
             return super().forward(x)
-        if x.data.ndim not in self._dims:
-            raise ValueError(f"SyncBatchNorm: expected an input of 2 to 5 dimensions, got shape {x.data.shape}")
+        if x._data.ndim not in self._dims:
+            raise ValueError(f"SyncBatchNorm: expected an input of 2 to 5 dimensions, got shape {x._data.shape}")
         stats: dict = {}
         y = _GlobalBatchNorm.apply(x, self.weight, self.bias, self.eps, stats)
         if self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            m = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
+            self.num_batches_tracked._data += 1
+            m = 1.0 / float(self.num_batches_tracked._data) if self.momentum is None else self.momentum
             n = stats["count"]
-            self.running_mean.data *= 1.0 - m
-            self.running_mean.data += (m * stats["mean"]).astype(self.running_mean.data.dtype)
-            self.running_var.data *= 1.0 - m
-            self.running_var.data += (m * stats["var"] * n / max(n - 1, 1)).astype(self.running_var.data.dtype)
+            self.running_mean._data *= 1.0 - m
+            self.running_mean._data += (m * stats["mean"]).astype(self.running_mean._data.dtype)
+            self.running_var._data *= 1.0 - m
+            self.running_var._data += (m * stats["var"] * n / max(n - 1, 1)).astype(self.running_var._data.dtype)
         return y
 
     @classmethod

@@ -33,7 +33,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None) -> "Embedding":
@@ -41,7 +41,7 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}")
         emb = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype)
-        emb.weight.data[...] = embeddings.data
+        emb.weight._data[...] = embeddings._data
         emb.weight.requires_grad_(not freeze)
         return emb
 

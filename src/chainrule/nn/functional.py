@@ -40,12 +40,12 @@ from .attention import scaled_dot_product_attention  # noqa: F401 - composed in 
 
 def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:
     """Integer inputs take the weight's dtype; two different float dtypes are refused, not mixed."""
-    if weight is None or input.data.dtype == weight.data.dtype:
+    if weight is None or input._data.dtype == weight._data.dtype:
         return input
-    if input.data.dtype.kind != "f":
-        return input.to(weight.data.dtype)
+    if input._data.dtype.kind != "f":
+        return input.to(weight._data.dtype)
     raise DTypeError(
-        f"{op}: input is {input.data.dtype} but the weights are {weight.data.dtype}; convert the input "
+        f"{op}: input is {input._data.dtype} but the weights are {weight._data.dtype}; convert the input "
         f"(.float() / .double()) or the module (.float() / .double()) so both agree"
     )
 
@@ -58,16 +58,16 @@ def _pair(v, name: str, op: str) -> tuple[int, int]:
 
 
 def _check_4d(x: Tensor, op: str) -> None:
-    if x.data.ndim != 4:
-        raise ShapeError(f"{op}: expects input of shape (N, C, H, W), got {x.data.shape}")
+    if x._data.ndim != 4:
+        raise ShapeError(f"{op}: expects input of shape (N, C, H, W), got {x._data.shape}")
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """Cross-correlation of (N, C, H, W) with weights (O, C/groups, kh, kw), as PyTorch's conv2d."""
-    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+    if input._data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)[0]
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     _check_4d(input, "conv2d")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     if w.ndim != 4:
@@ -82,8 +82,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"conv2d: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape {w.shape} "
             f"with groups={groups} expects {w.shape[1] * groups}"
         )
-    if bias is not None and bias.data.shape != (w.shape[0],):
-        raise ShapeError(f"conv2d: bias must have shape ({w.shape[0]},), got {bias.data.shape}")
+    if bias is not None and bias._data.shape != (w.shape[0],):
+        raise ShapeError(f"conv2d: bias must have shape ({w.shape[0]},), got {bias._data.shape}")
     for k, n, s, p, d, axis in ((w.shape[2], x.shape[2], stride[0], padding[0], dilation[0], "height"),
                                 (w.shape[3], x.shape[3], stride[1], padding[1], dilation[1], "width")):
         if out_size(n, k, s, p, d) < 1:
@@ -129,9 +129,9 @@ def _pool_args(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_
         raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
-    h, w = x.data.shape[2:]
+    h, w = x._data.shape[2:]
     if out_size(h, k[0], s[0], p[0], d[0]) < 1 or out_size(w, k[1], s[1], p[1], d[1]) < 1:
-        raise ShapeError(f"{op}: kernel {k} does not fit input of shape {x.data.shape} with padding {p}")
+        raise ShapeError(f"{op}: kernel {k} does not fit input of shape {x._data.shape} with padding {p}")
     extra = (0, 0)
     if ceil_mode:
         extra = (_ceil_extra(h, k[0], s[0], p[0], d[0]), _ceil_extra(w, k[1], s[1], p[1], d[1]))
@@ -163,19 +163,19 @@ def _window_sizes(n: int, k: int, s: int, p: int, count: int, include_pad: bool)
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """The largest value of each window; its gradient goes to that value's position alone."""
-    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+    if input._data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
         out = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
         return (out[0][0], out[1][0]) if return_indices else out[0]
     k, s, p, d, extra = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     x = input
     if extra != (0, 0):  # ceil_mode: windows may run past the end, over values that never win
-        low = -xp.inf if input.data.dtype.kind == "f" else xp.iinfo(input.data.dtype).min
+        low = -xp.inf if input._data.dtype.kind == "f" else xp.iinfo(input._data.dtype).min
         x = pad(input, (0, extra[1], 0, extra[0]), value=low)
     out, arg = apply_residual(MAX_POOL2D, (x,), {"kernel": k, "stride": s, "padding": p, "dilation": d})
     if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
-        hp, wp = x.data.shape[2:]
-        flat = flat_index(arg, x.data.shape, k, s, p, d)[0] % (hp * wp)
-        idx = (flat // wp) * input.data.shape[3] + flat % wp
+        hp, wp = x._data.shape[2:]
+        flat = flat_index(arg, x._data.shape, k, s, p, d)[0] % (hp * wp)
+        idx = (flat // wp) * input._data.shape[3] + flat % wp
         return out, Tensor._make(idx.astype(xp.int64), None)
     return out
 
@@ -183,18 +183,18 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The mean of each window: a convolution of every channel with a constant kernel."""
-    if input.data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
+    if input._data.ndim == 3:  # one unbatched (C, H, W) image, as PyTorch allows
         return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override)[0]
     k, s, p, d, extra = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
-    n, c, h, w = input.data.shape
-    dtype = input.data.dtype if input.data.dtype.kind == "f" else xp.float32
+    n, c, h, w = input._data.shape
+    dtype = input._data.dtype if input._data.dtype.kind == "f" else xp.float32
     ones = Tensor._make(xp.ones((1, 1) + k, dtype=dtype), None)
     x = reshape(input.to(dtype), (n * c, 1, h, w))
     if extra != (0, 0):
         x = pad(x, (0, extra[1], 0, extra[0]))
     summed = apply(CONV2D, (x, ones), {"stride": s, "padding": p, "dilation": d})
-    ho, wo = summed.data.shape[2:]
+    ho, wo = summed._data.shape[2:]
     if divisor_override:
         out = summed / float(divisor_override)
     elif (count_include_pad or p == (0, 0)) and extra == (0, 0):
@@ -209,9 +209,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def _normalize(x: Tensor, weight, bias, axes: tuple, pshape: tuple, mean, var, batch: bool, eps: float,
                count: int) -> Tensor:
     invstd = 1.0 / xp.sqrt(var + eps)
-    per_channel = len(pshape) == x.data.ndim and all(pshape[a] == 1 for a in axes)  # batch norm's layout
+    per_channel = len(pshape) == x._data.ndim and all(pshape[a] == 1 for a in axes)  # batch norm's layout
     kw = {"axes": axes, "pshape": pshape, "batch": batch, "eps": eps, "count": count, "per_channel": per_channel}
-    return apply(NORMALIZE, (x, weight, bias, mean, invstd.astype(x.data.dtype, copy=False)), kw)
+    return apply(NORMALIZE, (x, weight, bias, mean, invstd.astype(x._data.dtype, copy=False)), kw)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -223,7 +223,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     r ← (1 − momentum)·r + momentum·batch (the unbiased variance for r_var).
     """
     input = _match_dtype(input, weight, "batch_norm")
-    x = input.data
+    x = input._data
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expects input of shape (N, C, ...), got {x.shape}")
     c = x.shape[1]
@@ -231,8 +231,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     pshape = (1, c) + (1,) * (x.ndim - 2)
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
-        if t is not None and t.data.shape != (c,):
-            raise ShapeError(f"batch_norm: {name} must have shape ({c},) for input {x.shape}, got {t.data.shape}")
+        if t is not None and t._data.shape != (c,):
+            raise ShapeError(f"batch_norm: {name} must have shape ({c},) for input {x.shape}, got {t._data.shape}")
     n = x.size // c if c else 0
     if training:
         if n <= 1:
@@ -240,16 +240,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
         if running_mean is not None:
-            running_mean.data *= 1.0 - momentum
-            running_mean.data += (momentum * mean.reshape(c)).astype(running_mean.data.dtype, copy=False)
+            running_mean._data *= 1.0 - momentum
+            running_mean._data += (momentum * mean.reshape(c)).astype(running_mean._data.dtype, copy=False)
         if running_var is not None:
-            running_var.data *= 1.0 - momentum
-            running_var.data += (momentum * n / (n - 1) * var.reshape(c)).astype(running_var.data.dtype, copy=False)
+            running_var._data *= 1.0 - momentum
+            running_var._data += (momentum * n / (n - 1) * var.reshape(c)).astype(running_var._data.dtype, copy=False)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
-        mean = running_mean.data.reshape(pshape).astype(x.dtype, copy=False)
-        var = running_var.data.reshape(pshape).astype(x.dtype, copy=False)
+        mean = running_mean._data.reshape(pshape).astype(x.dtype, copy=False)
+        var = running_var._data.reshape(pshape).astype(x.dtype, copy=False)
     return _normalize(input, weight, bias, axes, pshape, mean, var, training, eps, n)
 
 
@@ -258,13 +258,13 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     """Normalise over the trailing ``normalized_shape`` axes of every sample."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     input = _match_dtype(input, weight, "layer_norm")
-    x = input.data
+    x = input._data
     k = len(ns)
     if k == 0 or x.shape[x.ndim - k:] != ns or x.ndim < k:
         raise ShapeError(f"layer_norm: input of shape {x.shape} does not end in normalized_shape {ns}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.data.shape != ns:
-            raise ShapeError(f"layer_norm: {name} must have shape {ns}, got {t.data.shape}")
+        if t is not None and t._data.shape != ns:
+            raise ShapeError(f"layer_norm: {name} must have shape {ns}, got {t._data.shape}")
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     var = x.var(axis=axes, keepdims=True)
@@ -273,12 +273,12 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` picked by the integer ``input`` (any shape)."""
-    idx = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
-    v = weight.data.shape[0]
+    v = weight._data.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= v):
         raise ValueError(f"embedding: index out of range: values {idx.min()}..{idx.max()} for {v} embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += v
-    return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight.data.shape})
+    return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight._data.shape})

@@ -36,7 +36,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ShapeError(
             f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape {shape})"
@@ -56,7 +56,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
-        tensor.data[...] = values
+        tensor._data[...] = values
     return tensor
 
 
@@ -64,14 +64,14 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
     if arg.number("uniform_", "a", a) > arg.number("uniform_", "b", b):
         raise arg.ArgumentError(f"uniform_: a must be <= b, got a={a}, b={b}")
     gen = random.generator(generator)
-    return _fill(tensor, gen.uniform(a, b, tensor.data.shape))
+    return _fill(tensor, gen.uniform(a, b, tensor._data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     arg.number("normal_", "mean", mean)
     arg.number("normal_", "std", std, 0.0)
     gen = random.generator(generator)
-    return _fill(tensor, gen.normal(mean, std, tensor.data.shape))
+    return _fill(tensor, gen.normal(mean, std, tensor._data.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -125,7 +125,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if not a < b:
         raise ValueError(f"trunc_normal_: the lower bound a={a} must be below the upper bound b={b}")
     gen = random.generator(generator)
-    out = gen.normal(mean, std, tensor.data.shape)
+    out = gen.normal(mean, std, tensor._data.shape)
     bad = (out < a) | (out > b)
     while bad.any():
         out[bad] = gen.normal(mean, std, int(bad.sum()))
@@ -135,11 +135,11 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one (Saxe et al., 2013)."""
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ShapeError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")
     rows = shape[0]
-    cols = tensor.data.size // rows if rows else 0
+    cols = tensor._data.size // rows if rows else 0
     gen = random.generator(generator)
     flat = gen.standard_normal((rows, cols))
     if rows < cols:
@@ -153,6 +153,6 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (a 2-D tensor), so a linear layer starts by passing its input through."""
-    if tensor.data.ndim != 2:
-        raise ShapeError(f"eye_: only 2-D tensors are supported, got shape {tensor.data.shape}")
-    return _fill(tensor, xp.eye(*tensor.data.shape))
+    if tensor._data.ndim != 2:
+        raise ShapeError(f"eye_: only 2-D tensors are supported, got shape {tensor._data.shape}")
+    return _fill(tensor, xp.eye(*tensor._data.shape))

@@ -21,7 +21,7 @@ class Linear(Module):
         _check_device(device)
         self.in_features = arg.integer("Linear", "in_features", in_features, 0)
         self.out_features = arg.integer("Linear", "out_features", out_features, 0)
-        self.weight = Parameter(layout.weight(empty(out_features, in_features, dtype=dtype).data))  # see layout.py
+        self.weight = Parameter(layout.weight(empty(out_features, in_features, dtype=dtype)._data))  # see layout.py
         if bias:
             self.bias = Parameter(empty(out_features, dtype=dtype))
         else:

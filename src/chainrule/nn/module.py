@@ -284,7 +284,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._make(xp.zeros_like(p.grad.data), None)
+                p.grad = Tensor._make(xp.zeros_like(p.grad._data), None)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
@@ -304,10 +304,10 @@ class Module:
         for m in self.modules():
             for reg in ("_parameters", "_buffers"):
                 for t in m.__dict__[reg].values():
-                    if t is not None and t.data.dtype.kind == "f":
-                        t.data = t.data.astype(dtype)
+                    if t is not None and t._data.dtype.kind == "f":
+                        t._data = t._data.astype(dtype)
                         if t.grad is not None:
-                            t.grad = Tensor._make(t.grad.data.astype(dtype), None)
+                            t.grad = Tensor._make(t.grad._data.astype(dtype), None)
         return self
 
     def float(self) -> "Module":
@@ -335,10 +335,10 @@ class Module:
             pre = f"{mname}." if mname else ""
             for k, p in m._parameters.items():
                 if p is not None:
-                    out[pre + k] = p if keep_vars else Tensor._make(p.data, None)
+                    out[pre + k] = p if keep_vars else Tensor._make(p._data, None)
             for k, b in m._buffers.items():
                 if b is not None and k not in m._non_persistent:
-                    out[pre + k] = b if keep_vars else Tensor._make(b.data, None)
+                    out[pre + k] = b if keep_vars else Tensor._make(b._data, None)
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
@@ -358,10 +358,10 @@ class Module:
             if k not in state_dict:
                 continue
             arr = _as_array(state_dict[k], k)
-            if arr.shape != target.data.shape:
+            if arr.shape != target._data.shape:
                 problems.append(
                     f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from the checkpoint, "
-                    f"the shape in the current model is {tuple(target.data.shape)}"
+                    f"the shape in the current model is {tuple(target._data.shape)}"
                 )
             values[k] = arr
         if strict:
@@ -376,9 +376,9 @@ class Module:
         for k, arr in values.items():
             t = own[k]
             if assign:
-                t.data = arr.astype(t.data.dtype, copy=True)
+                t._data = arr.astype(t._data.dtype, copy=True)
             else:
-                t.data[...] = arr
+                t._data[...] = arr
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ display
@@ -437,7 +437,7 @@ def _check_device(device) -> None:
 def _as_array(v, key: str):
     """Accept chainrule Tensors, NumPy arrays and anything array-like (e.g. torch tensors)."""
     if isinstance(v, Tensor):
-        return v.data
+        return v._data
     if isinstance(v, xp.ndarray):
         return v
     if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor, without importing torch

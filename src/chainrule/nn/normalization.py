@@ -44,20 +44,20 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def forward(self, x: Tensor) -> Tensor:
         x = layer_input(x, type(self).__name__)
-        if x.data.ndim not in self._dims:
+        if x._data.ndim not in self._dims:
             raise ShapeError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} input, "
-                             f"got shape {x.data.shape}")
+                             f"got shape {x._data.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # a cumulative average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         batch_stats = self.training or self.running_mean is None
         use_running = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if use_running else None, self.running_var if use_running else None,

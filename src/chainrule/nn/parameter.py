@@ -21,11 +21,11 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self._rg))
+        return (Parameter, (self._data, self._rg))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self.data.copy(), self._rg)
+        out = Parameter(self._data.copy(), self._rg)
         memo[id(self)] = out
         return out

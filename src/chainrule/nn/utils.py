@@ -25,13 +25,13 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     if not grads:
         return Tensor._make(xp.asarray(0.0, dtype=xp.float32), None)
     norm_type = float(norm_type)
-    dtype = grads[0].grad.data.dtype
+    dtype = grads[0].grad._data.dtype
     if math.isinf(norm_type):
-        total = max(float(xp.abs(p.grad.data).max()) if p.grad.data.size else 0.0 for p in grads)
+        total = max(float(xp.abs(p.grad._data).max()) if p.grad._data.size else 0.0 for p in grads)
     else:
         acc = 0.0
         for p in grads:
-            g = p.grad.data.reshape(-1)
+            g = p.grad._data.reshape(-1)
             acc += float(xp.dot(g, g)) if norm_type == 2.0 else float((xp.abs(g) ** norm_type).sum())
         total = acc ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -41,7 +41,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         )
     coef = min(float(max_norm) / (total + 1e-6), 1.0)
     for p in grads:
-        g = p.grad.data
+        g = p.grad._data
         p.grad = Tensor._make(g * coef, None) if g.dtype.kind == "f" else p.grad
     return Tensor._make(xp.asarray(total, dtype=dtype), None)
 
@@ -51,12 +51,12 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in params:
         if p.grad is not None:
-            p.grad = Tensor._make(xp.clip(p.grad.data, -clip_value, clip_value), None)
+            p.grad = Tensor._make(xp.clip(p.grad._data, -clip_value, clip_value), None)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one 1-d tensor, in order (no gradient)."""
-    return Tensor._make(xp.concatenate([p.data.reshape(-1) for p in parameters]), None)
+    return Tensor._make(xp.concatenate([p._data.reshape(-1) for p in parameters]), None)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -64,12 +64,12 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__}")
     params = list(parameters)
-    need = sum(p.data.size for p in params)
-    if vec.data.ndim != 1 or vec.data.size < need:
+    need = sum(p._data.size for p in params)
+    if vec._data.ndim != 1 or vec._data.size < need:
         raise ShapeError(f"vector_to_parameters: the parameters hold {need} values, but vec has shape "
-                         f"{vec.data.shape}")
+                         f"{vec._data.shape}")
     i = 0
     for p in params:
-        n = p.data.size
-        p.data[...] = vec.data[i:i + n].reshape(p.data.shape)
+        n = p._data.size
+        p._data[...] = vec._data[i:i + n].reshape(p._data.shape)
         i += n

@@ -109,7 +109,7 @@ def pow(a, b):
     if isinstance(b, xp.generic):  # np.float64(2) must not turn a float32 tensor into float64
         b = b.item()
     if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, _Tensor()):
-        if a.data.dtype.kind in "biu" and isinstance(b, float):
+        if a._data.dtype.kind in "biu" and isinstance(b, float):
             a = a.float()
         return apply1(POW_SCALAR, a, {"exponent": b})
     return _pow2(a, b)
@@ -202,7 +202,7 @@ def clip(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     min, max = _scalar(min), _scalar(max)
-    if x.data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+    if x._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         x = x.float()  # an integer tensor clipped to 0.5 is float32 (PyTorch), not float64
     return apply1(CLIP, x, {"min": min, "max": max})
 
@@ -231,7 +231,7 @@ def _float(x):
     """Functions such as exp of an integer tensor give float32 (PyTorch), not float64."""
     if x.__class__ is not registry._Tensor:
         x = as_tensor(x)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         return x.float()
     return x
 
@@ -253,21 +253,21 @@ def where(cond, a, b):
 
     T = _Tensor()
     cond = cond if isinstance(cond, T) else T(xp.asarray(cond, dtype=bool))
-    if cond.data.dtype != xp.bool_:
-        cond = T._make(cond.data.astype(bool), None)
+    if cond._data.dtype != xp.bool_:
+        cond = T._make(cond._data.astype(bool), None)
     a = a if isinstance(a, T) else as_value(a)
     b = b if isinstance(b, T) else as_value(b)
     if not isinstance(a, T) and not isinstance(b, T):
         a = T.of(a)  # two numbers: a Python float gives float32, as PyTorch (NumPy would give float64)
-    if isinstance(a, float) and b.data.dtype.kind in "biu":
+    if isinstance(a, float) and b._data.dtype.kind in "biu":
         b = b.float()
-    if isinstance(b, float) and a.data.dtype.kind in "biu":
+    if isinstance(b, float) and a._data.dtype.kind in "biu":
         a = a.float()
-    if isinstance(a, T) and isinstance(b, T) and a.data.dtype != b.data.dtype:
-        ad, bd = check_dtypes("where", a.data, b.data)
-        if ad is not a.data:
+    if isinstance(a, T) and isinstance(b, T) and a._data.dtype != b._data.dtype:
+        ad, bd = check_dtypes("where", a._data, b._data)
+        if ad is not a._data:
             a = a.to(ad.dtype)
-        if bd is not b.data:
+        if bd is not b._data:
             b = b.to(bd.dtype)
     return apply(WHERE, (cond, a, b))
 
@@ -276,8 +276,8 @@ def where(cond, a, b):
 def _compare(ufunc):
     def cmp(a, b):
         T = _Tensor()
-        ad = a.data if isinstance(a, T) else a
-        bd = b.data if isinstance(b, T) else b
+        ad = a._data if isinstance(a, T) else a
+        bd = b._data if isinstance(b, T) else b
         try:
             return T._make(xp.asarray(ufunc(ad, bd)), None)
         except ValueError as e:
@@ -325,13 +325,13 @@ def equal(a, b) -> bool:
 
 
 def _raw(v):
-    return v.data if isinstance(v, _Tensor()) else xp.asarray(v)
+    return v._data if isinstance(v, _Tensor()) else xp.asarray(v)
 
 
 def sign(x):
     """-1, 0 or 1 (no gradient: it is zero almost everywhere)."""
     T = _Tensor()
-    return T._make(xp.sign(x.data if isinstance(x, T) else x), None)
+    return T._make(xp.sign(x._data if isinstance(x, T) else x), None)
 
 
 def _erf(x):

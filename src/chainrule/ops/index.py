@@ -33,7 +33,7 @@ def _raw_index(index):
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
     if isinstance(index, T):
-        index = index.data
+        index = index._data
     elif isinstance(index, list):
         index = xp.asarray(index)
     if isinstance(index, xp.ndarray) and index.dtype.kind == "f":
@@ -42,11 +42,11 @@ def _raw_index(index):
 
 
 def getitem(x, index):
-    index = _empty_ellipsis_dropped(_raw_index(index), x.data.ndim)
+    index = _empty_ellipsis_dropped(_raw_index(index), x._data.ndim)
     split = _ints_first(index)
     if split is not None:
         return getitem(getitem(x, split[0]), split[1])
-    d = x.data
+    d = x._data
     try:
         probe = d[index]
     except IndexError as e:

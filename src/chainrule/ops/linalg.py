@@ -126,10 +126,10 @@ def fused_linear(act):
 def matmul(a, b):
     T = registry._Tensor
     for v, side in ((a, "first"), (b, "second")):
-        if isinstance(v, T) and v.data.ndim == 0:
+        if isinstance(v, T) and v._data.ndim == 0:
             raise ShapeError(f"matmul: the {side} operand is a 0-d tensor; matmul needs at least 1 dimension")
     if isinstance(a, T) and isinstance(b, T):
-        sa, sb = a.data.shape, b.data.shape
+        sa, sb = a._data.shape, b._data.shape
         k = sb[0] if len(sb) == 1 else sb[-2]
         if sa[-1] != k:
             raise ShapeError(
@@ -141,19 +141,19 @@ def matmul(a, b):
 
 def _check_linear(x, weight, bias=None):
     """The operands of linear, checked and in one dtype (an integer input takes the weight's)."""
-    xs, ws = x.data.shape, weight.data.shape
-    if weight.data.ndim != 2 or xs[-1:] != ws[1:]:
+    xs, ws = x._data.shape, weight._data.shape
+    if weight._data.ndim != 2 or xs[-1:] != ws[1:]:
         raise ShapeError(
             f"linear: input of shape {xs} does not fit weight of shape {ws} "
             f"(expects the input's last axis to be {ws[-1] if ws else '?'})"
         )
-    if bias is not None and bias.data.shape != ws[:1]:
-        raise ShapeError(f"linear: bias of shape {bias.data.shape} does not fit weight of shape {ws}")
-    if x.data.dtype != weight.data.dtype:
-        registry.check_dtypes("linear", x.data, weight.data)
-        x = x.to(weight.data.dtype)
-    if bias is not None and bias.data.dtype != weight.data.dtype:
-        raise DTypeError(f"linear: bias is {bias.data.dtype} but weight is {weight.data.dtype}")
+    if bias is not None and bias._data.shape != ws[:1]:
+        raise ShapeError(f"linear: bias of shape {bias._data.shape} does not fit weight of shape {ws}")
+    if x._data.dtype != weight._data.dtype:
+        registry.check_dtypes("linear", x._data, weight._data)
+        x = x.to(weight._data.dtype)
+    if bias is not None and bias._data.dtype != weight._data.dtype:
+        raise DTypeError(f"linear: bias is {bias._data.dtype} but weight is {weight._data.dtype}")
     return (x, weight) if bias is None else (x, weight, bias)
 
 
@@ -177,8 +177,9 @@ for _act in [op for op in REGISTRY.values() if op.inplace is not None]:
 @public
 def bmm(a, b):
     """Batched matrix product of (B, n, m) and (B, m, p), no broadcasting (PyTorch's bmm)."""
-    if a.data.ndim != 3 or b.data.ndim != 3 or a.data.shape[0] != b.data.shape[0]:
-        raise ShapeError(f"bmm: expects (B, n, m) and (B, m, p) with the same B, got {a.data.shape} and {b.data.shape}")
+    if a._data.ndim != 3 or b._data.ndim != 3 or a._data.shape[0] != b._data.shape[0]:
+        raise ShapeError(f"bmm: expects (B, n, m) and (B, m, p) with the same B, "
+                         f"got {a._data.shape} and {b._data.shape}")
     return matmul(a, b)
 
 
@@ -193,8 +194,8 @@ def baddbmm(input, batch1, batch2, *, beta: float = 1.0, alpha: float = 1.0):
 @public
 def outer(a, b):
     """a[i]·b[j] for 1-D a and b."""
-    if a.data.ndim != 1 or b.data.ndim != 1:
-        raise ShapeError(f"outer: expects two 1-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise ShapeError(f"outer: expects two 1-D tensors, got shapes {a._data.shape} and {b._data.shape}")
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
@@ -238,8 +239,8 @@ def einsum(equation: str, *operands):
     if len(ins) != len(operands):
         raise ValueError(f"einsum {equation!r}: {len(ins)} operands in the equation, {len(operands)} given")
     for i, (s, x) in enumerate(zip(ins, operands)):
-        if len(s) != x.data.ndim:
-            raise ShapeError(f"einsum {equation!r}: operand {i} has {x.data.ndim} dimensions, the equation {len(s)}")
+        if len(s) != x._data.ndim:
+            raise ShapeError(f"einsum {equation!r}: operand {i} has {x._data.ndim} dimensions, the equation {len(s)}")
         rest = out + "".join(t for j, t in enumerate(ins) if j != i)
         if len(set(s)) != len(s) or any(c not in rest for c in s):
             raise ValueError(f"einsum {equation!r}: operand {i}'s letters {s!r} must be distinct and each appear in "

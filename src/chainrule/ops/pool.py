@@ -56,7 +56,7 @@ def _scatter_args(g, xshape, arg, kw):
 def _maxpool_vjp(F, g, xs, y, kw, need):
     """Each window's gradient goes to its winner (found again from x: no residual on this path)."""
     shape = tuple(xs[0].shape)
-    _, arg = _maxpool_fwd(xs[0].data, **kw)
+    _, arg = _maxpool_fwd(xs[0]._data, **kw)
     g, idx, size = _scatter_args(g, shape, arg, kw)
     return (F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx,)), shape),)
 

@@ -77,25 +77,25 @@ def _all_if_empty(axis):
 
 
 def _reduction_kw(x, axis, keepdims, op):
-    axis = normalize(_all_if_empty(axis), x.data.ndim, op)
-    return {"axis": axis, "keepdims": bool(keepdims), "shape": x.data.shape}
+    axis = normalize(_all_if_empty(axis), x._data.ndim, op)
+    return {"axis": axis, "keepdims": bool(keepdims), "shape": x._data.shape}
 
 
 def sum(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = as_tensor(x)
     if axis is None and dim is None and not keepdims:  # the common loss.sum(): skip axis parsing
-        return apply1(SUM, x, {"axis": None, "keepdims": False, "shape": x.data.shape})
+        return apply1(SUM, x, {"axis": None, "keepdims": False, "shape": x._data.shape})
     return apply1(SUM, x, _reduction_kw(x, pick_axis(axis, dim, "sum"), keepdims, "sum"))
 
 
 def mean(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = as_tensor(x)
-    if x.data.dtype.kind in "biu":
-        raise DTypeError(f"mean: needs a floating-point tensor, got {x.data.dtype} (use .float())")
+    if x._data.dtype.kind in "biu":
+        raise DTypeError(f"mean: needs a floating-point tensor, got {x._data.dtype} (use .float())")
     kw = _reduction_kw(x, pick_axis(axis, dim, "mean"), keepdims, "mean")
-    kw["count"] = _count(x.data.shape, kw["axis"])
+    kw["count"] = _count(x._data.shape, kw["axis"])
     return apply1(MEAN, x, kw)
 
 
@@ -162,12 +162,12 @@ def _selected(argfn, x, axis, keepdims: bool, op: str) -> MaxMin:
         raise ShapeError(f"{op}: with a dim it returns (values, indices) along one axis, got {tuple(axis)}; "
                          f"use a{op} for the largest values over several axes")
     x = as_tensor(x)
-    nd = x.data.ndim
+    nd = x._data.ndim
     a = one(axis, nd, op)
     if nd == 0:
         return MaxMin(x, registry._Tensor._make(xp.zeros((), dtype=xp.int64), None))
     _nonempty(x, {"axis": (a,)}, op)
-    idx = argfn(x.data, axis=a)
+    idx = argfn(x._data, axis=a)
     grids = list(xp.indices(idx.shape, sparse=True))
     values = getitem(x, tuple(grids[:a] + [idx] + grids[a:]))
     idx = idx.astype(xp.int64)
@@ -178,15 +178,15 @@ def _selected(argfn, x, axis, keepdims: bool, op: str) -> MaxMin:
 
 def _nonempty(x, kw, op):
     """Only a reduction over an axis of length 0 has no value (a (0, 3) tensor has a max along axis 1)."""
-    if x.data.size == 0 and (kw["axis"] is None or 0 in (x.data.shape[i] for i in kw["axis"])):
-        raise ShapeError(f"{op}: the tensor of shape {x.data.shape} is empty")
+    if x._data.size == 0 and (kw["axis"] is None or 0 in (x._data.shape[i] for i in kw["axis"])):
+        raise ShapeError(f"{op}: the tensor of shape {x._data.shape} is empty")
 
 
 def logsumexp(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, dim=None):
     """log Σ exp(x), shifted by the maximum so it never overflows."""
     keepdims = keepdims or keepdim  # PyTorch spells it keepdim
     x = as_tensor(x)
-    if x.data.dtype.kind in "biu":
+    if x._data.dtype.kind in "biu":
         x = x.float()  # float32 for integers (PyTorch), not NumPy's float64
     kw = _reduction_kw(x, pick_axis(axis, dim, "logsumexp"), keepdims, "logsumexp")
     return apply1(LOGSUMEXP, x, {"axis": kw["axis"], "keepdims": kw["keepdims"]})
@@ -200,9 +200,9 @@ def var(x, axis=None, keepdims: bool = False, *, keepdim: bool = False, correcti
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axis = pick_axis(axis, dim, "var")
-    ax = normalize(_all_if_empty(axis), x.data.ndim, "var")
+    ax = normalize(_all_if_empty(axis), x._data.ndim, "var")
     d = x - mean(x, axis=ax, keepdims=True)
-    return sum(d * d, axis=ax, keepdims=keepdims) / builtins.max(_count(x.data.shape, ax) - correction, 0)
+    return sum(d * d, axis=ax, keepdims=keepdims) / builtins.max(_count(x._data.shape, ax) - correction, 0)
 
 
 def _std_sqrt_vjp(F, g, x, y, kw, need):
@@ -245,8 +245,8 @@ def _arg(fn, x, axis, keepdims, dim, op):
     if axis is not None:
         from .axes import one
 
-        axis = one(axis, x.data.ndim, op)
-    out = fn(x.data, axis=axis, keepdims=keepdims)
+        axis = one(axis, x._data.ndim, op)
+    out = fn(x._data, axis=axis, keepdims=keepdims)
     return registry._Tensor._make(xp.asarray(out, dtype=xp.int64), None)
 
 
@@ -271,9 +271,9 @@ def cumsum(x, dim, *, dtype=None):
     x = as_tensor(x)
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         x = x.long()
-    return apply1(CUMSUM, x, {"axis": one(dim, x.data.ndim, "cumsum")})
+    return apply1(CUMSUM, x, {"axis": one(dim, x._data.ndim, "cumsum")})
 
 
 @public
@@ -297,8 +297,8 @@ def norm(x, p="fro", dim=None, keepdim: bool = False):
 
 def _logical(fn, x, dim, keepdim: bool, op: str):
     x = as_tensor(x)
-    axis = normalize(_all_if_empty(dim), x.data.ndim, op)
-    return registry._Tensor._make(xp.asarray(fn(x.data, axis=axis, keepdims=keepdim)), None)
+    axis = normalize(_all_if_empty(dim), x._data.ndim, op)
+    return registry._Tensor._make(xp.asarray(fn(x._data, axis=axis, keepdims=keepdim)), None)
 
 
 @public

@@ -204,21 +204,21 @@ def apply(op: Op, inputs: tuple, kw: dict | None = None):
 
 def _apply(op: Op, inputs: tuple, kw: dict | None):
     T = _Tensor
-    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
+    xd = tuple([x._data if isinstance(x, T) else x for x in inputs])
     return output(op, inputs, xd, _run(op, xd, kw), kw)
 
 
 def apply_residual(op: Op, inputs: tuple, kw: dict | None = None):
     """Apply a residual op and return (output Tensor, residual): for callers that use it too."""
     T = _Tensor
-    xd = tuple([x.data if isinstance(x, T) else x for x in inputs])
+    xd = tuple([x._data if isinstance(x, T) else x for x in inputs])
     y, res = _run(op, xd, kw)
     return output(op, inputs, xd, y, kw, res), res
 
 
 def apply1(op: Op, x, kw: dict | None = None):
     """Apply a one-input op to a Tensor ``x`` (the recorder every unary op shares)."""
-    d = x.data
+    d = x._data
     try:
         y = op.fwd(d) if kw is None else op.fwd(d, **kw)
     except (ValueError, IndexError, TypeError) as e:
@@ -246,7 +246,7 @@ def unary(op: Op, floating: bool = False, method: bool = True):
         T = _Tensor
         if x.__class__ is not T and not isinstance(x, T):
             x = T.of(x)
-        if floating and x.data.dtype.kind != "f":
+        if floating and x._data.dtype.kind != "f":
             x = x.float()
         return apply1(op, x)
 
@@ -265,8 +265,8 @@ def binary(op: Op, method: bool = True):
         T = _Tensor
         if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
             return _mixed(op, a, b)
-        ad = a.data
-        bd = b.data
+        ad = a._data
+        bd = b._data
         if ad.dtype is not bd.dtype:
             ad, bd = check_dtypes(op.name, ad, bd)
         try:
@@ -298,7 +298,7 @@ def _mixed(op: Op, a, b):
     if ta and tb:
         return binary(op)(a, b)
     t, num = (a, b) if ta else (b, a)
-    td = t.data
+    td = t._data
     if td.dtype.kind in "biu" and isinstance(num, float):
         td = td.astype(xp.float32)  # int tensor * 0.5 -> float32 (PyTorch's default), not float64
     xd = (td, num) if ta else (num, td)
@@ -324,7 +324,7 @@ def nary(op: Op, check: Callable | None = None):
     def call(*inputs, **options):
         if check is not None:
             inputs = check(*inputs, **options)
-        xd = tuple([x.data for x in inputs])
+        xd = tuple([x._data for x in inputs])
         try:
             y = fwd(*xd)
         except (ValueError, IndexError, TypeError) as e:

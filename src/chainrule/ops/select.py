@@ -22,7 +22,7 @@ class ValuesIndices(NamedTuple):
 
 
 def _index_array(index, op: str):
-    idx = index.data if isinstance(index, registry._Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, registry._Tensor) else xp.asarray(index)
     if idx.dtype.kind not in "iu":
         raise IndexOutOfRange(f"{op}: the index must hold integers, got {idx.dtype}")
     return idx.astype(xp.intp, copy=False)
@@ -44,39 +44,39 @@ def _along(idx, a: int, shape: tuple, op: str) -> tuple:
 def gather(x, dim: int, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] for dim 1 (and likewise for any dim)."""
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, "gather")
-    return getitem(x, _along(_index_array(index, "gather"), a, x.data.shape, "gather"))
+    a = one(dim, x._data.ndim, "gather")
+    return getitem(x, _along(_index_array(index, "gather"), a, x._data.shape, "gather"))
 
 
 @public
 def scatter_add(x, dim: int, index, src):
     """``x`` with ``src``'s values added at the positions ``index`` names along ``dim`` (repeats add up)."""
     x, src = as_tensor(x), as_tensor(src)
-    a = one(dim, x.data.ndim, "scatter_add")
+    a = one(dim, x._data.ndim, "scatter_add")
     idx = _index_array(index, "scatter_add")
     src = src[tuple(slice(0, s) for s in idx.shape)]
-    return x + index_add_zeros(src, x.data.shape, _along(idx, a, x.data.shape, "scatter_add"))
+    return x + index_add_zeros(src, x._data.shape, _along(idx, a, x._data.shape, "scatter_add"))
 
 
 @public
 def scatter(x, dim: int, index, src):
     """``x`` with the positions ``index`` names along ``dim`` replaced by ``src``'s values (a number too)."""
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, "scatter")
+    a = one(dim, x._data.ndim, "scatter")
     idx = _index_array(index, "scatter")
-    where_to = _along(idx, a, x.data.shape, "scatter")
-    hit = xp.zeros(x.data.shape, dtype=bool)
+    where_to = _along(idx, a, x._data.shape, "scatter")
+    hit = xp.zeros(x._data.shape, dtype=bool)
     hit[where_to] = True
     if not isinstance(src, registry._Tensor):
-        return where(hit, float(src) if x.data.dtype.kind == "f" else src, x)
+        return where(hit, float(src) if x._data.dtype.kind == "f" else src, x)
     src = src[tuple(slice(0, s) for s in idx.shape)]
-    return where(hit, index_add_zeros(src, x.data.shape, where_to), x)
+    return where(hit, index_add_zeros(src, x._data.shape, where_to), x)
 
 
 @public
 def index_select(x, dim: int, index):
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, "index_select")
+    a = one(dim, x._data.ndim, "index_select")
     idx = _index_array(index, "index_select")
     if idx.ndim != 1:
         raise ShapeError(f"index_select: the index must be 1-D, got shape {idx.shape}")
@@ -87,21 +87,21 @@ def index_select(x, dim: int, index):
 def masked_fill(x, mask, value):
     """``value`` where ``mask`` is true (broadcast), ``x`` elsewhere; the gradient to x is exact zeros there."""
     x = as_tensor(x)
-    m = mask.data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
+    m = mask._data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
     if m.dtype != xp.bool_:
         raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
     if isinstance(value, registry._Tensor):
-        value = value.item() if value.data.ndim == 0 and not value.requires_grad else value
-    return where(m, float(value) if isinstance(value, (int, float)) and x.data.dtype.kind == "f" else value, x)
+        value = value.item() if value._data.ndim == 0 and not value.requires_grad else value
+    return where(m, float(value) if isinstance(value, (int, float)) and x._data.dtype.kind == "f" else value, x)
 
 
 @public
 def masked_select(x, mask):
     """The values where ``mask`` is true, as a 1-D tensor (mask and x broadcast together)."""
     x = as_tensor(x)
-    m = mask.data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
-    shape = xp.broadcast_shapes(x.data.shape, m.shape)
-    if shape != x.data.shape:
+    m = mask._data if isinstance(mask, registry._Tensor) else xp.asarray(mask)
+    shape = xp.broadcast_shapes(x._data.shape, m.shape)
+    if shape != x._data.shape:
         from .shape import broadcast_to
 
         x = broadcast_to(x, shape)
@@ -110,8 +110,8 @@ def masked_select(x, mask):
 
 def _order(x, dim: int, descending: bool, op: str):
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, op) if x.data.ndim else 0
-    d = x.data
+    a = one(dim, x._data.ndim, op) if x._data.ndim else 0
+    d = x._data
     idx = xp.argsort(-d if descending and d.dtype.kind != "b" else d, axis=a, kind="stable") if d.ndim else \
         xp.zeros((), dtype=xp.intp)
     return x, a, idx
@@ -127,7 +127,7 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     """Sorted values and where they came from; the gradient goes back to those positions."""
     x, a, idx = _order(x, dim, descending, "sort")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return ValuesIndices(x, registry._Tensor._make(idx.astype(xp.int64), None))
     return ValuesIndices(gather(x, a, idx), registry._Tensor._make(idx.astype(xp.int64), None))
 
@@ -136,8 +136,8 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Va
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
     x, a, idx = _order(x, dim, largest, "topk")
-    n = x.data.shape[a] if x.data.ndim else 1
+    n = x._data.shape[a] if x._data.ndim else 1
     if not 0 <= k <= n:
         raise ShapeError(f"topk: k={k} is out of range for size {n} of dim {a}")
-    idx = xp.take(idx, xp.arange(k), axis=a) if x.data.ndim else idx
-    return ValuesIndices(gather(x, a, idx) if x.data.ndim else x, registry._Tensor._make(idx.astype(xp.int64), None))
+    idx = xp.take(idx, xp.arange(k), axis=a) if x._data.ndim else idx
+    return ValuesIndices(gather(x, a, idx) if x._data.ndim else x, registry._Tensor._make(idx.astype(xp.int64), None))

@@ -54,10 +54,10 @@ def _shape_arg(shape) -> tuple:
 def reshape(x, *shape):
     shape = _shape_arg(shape)
     x = as_tensor(x)
-    old = x.data.shape
+    old = x._data.shape
     if shape == old:
         return x
-    n = x.data.size
+    n = x._data.size
     known = 1
     for s in shape:
         if s != -1:
@@ -70,9 +70,9 @@ def reshape(x, *shape):
 def permute(x, *axes, dims=None):
     x = as_tensor(x)
     axes = _shape_arg(axes if dims is None else (dims,))  # dims= is PyTorch's keyword
-    nd = x.data.ndim
+    nd = x._data.ndim
     if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
-        raise ShapeError(f"permute: {axes} is not an ordering of the {nd} axes of shape {x.data.shape}")
+        raise ShapeError(f"permute: {axes} is not an ordering of the {nd} axes of shape {x._data.shape}")
     axes = tuple(a % nd for a in axes)
     inverse = tuple(sorted(range(nd), key=axes.__getitem__))
     return apply1(PERMUTE, x, {"axes": axes, "inverse": inverse})
@@ -83,7 +83,7 @@ _REVERSED: dict = {}  # ndim -> the permute keywords that reverse all axes
 
 def reverse_axes(x):
     """``x.T``: all axes reversed, without permute's argument checks (they cannot fail)."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     kw = _REVERSED.get(nd)
     if kw is None:
         axes = tuple(range(nd - 1, -1, -1))
@@ -96,7 +96,7 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
     axis0 = axis0 if dim0 is None else dim0
     axis1 = axis1 if dim1 is None else dim1
     x = as_tensor(x)
-    nd = x.data.ndim
+    nd = x._data.ndim
     a, b = one(axis0, nd, "transpose"), one(axis1, nd, "transpose")  # out of range is an error at any ndim
     if nd < 2:
         return x
@@ -108,27 +108,27 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
 def broadcast_to(x, *shape):
     x = as_tensor(x)
     shape = _shape_arg(shape)
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     try:
-        xp.broadcast_shapes(x.data.shape, shape)
+        xp.broadcast_shapes(x._data.shape, shape)
     except ValueError:
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.data.shape} to {shape}") from None
-    if len(shape) < x.data.ndim or xp.broadcast_shapes(x.data.shape, shape) != shape:
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.data.shape} to {shape}")
-    return apply1(BROADCAST, x, {"shape": shape, "old": x.data.shape})
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x._data.shape} to {shape}") from None
+    if len(shape) < x._data.ndim or xp.broadcast_shapes(x._data.shape, shape) != shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x._data.shape} to {shape}")
+    return apply1(BROADCAST, x, {"shape": shape, "old": x._data.shape})
 
 
 def expand(x, *shape):
     """broadcast_to where -1 keeps that axis' size (PyTorch's expand)."""
     x = as_tensor(x)
     shape = list(_shape_arg(shape))
-    off = len(shape) - x.data.ndim
+    off = len(shape) - x._data.ndim
     for i, s in enumerate(shape):
         if s == -1:
             if i < off:
                 raise ShapeError(f"expand: -1 is not allowed for a new leading axis (shape {tuple(shape)})")
-            shape[i] = x.data.shape[i - off]
+            shape[i] = x._data.shape[i - off]
     return broadcast_to(x, tuple(shape))
 
 
@@ -136,11 +136,11 @@ def squeeze(x, axis=None, *, dim=None):
     """Drop size-1 axes; an axis whose size is not 1 is left alone (PyTorch)."""
     x = as_tensor(x)
     axis = pick_axis(axis, dim, "squeeze")
-    shape = x.data.shape
+    shape = x._data.shape
     if axis is None:
         keep = [s for s in shape if s != 1]
     else:
-        ax = normalize(axis, x.data.ndim, "squeeze") or ()
+        ax = normalize(axis, x._data.ndim, "squeeze") or ()
         keep = [s for i, s in enumerate(shape) if not (i in ax and s == 1)]
     return reshape(x, tuple(keep))
 
@@ -148,21 +148,21 @@ def squeeze(x, axis=None, *, dim=None):
 def unsqueeze(x, axis=None, *, dim=None):
     x = as_tensor(x)
     axis = pick_axis(axis, dim, "unsqueeze")
-    a = one(axis, x.data.ndim, "unsqueeze", extra=1)
-    shape = list(x.data.shape)
+    a = one(axis, x._data.ndim, "unsqueeze", extra=1)
+    shape = list(x._data.shape)
     shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
     x = as_tensor(x)
-    nd = x.data.ndim
+    nd = x._data.ndim
     if nd == 0:
         return reshape(x, (1,))
     s, e = one(start_dim, nd, "flatten"), one(end_dim, nd, "flatten")
     if s > e:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.data.shape
+    shape = x._data.shape
     n = 1
     for v in shape[s:e + 1]:
         n *= v
@@ -176,22 +176,22 @@ def cat(tensors, axis: int | None = None, *, dim=None):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
-    first = tensors[0].data
+    first = tensors[0]._data
     for i, t in enumerate(tensors):
-        if t.data.ndim == 0:
+        if t._data.ndim == 0:
             raise ShapeError(f"cat: tensor {i} is 0-d and has no axis to join along; use stack")
     a = one(axis, first.ndim, "cat")
     for i, t in enumerate(tensors[1:], 1):
-        d = t.data
+        d = t._data
         if d.ndim != first.ndim or any(p != q for j, (p, q) in enumerate(zip(d.shape, first.shape)) if j != a):
             raise ShapeError(
                 f"cat: tensor 0 has shape {first.shape} and tensor {i} has shape {d.shape}; "
                 f"all sizes except axis {a} must match"
             )
-    _same_dtype([t.data for t in tensors], "cat")
+    _same_dtype([t._data for t in tensors], "cat")
     bounds = [0]
     for t in tensors:
-        bounds.append(bounds[-1] + t.data.shape[a])
+        bounds.append(bounds[-1] + t._data.shape[a])
     return apply(CAT, tuple(tensors), {"axis": a, "bounds": tuple(bounds)})
 
 
@@ -203,12 +203,12 @@ def stack(tensors, axis: int | None = None, *, dim=None):
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     for i, t in enumerate(tensors[1:], 1):
-        if t.data.shape != tensors[0].data.shape:
+        if t._data.shape != tensors[0]._data.shape:
             raise ShapeError(
-                f"stack: tensor 0 has shape {tensors[0].data.shape} and tensor {i} has shape "
-                f"{t.data.shape}; stack needs equal shapes"
+                f"stack: tensor 0 has shape {tensors[0]._data.shape} and tensor {i} has shape "
+                f"{t._data.shape}; stack needs equal shapes"
             )
-    a = one(axis, tensors[0].data.ndim, "stack", extra=1)
+    a = one(axis, tensors[0]._data.ndim, "stack", extra=1)
     return cat([unsqueeze(t, a) for t in tensors], a)
 
 
@@ -218,17 +218,17 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
         raise ValueError(f"pad: only mode='constant' is supported, not {mode!r}")
     x = as_tensor(x)
     pad = tuple(int(p) for p in pad)
-    width = _pad_width(x.data.ndim, pad)
+    width = _pad_width(x._data.ndim, pad)
     if any(p < 0 for p in pad):  # negative padding crops that side, as in PyTorch
         index = []
-        for (lo, hi), n in zip(width, x.data.shape):
+        for (lo, hi), n in zip(width, x._data.shape):
             start, stop = max(-lo, 0), n - max(-hi, 0)
             if stop < start:
-                raise ShapeError(f"pad: {pad} crops more than the {n} values of an axis of shape {x.data.shape}")
+                raise ShapeError(f"pad: {pad} crops more than the {n} values of an axis of shape {x._data.shape}")
             index.append(slice(start, stop))
         x = x[tuple(index)]
         pad = tuple(max(p, 0) for p in pad)
-    return apply1(PAD, x, {"pad": pad, "value": value, "old": x.data.shape})
+    return apply1(PAD, x, {"pad": pad, "value": value, "old": x._data.shape})
 
 
 def _same_dtype(arrays, op: str) -> None:
@@ -259,16 +259,16 @@ def _dims(dims, ndim: int, op: str) -> tuple:
 @public
 def flip(x, dims):
     x = as_tensor(x)
-    return apply1(FLIP, x, {"dims": _dims(dims, x.data.ndim, "flip")})
+    return apply1(FLIP, x, {"dims": _dims(dims, x._data.ndim, "flip")})
 
 
 @public
 def roll(x, shifts, dims=None):
     x = as_tensor(x)
     if dims is None:  # PyTorch: roll the flattened tensor, then restore the shape
-        return reshape(roll(reshape(x, -1), shifts, 0), x.data.shape)
+        return reshape(roll(reshape(x, -1), shifts, 0), x._data.shape)
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
-    dims = _dims(dims, x.data.ndim, "roll")
+    dims = _dims(dims, x._data.ndim, "roll")
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
     return apply1(ROLL, x, {"shifts": tuple(int(s) for s in shifts), "dims": dims})
@@ -276,8 +276,8 @@ def roll(x, shifts, dims=None):
 
 def _triangle(op, x, diagonal: int):
     x = as_tensor(x)
-    if x.data.ndim < 2:
-        raise ShapeError(f"{op.name}: needs at least 2 dimensions, got shape {x.data.shape}")
+    if x._data.ndim < 2:
+        raise ShapeError(f"{op.name}: needs at least 2 dimensions, got shape {x._data.shape}")
     return apply1(op, x, {"diagonal": int(diagonal)})
 
 
@@ -313,8 +313,8 @@ def contiguous(x, memory_format=None):
 def split(x, split_size_or_sections, dim: int = 0):
     """Pieces along ``dim``: of ``split_size`` each (the last may be shorter), or of the given sizes."""
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, "split")
-    n = x.data.shape[a]
+    a = one(dim, x._data.ndim, "split")
+    n = x._data.shape[a]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
@@ -336,7 +336,7 @@ def split(x, split_size_or_sections, dim: int = 0):
 def chunk(x, chunks: int, dim: int = 0):
     """``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
     x = as_tensor(x)
-    n = x.data.shape[one(dim, x.data.ndim, "chunk")]
+    n = x._data.shape[one(dim, x._data.ndim, "chunk")]
     return split(x, max(-(-n // int(chunks)), 1), dim)
 
 
@@ -344,5 +344,5 @@ def chunk(x, chunks: int, dim: int = 0):
 def unbind(x, dim: int = 0):
     """The slices along ``dim``, that axis removed."""
     x = as_tensor(x)
-    a = one(dim, x.data.ndim, "unbind")
-    return tuple(x[(slice(None),) * a + (i,)] for i in range(x.data.shape[a]))
+    a = one(dim, x._data.ndim, "unbind")
+    return tuple(x[(slice(None),) * a + (i,)] for i in range(x._data.shape[a]))

@@ -136,7 +136,7 @@ CROSS_ENTROPY = defop("cross_entropy", _ce_fwd, _ce_vjp, saves="x", residual=Tru
 
 
 def _raw(t):
-    return t.data if isinstance(t, registry._Tensor) else t
+    return t._data if isinstance(t, registry._Tensor) else t
 
 
 def softmax(x, axis: int | None = None, *, dim=None):
@@ -152,8 +152,8 @@ def log_softmax(x, axis: int | None = None, *, dim=None):
 def _along_axis(op, x, axis, dim):
     x = as_tensor(x)
     a = pick_axis(axis, dim, op.name)
-    a = one(-1 if a is None else a, x.data.ndim, op.name)
-    if x.data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
+    a = one(-1 if a is None else a, x._data.ndim, op.name)
+    if x._data.ndim == 0:  # NumPy's 0-d arithmetic gives scalars, not arrays: go through shape (1,)
         return _along_axis(op, x.reshape(1), 0, None).reshape(())
     return apply1(op, x, {"axis": a})
 
@@ -162,24 +162,24 @@ def softmax_cross_entropy(logits, target, reduction: str = "mean"):
     """Cross-entropy of (N, C) logits against class indices (N,) or probabilities (N, C)."""
     T = registry._Tensor
     target = target if isinstance(target, T) else T(xp.asarray(target))
-    ls, ts = logits.data.shape, target.data.shape
-    classes = target.data.dtype.kind in "iu"
-    if logits.data.ndim != 2:
+    ls, ts = logits._data.shape, target._data.shape
+    classes = target._data.dtype.kind in "iu"
+    if logits._data.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must be (N, C), got {ls}")
-    if logits.data.dtype.kind != "f":
-        raise DTypeError(f"cross_entropy: logits must be floating point, got {logits.data.dtype}; use .float()")
+    if logits._data.dtype.kind != "f":
+        raise DTypeError(f"cross_entropy: logits must be floating point, got {logits._data.dtype}; use .float()")
     if classes:
         if ts != ls[:1]:
             raise ShapeError(f"cross_entropy: class targets must have shape ({ls[0]},) for logits {ls}, got {ts}")
-        t = target.data
+        t = target._data
         if t.size and not classes_in_range(t, ls[1]):
             raise ValueError(
                 f"cross_entropy: target classes must lie in [0, {ls[1] - 1}]; got values from {t.min()} to {t.max()}"
             )
     elif ts != ls:
         raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {ls}, got {ts}")
-    elif target.data.dtype != logits.data.dtype:
-        target = target.to(logits.data.dtype)
+    elif target._data.dtype != logits._data.dtype:
+        target = target.to(logits._data.dtype)
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
     return fused_cross_entropy(logits, target, reduction, classes)

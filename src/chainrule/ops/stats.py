@@ -10,7 +10,7 @@ from .registry import as_tensor, public
 @public
 def histc(x, bins: int = 100, min: float = 0, max: float = 0):
     """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0), as PyTorch."""
-    d = as_tensor(x).data
+    d = as_tensor(x)._data
     lo, hi = (float(d.min()), float(d.max())) if min == 0 and max == 0 and d.size else (float(min), float(max))
     if lo == hi:
         lo, hi = lo - 1, hi + 1
@@ -24,7 +24,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     """Indices drawn from each row's (unnormalised) weights; without replacement each index at most once."""
     from .. import random
 
-    w = as_tensor(input).data.astype(xp.float64)
+    w = as_tensor(input)._data.astype(xp.float64)
     if w.ndim not in (1, 2):
         raise ShapeError(f"multinomial: expects a 1-D or 2-D tensor of weights, got shape {w.shape}")
     rows = w.reshape(1, -1) if w.ndim == 1 else w

@@ -44,8 +44,8 @@ class Adam(Optimizer):
             if fg is not None and self._adam_flat(fg, params, lr, beta1, beta2, eps, wd):
                 return
         for p in params:
-            theta = p.data
-            g = p.grad.data
+            theta = p._data
+            g = p.grad._data
             if maximize:
                 g = -g
             st = self.state.get(p)
@@ -57,19 +57,19 @@ class Adam(Optimizer):
                 }
                 if amsgrad:
                     st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(theta), None)
-            st["step"].data += 1
-            step = float(st["step"].data)
+            st["step"]._data += 1
+            step = float(st["step"]._data)
             if wd:
                 if decoupled:
                     theta *= 1.0 - lr * wd
                 else:
                     g = g + wd * theta
-            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             tmp = self._scratch(p)
             lerp_(m, g, 1.0 - beta1)
             square_average_(v, g, beta2, tmp)
             if amsgrad:
-                vmax = st["max_exp_avg_sq"].data
+                vmax = st["max_exp_avg_sq"]._data
                 xp.maximum(vmax, v, out=vmax)
                 v = vmax
             _adam_step_(theta, m, v, tmp, lr, beta1, beta2, eps, step)
@@ -83,7 +83,7 @@ class Adam(Optimizer):
         counts = []
         for p in params:
             c = self.state.get(p, {}).get("step")  # (get: a defaultdict would make an empty entry)
-            counts.append(0.0 if c is None else float(c.data))
+            counts.append(0.0 if c is None else float(c._data))
         if min(counts) != max(counts):
             return False
         m, m_views = fs.buffer(self.state, "exp_avg")
@@ -93,18 +93,18 @@ class Adam(Optimizer):
             st = self.state[p]
             if "step" not in st:
                 st["step"] = Tensor._make(xp.zeros((), dtype=xp.float32), None)
-            st["step"].data += 1
+            st["step"]._data += 1
         tmp, tmp_views = fs.scratch, fs.scratch_views
         for t, mi, p in zip(tmp_views, m_views, params):
             if wd:  # decoupled (AdamW); coupled decay takes the per-parameter path
-                p.data *= 1.0 - lr * wd
-            g = p.grad.data
+                p._data *= 1.0 - lr * wd
+            g = p.grad._data
             lerp_(mi, g, 1.0 - beta1)
             xp.multiply(g, g, out=t)
         axpby(1.0 - beta2, tmp, beta2, v)  # v ← β₂v + (1 − β₂)g², as square_average_
         _adam_direction_(m, v, tmp, beta2, eps, step)
         for t, p in zip(tmp_views, params):
-            axpy(-lr / (1.0 - beta1 ** step), t, p.data)
+            axpy(-lr / (1.0 - beta1 ** step), t, p._data)
         return True
 
 

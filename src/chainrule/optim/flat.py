@@ -8,7 +8,7 @@ gradient nor the parameter itself is one call over the whole group.
 
 The boundary is explicit: only memory this optimizer allocated is packed.  The
 parameters are never moved or replaced, so anyone holding a parameter's array
-(``w.numpy()``, an old ``w.data``) keeps seeing every update, as in PyTorch, and a
+(``w.numpy()``, an old ``w._data``) keeps seeing every update, as in PyTorch, and a
 second optimizer over the same parameters behaves exactly like the first.
 
 Only groups of up to ``MAX_PACKED`` elements are packed: the calls saved matter on
@@ -33,9 +33,9 @@ class FlatState:
 
     def __init__(self, params: list) -> None:
         self.params = list(params)
-        self.shapes = [p.data.shape for p in params]
-        self.dtype = params[0].data.dtype
-        self.size = sum(p.data.size for p in params)
+        self.shapes = [p._data.shape for p in params]
+        self.dtype = params[0]._data.dtype
+        self.size = sum(p._data.size for p in params)
         self.buffers: dict = {}
         self.scratch = xp.empty(self.size, dtype=self.dtype)  # a temporary for the update, kept out of the state
         self.scratch_views = self._views(self.scratch)
@@ -43,18 +43,18 @@ class FlatState:
     @classmethod
     def make(cls, params: list) -> FlatState | None:
         """Flat state for ``params`` when they are float arrays of one dtype and small enough together."""
-        if not params or sum(p.data.size for p in params) > MAX_PACKED:
+        if not params or sum(p._data.size for p in params) > MAX_PACKED:
             return None
-        dtype = params[0].data.dtype
-        if any(p.data.dtype != dtype or dtype.kind != "f" for p in params):
+        dtype = params[0]._data.dtype
+        if any(p._data.dtype != dtype or dtype.kind != "f" for p in params):
             return None
         return cls(params)
 
     def _views(self, flat) -> list:
         out, start = [], 0
         for p in self.params:
-            n = p.data.size
-            out.append(layout.view_like(flat[start:start + n], p.data))  # the parameter's memory order
+            n = p._data.size
+            out.append(layout.view_like(flat[start:start + n], p._data))  # the parameter's memory order
             start += n
         return out
 
@@ -63,7 +63,7 @@ class FlatState:
         if len(params) != len(self.params):
             return False
         for p, mine, shape in zip(params, self.params, self.shapes):
-            if p is not mine or p.data.shape != shape or p.data.dtype != self.dtype:
+            if p is not mine or p._data.shape != shape or p._data.dtype != self.dtype:
                 return False
         return True
 
@@ -84,7 +84,7 @@ class FlatState:
             if t is None:
                 v[...] = 0
                 st[name] = Tensor._make(v, None)
-            elif t.data is not v:
-                v[...] = t.data
-                t.data = v
+            elif t._data is not v:
+                v[...] = t._data
+                t._data = v
         return flat, views

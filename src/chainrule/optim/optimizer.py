@@ -78,7 +78,7 @@ class Optimizer:
                 if set_to_none:
                     p._grad = None  # (the checked setter has nothing to check for None)
                 elif p.grad is not None:
-                    p.grad = Tensor._make(xp.zeros_like(p.grad.data), None)
+                    p.grad = Tensor._make(xp.zeros_like(p.grad._data), None)
 
     def step(self, closure: Callable | None = None):
         loss = None
@@ -108,8 +108,8 @@ class Optimizer:
     def _scratch(self, p: Tensor):
         """A reusable temporary of p's shape and dtype (kept out of the state dict)."""
         buf = self.__dict__.setdefault("_buffers", {}).get(id(p))
-        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = xp.empty_like(p.data)
+        if buf is None or buf.shape != p._data.shape or buf.dtype != p._data.dtype:
+            buf = xp.empty_like(p._data)
             self._buffers[id(p)] = buf
         return buf
 
@@ -231,7 +231,7 @@ def _option(current: Any, new: Any, where: str) -> Any:
 
 def _cast_state(name: str, v: Any, p: Tensor, where: str = "state"):
     """Buffers follow the parameter's dtype, shape and memory order; the step counter stays a scalar tensor."""
-    arr = v.data if isinstance(v, Tensor) else (xp.asarray(v.detach().cpu().numpy()) if hasattr(v, "detach")
+    arr = v._data if isinstance(v, Tensor) else (xp.asarray(v.detach().cpu().numpy()) if hasattr(v, "detach")
                                                 else xp.asarray(v))
     if arr.dtype.kind not in "biuf":
         raise OptimizerStateError(f"{where}: {name!r} has dtype {arr.dtype}; optimizer state is numeric")
@@ -240,11 +240,11 @@ def _cast_state(name: str, v: Any, p: Tensor, where: str = "state"):
         if arr.size != 1 or not bool(xp.isfinite(arr).all()) or float(arr.reshape(())) < 0:
             raise OptimizerStateError(f"{where}: 'step' must be one non-negative number, got {arr.shape} {arr!r:.40}")
         return Tensor._make(arr.reshape(()), None)
-    if arr.shape != p.data.shape:
+    if arr.shape != p._data.shape:
         raise OptimizerStateError(
-            f"{where}: state {name!r} has shape {arr.shape} but its parameter has shape {p.data.shape}"
+            f"{where}: state {name!r} has shape {arr.shape} but its parameter has shape {p._data.shape}"
         )
-    buf = layout.empty_like(p.data)  # the parameter's memory order too, so updates pair them up directly
+    buf = layout.empty_like(p._data)  # the parameter's memory order too, so updates pair them up directly
     buf[...] = arr
     return Tensor._make(buf, None)
 

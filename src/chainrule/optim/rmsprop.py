@@ -30,8 +30,8 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         wd, mu, centered = float(group["weight_decay"]), float(group["momentum"]), group["centered"]
         for p in params:
-            theta = p.data
-            g = p.grad.data
+            theta = p._data
+            g = p.grad._data
             if group["maximize"]:
                 g = -g
             st = self.state.get(p)
@@ -42,14 +42,14 @@ class RMSprop(Optimizer):
                     st["momentum_buffer"] = Tensor._make(xp.zeros_like(theta), None)
                 if centered:
                     st["grad_avg"] = Tensor._make(xp.zeros_like(theta), None)
-            st["step"].data += 1
+            st["step"]._data += 1
             if wd:
                 g = g + wd * theta
-            v = st["square_avg"].data
+            v = st["square_avg"]._data
             tmp = self._scratch(p)
             square_average_(v, g, alpha, tmp)
             if centered:
-                ga = st["grad_avg"].data
+                ga = st["grad_avg"]._data
                 lerp_(ga, g, 1.0 - alpha)
                 xp.multiply(ga, ga, out=tmp)
                 xp.subtract(v, tmp, out=tmp)
@@ -58,7 +58,7 @@ class RMSprop(Optimizer):
                 xp.sqrt(v, out=tmp)
             tmp += eps
             if mu > 0:
-                buf = st["momentum_buffer"].data
+                buf = st["momentum_buffer"]._data
                 buf *= mu
                 xp.divide(g, tmp, out=tmp)
                 buf += tmp

@@ -38,8 +38,8 @@ class SGD(Optimizer):
                 self._momentum_flat(fg, params, lr, mu)
                 return
         for p in params:
-            theta = p.data
-            g = p.grad.data
+            theta = p._data
+            g = p.grad._data
             if maximize:
                 g = -g
             if wd:
@@ -50,11 +50,11 @@ class SGD(Optimizer):
                 if buf is None:
                     st["momentum_buffer"] = buf = Tensor._make(xp.array(g, dtype=theta.dtype), None)
                 else:
-                    axpby(1.0 - damp, g, mu, buf.data)  # b ← μb + (1 − τ)g
+                    axpby(1.0 - damp, g, mu, buf._data)  # b ← μb + (1 − τ)g
                 if nesterov:
-                    g = g + mu * buf.data
+                    g = g + mu * buf._data
                 else:
-                    g = buf.data
+                    g = buf._data
             if lr == 1.0:
                 theta -= g
             else:
@@ -69,11 +69,11 @@ class SGD(Optimizer):
         if flat.size < blas.MIN_SIZE:  # a small network: the fewest NumPy calls
             flat *= mu
             for b, p in zip(views, params):
-                b += p.grad.data
+                b += p.grad._data
             xp.multiply(flat, -lr, out=fs.scratch)
             for step, p in zip(fs.scratch_views, params):
-                p.data += step
+                p._data += step
         else:  # one BLAS pass for each large parameter
             for b, p in zip(views, params):
-                axpby(1.0, p.grad.data, mu, b)
-                axpy(-lr, b, p.data)
+                axpby(1.0, p.grad._data, mu, b)
+                axpy(-lr, b, p._data)
