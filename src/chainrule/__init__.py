@@ -12,31 +12,46 @@ from .checks import detect_anomaly, gradcheck
 from .creation import (
     arange,
     as_tensor,
-    bool,
     empty,
+    empty_like,
     eye,
-    float16,
-    float32,
-    float64,
     from_numpy,
     full,
     full_like,
-    int32,
-    int64,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
+    randint_like,
     randn,
+    randn_like,
     randperm,
     tensor,
-    uint8,
     zeros,
     zeros_like,
 )
 from .devices import device, get_default_device, set_default_device
-from .dtypes import double, float, half, int, int8, int16, long, short  # noqa: A004 - PyTorch's names
+from .dtypes import (  # noqa: A004 - PyTorch's names
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
 from .errors import (
     AnomalyError,
     ArgumentError,
@@ -144,4 +159,4 @@ __all__ = [
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 _export_ops()
-__all__ += ["Size"]
+__all__ += ["Size", "dtype", "empty_like", "normal", "rand_like", "randint_like", "randn_like"]

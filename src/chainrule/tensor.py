@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import autograd as _ag
+from . import dtypes as _dtypes
 from .backend import xp
 from .errors import AutogradError, DTypeError, ShapeError
 
 _new = object.__new__
+_BY_NUMPY = _dtypes._BY_NUMPY
 
 
 def to_array(data: Any, dtype=None):
@@ -151,12 +153,21 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self):
-        return self._data.dtype
+    def dtype(self) -> "_dtypes.dtype":
+        """The element type, printing as ``chainrule.float32`` (it equals ``numpy.float32`` too)."""
+        d = self._data.dtype
+        return _BY_NUMPY.get(d) or _dtypes.of(d)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """Where the values live: always ``cr.device("cpu")`` here (it compares equal to ``"cpu"``)."""
+        from .devices import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -230,16 +241,23 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
-        """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
-            return self
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
-            raise ValueError(f"to({dtype!r}): chainrule runs on the CPU only ('cpu')")
-        dtype = xp.dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
+    def to(self, *args, **kwargs) -> "Tensor":
+        """PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, keywords;
+        a dtype change is differentiable, a device other than the CPU is an error (devices.parse_to)."""
+        from .devices import parse_to
+
+        copy = kwargs.get("copy", False)
+        _, dtype = parse_to(args, kwargs, "Tensor.to")
+        dtype = None if dtype is None else xp.dtype(dtype)
+        if dtype is None or dtype == self._data.dtype:
+            return self.clone() if copy else self
         return _cast(self, dtype)
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        from .devices import check
+
+        check("cuda" if device is None else device, "Tensor.cuda")
+        return self
 
     def float(self) -> "Tensor":
         return self.to(xp.float32)
@@ -260,7 +278,8 @@ class Tensor:
         return self.to(xp.bool_)
 
     def type(self, dtype=None):
-        return str(self._data.dtype) if dtype is None else self.to(dtype)
+        """``x.type()`` names the type as PyTorch does (``chainrule.FloatTensor``); ``x.type(dtype)`` converts."""
+        return f"chainrule.{self.dtype.tensor_type}" if dtype is None else self.to(dtype)
 
     def cpu(self) -> "Tensor":
         return self
