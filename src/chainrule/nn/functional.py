@@ -36,6 +36,25 @@ from ..ops.registry import apply, apply1, apply_residual
 from ..ops.shape import cat, pad, reshape
 from ..tensor import Tensor
 from .attention import scaled_dot_product_attention  # noqa: F401 - composed in its own module
+from .functional_activations import (  # noqa: F401 - the rest of PyTorch's activations, in their own module
+    celu,
+    elu,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 
 
 def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:
