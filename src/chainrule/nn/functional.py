@@ -55,6 +55,18 @@ from .functional_activations import (  # noqa: F401 - the rest of PyTorch's acti
     tanhshrink,
     threshold,
 )
+from .functional_losses import (  # noqa: F401 - the rest of PyTorch's losses and distances, in their own module
+    cosine_embedding_loss,
+    cosine_similarity,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    normalize,
+    pairwise_distance,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 
 
 def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:
