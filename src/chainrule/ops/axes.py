@@ -1,9 +1,11 @@
-"""Axis arguments as PyTorch and NumPy users write them: int, tuple, negative, ``dim=``."""
+"""Axis arguments as PyTorch and NumPy users write them (int, tuple, negative, ``dim=``), and the
+one check of index values against a size (class targets, embedding rows, gather/scatter)."""
 from __future__ import annotations
 
 import operator
 
-from ..errors import ShapeError
+from ..backend import xp
+from ..errors import IndexOutOfRange, ShapeError
 
 
 def pick_axis(axis, dim, op: str):
@@ -54,3 +56,33 @@ def kept_shape(shape: tuple, axis) -> tuple:
     if axis is None:
         return (1,) * len(shape)
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def in_range(t, n: int) -> bool:
+    """All of the integer array ``t`` in [0, n), in one pass: seen as unsigned, a negative value
+    is huge, so one maximum catches both ends."""
+    dt = t.dtype
+    if dt.kind != "u":
+        u = _UNSIGNED.get(dt)
+        if u is None:
+            u = _UNSIGNED[dt] = xp.dtype(dt.str.replace("i", "u"))
+        t = t.view(u)
+    return bool(_max_reduce(t, axis=None) < n)
+
+
+_UNSIGNED: dict = {}
+_max_reduce = xp.maximum.reduce
+
+
+def check_indices(t, n: int, op: str, what: str = "index values", negative: bool = False) -> None:
+    """Raise ``IndexOutOfRange`` (an ``IndexError`` and a ``ChainruleError``) unless every value of the
+    integer array ``t`` lies in [0, n) (or [-n, n) where ``negative`` counts from the end), naming
+    the op, the first offending value and the range."""
+    if not t.size:
+        return
+    low = -n if negative else 0
+    if (low == 0 and in_range(t, n)) or (low < 0 and t.min() >= low and t.max() < n):
+        return
+    bad = t[(t < low) | (t >= n)].reshape(-1)[0]
+    raise IndexOutOfRange(f"{op}: {what} {t.min()}..{t.max()} are out of range: {int(bad)} is not in "
+                          f"[{low}, {n - 1}] (size {n}, shape of the indices {tuple(t.shape)})")
