@@ -14,6 +14,8 @@ from .registry import Case, apply, apply1, as_tensor, defop
 
 
 def _softmax_fwd(x, axis):
+    if not x.shape[axis]:  # nothing to normalise over: an empty result (PyTorch), not a failed max
+        return x.copy()
     e = x - _max_reduce(x, axis=axis, keepdims=True)
     xp.exp(e, out=e)
     e /= _add_reduce(e, axis=axis, keepdims=True)
@@ -21,6 +23,8 @@ def _softmax_fwd(x, axis):
 
 
 def _log_softmax_fwd(x, axis):
+    if not x.shape[axis]:
+        return x.copy()
     s = x - _max_reduce(x, axis=axis, keepdims=True)
     s -= xp.log(_add_reduce(xp.exp(s), axis=axis, keepdims=True))
     return s
