@@ -31,8 +31,10 @@ OPS = {
     "clip": (lambda x: cr.clip(x, -1.0, 1.0), lambda x: torch.clamp(x, -1.0, 1.0)),
     "clamp_min": (lambda x: cr.clamp_min(x, 0.1), lambda x: torch.clamp_min(x, 0.1)),
     "clamp_max": (lambda x: cr.clamp_max(x, 0.1), lambda x: torch.clamp_max(x, 0.1)),
-    "maximum": (lambda x: cr.maximum(x, cr.tensor(OTHER).to(x.dtype)), lambda x: torch.maximum(x, torch.tensor(OTHER).to(x.dtype))),
-    "minimum": (lambda x: cr.minimum(x, cr.tensor(OTHER).to(x.dtype)), lambda x: torch.minimum(x, torch.tensor(OTHER).to(x.dtype))),
+    "maximum": (lambda x: cr.maximum(x, cr.tensor(OTHER).to(x.dtype)),
+                lambda x: torch.maximum(x, torch.tensor(OTHER).to(x.dtype))),
+    "minimum": (lambda x: cr.minimum(x, cr.tensor(OTHER).to(x.dtype)),
+                lambda x: torch.minimum(x, torch.tensor(OTHER).to(x.dtype))),
     "where": (lambda x: cr.where(x > 0, x, x * 2), lambda x: torch.where(x > 0, x, x * 2)),
     "masked_fill": (lambda x: cr.masked_fill(x, cr.tensor(X0 > 0), 0.0),
                     lambda x: x.masked_fill(torch.tensor(X0 > 0), 0.0)),
@@ -150,3 +152,25 @@ def test_select_grad_is_where_bit_for_bit(dtype):
     got_t = select_grad(mask.T, g.T)  # a non-contiguous gradient
     np.testing.assert_array_equal(got_t.view(f"u{g.itemsize}"), want.T.view(f"u{g.itemsize}"))
     assert (g[0, 2] != g[0, 2]) and select_grad(mask, g)[0, 2] == 0  # the input is not changed
+    assert select_grad(np.array(0.0) > 0, np.array(np.inf, dtype)) == 0  # 0-d (NumPy's comparison gives a scalar)
+
+
+CONSTANT_UPSTREAM = {k: OPS[k] for k in ("relu", "leaky_relu", "clip", "maximum", "where", "max(dim)")}
+CONSTANT_UPSTREAM["abs"] = (lambda x: cr.abs(x), lambda x: torch.abs(x))
+CONSTANT_UPSTREAM["max_pool2d"] = OPS["max_pool2d"]
+
+
+@pytest.mark.parametrize("name", list(CONSTANT_UPSTREAM))
+def test_a_gradient_constant_in_x_is_in_the_graph_where_pytorch_keeps_it(name):
+    """relu, leaky_relu, abs and max_pool2d: PyTorch records the gradient of f(x).sum() as a function of x
+    (with derivative 0), so a penalty on it is zeros, not an error; clip, maximum, where do not record it."""
+    f, tf = CONSTANT_UPSTREAM[name]
+    x, tx = cr.tensor(X0 + 0.1, requires_grad=True), torch.tensor(X0 + 0.1, requires_grad=True)
+    (g,) = cr.grad(f(x).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad(tf(tx).sum(), tx, create_graph=True)
+    assert g.requires_grad == tg.requires_grad
+    np.testing.assert_array_equal(g.numpy(), tg.detach().numpy())
+    if tg.requires_grad:
+        (h,) = cr.grad((g * g).sum(), x)
+        (th,) = torch.autograd.grad((tg * tg).sum(), tx)
+        np.testing.assert_array_equal(h.numpy(), th.numpy(force=True))

@@ -82,7 +82,8 @@ def test_cross_entropy_rows_far_apart_like_torch(gap):
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
-@pytest.mark.parametrize("shape, axis", [((0,), 0), ((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), 1)])
+@pytest.mark.parametrize("shape, axis", [((0,), 0), ((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0),
+                                         ((2, 0, 3), 1)])
 def test_softmax_family_over_empty_tensors_is_pytorchs(name, shape, axis):
     """An empty axis gives an empty result (softmax, log_softmax) or -inf (logsumexp), and an empty gradient."""
     x = cr.tensor(np.zeros(shape), requires_grad=True)

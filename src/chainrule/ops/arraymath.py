@@ -70,7 +70,7 @@ def select_grad(mask, g):
     A gradient gated by a mask must be selected, not multiplied (inf·0 is NaN, PyTorch gives 0);
     NumPy's ``where`` over a random mask is ~10× slower than a multiply, this costs about the same.
     """
-    if g.dtype.kind != "f" or g.shape != mask.shape:
+    if g.dtype.kind != "f" or g.shape != mask.shape or not g.ndim:  # (0-d: NumPy gives scalars, not arrays)
         return xp.where(mask, g, g.dtype.type(0))
     bits = xp.dtype(f"u{g.dtype.itemsize}")
     out = mask.astype(bits)

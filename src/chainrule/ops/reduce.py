@@ -29,7 +29,8 @@ def _mean_fwd(x, axis, keepdims, count, **_):
 
 
 MEAN = defop("mean", _mean_fwd,
-             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"] if kw["count"] else g, kw["shape"], kw),), saves="",
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"] if kw["count"] else g, kw["shape"], kw),),
+             saves="",
              test=[Case(lambda t, a: a.mean(), call=lambda a: mean(a)),
                    Case(lambda t, a: a.mean(0), call=lambda a: mean(a, 0), min_dims=1)])
 
