@@ -174,3 +174,18 @@ def test_a_gradient_constant_in_x_is_in_the_graph_where_pytorch_keeps_it(name):
         (h,) = cr.grad((g * g).sum(), x)
         (th,) = torch.autograd.grad((tg * tg).sum(), tx)
         np.testing.assert_array_equal(h.numpy(), th.numpy(force=True))
+
+
+@pytest.mark.parametrize("method, args, want", [("zero_", (), [0.0, 0.0, 0.0]), ("fill_", (2.0,), [2.0, 2.0, 2.0]),
+                                                 ("copy_", (cr.tensor([1.0, 2.0, 3.0]),), [1.0, 2.0, 3.0])])
+def test_overwriting_a_tensor_that_holds_inf_or_nan(method, args, want):
+    """zero_/fill_/copy_ were t·0 + value, so an old inf or NaN survived as NaN (a diverged model's weights
+    reloaded with copy_ stayed NaN); they select now, and the old value's gradient is exactly 0."""
+    x = cr.tensor([np.inf, np.nan, 1.0])
+    getattr(x, method)(*args)
+    np.testing.assert_array_equal(x.numpy(), want)
+    w = cr.tensor([np.inf, 1.0, 2.0], requires_grad=True)
+    y = w * 1.0
+    getattr(y, method)(*args)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0, 0.0])

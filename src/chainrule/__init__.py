@@ -145,3 +145,15 @@ __all__ = [
 ]
 _export_ops()
 __all__ += ["Size"]
+
+
+def _guard() -> None:
+    """Errors escaping from NumPy or Python internals become chainrule's own, naming the op (boundary.py)."""
+    from . import boundary
+
+    boundary.guard_namespace(globals(), __all__)
+    boundary.guard_methods(Tensor, {"__getitem__": "indexing", "__setitem__": "item assignment", "__and__": "and",
+                                    "__or__": "or", "__invert__": "invert"})
+
+
+_guard()

@@ -282,3 +282,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if padding_idx is not None and padding_idx < 0:
         padding_idx += v
     return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight._data.shape})
+
+
+def _guard() -> None:
+    """The public functions name themselves in any error escaping from NumPy or Python internals (boundary.py)."""
+    from ..boundary import guard_namespace
+
+    internal = {"apply", "apply1", "apply_residual", "check_indices", "flat_index", "out_size"}
+    guard_namespace(globals(), [n for n in list(globals()) if not n.startswith("_") and n not in internal])
+
+
+_guard()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from ..backend import xp
-from ..errors import IndexOutOfRange, ShapeError
+from ..errors import ArgumentError, IndexOutOfRange, ShapeError
 
 
 def pick_axis(axis, dim, op: str):
@@ -42,6 +42,24 @@ def one(axis, ndim: int, op: str, extra: int = 0) -> int:
     if not -max(n, 1) <= a < max(n, 1):
         raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
     return a % max(n, 1)
+
+
+def integer(v, op: str, what: str) -> int:
+    """A size, shift or count given as an integer (a Python or NumPy int, a 0-d integer tensor): 2.5 or
+    "3" is an error naming the op, never truncated to 2 or parsed (PyTorch refuses them too)."""
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise ArgumentError(f"{op}: {what} must be integers, got {v!r} ({type(v).__name__})") from None
+
+
+def integers(values, op: str, what: str) -> tuple:
+    """A sequence of integers (see ``integer``)."""
+    try:
+        items = tuple(values)
+    except TypeError:
+        raise ArgumentError(f"{op}: {what} must be a sequence of integers, got {values!r}") from None
+    return tuple(integer(v, op, what) for v in items)
 
 
 def _int_axis(a, op: str) -> int:

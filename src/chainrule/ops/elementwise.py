@@ -302,7 +302,7 @@ def _compare(ufunc):
         bd = b._data if isinstance(b, T) else b
         try:
             return T._make(xp.asarray(ufunc(ad, bd)), None)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             from .registry import op_error
 
             raise op_error(_CmpOp(ufunc.__name__), e, (ad, bd), None) from None
