@@ -47,7 +47,9 @@ def good():
 
 # Not probed: they write files, start processes or replace global state that later tests rely on.
 SKIP = {"save", "load", "set_default_device", "seed", "default_generator", "detect_anomaly", "no_grad",
-        "enable_grad", "Function", "FunctionCtx", "Generator", "Tensor", "Size", "device",
+        "enable_grad", "Function", "FunctionCtx", "Generator", "Tensor", "Size", "device", "inference_mode",
+        "set_num_threads", "set_num_interop_threads", "set_printoptions", "set_rng_state", "set_default_dtype",
+        "use_deterministic_algorithms",
         # Tensor methods that are attributes or give a view of internals rather than compute
         "data", "grad", "grad_fn", "requires_grad", "is_leaf", "retains_grad", "shape", "ndim", "dtype", "T", "mT",
         "register_hook", "register_post_accumulate_grad_hook"}
