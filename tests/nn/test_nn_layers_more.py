@@ -217,3 +217,14 @@ def test_transformer_decoder_layer_matches_pytorch(norm_first):
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises((cr.ChainruleError, ValueError, NotImplementedError), match=match):
         call()
+
+
+@pytest.mark.parametrize("build,shape", [(lambda nn: nn.AdaptiveMaxPool2d((4, 3)), (2, 3, 6, 5)),
+                                         (lambda nn: nn.AdaptiveMaxPool2d(7), (1, 2, 5, 5)),
+                                         (lambda nn: nn.AdaptiveMaxPool1d(5), (2, 3, 9))])
+def test_adaptive_max_pool_gives_a_tie_to_the_first_position_as_pytorch(build, shape):
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    x[..., :3] = 0.0  # ties, as after a ReLU
+    x[..., -1] = x.max() + 1  # ties between windows sharing their maximum
+    cm, tm = _both(build)
+    compare_module(cm, tm, x, rtol=0, atol=0)

@@ -16,9 +16,8 @@ from ..backend import xp
 from ..errors import ShapeError
 from ..ops.conv import CONV2D_GRAD_INPUT
 from ..ops.fold import FOLD, UNFOLD, blocks
-from ..ops.reduce import amax
 from ..ops.registry import apply
-from ..ops.shape import cat, stack
+from ..ops.shape import cat
 from ..ops.shape import pad as _constant_pad
 from ..tensor import Tensor
 
@@ -216,16 +215,46 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return x @ _mean_matrix(x._data.shape[-1], o, x._data.dtype).transpose(0, 1)
 
 
+def _window_index(n: int, out: int):
+    """(out, longest window) input positions of each adaptive window, short windows padded with their own last
+    position (a repeat never wins first place, so the first maximum is PyTorch's)."""
+    start = (xp.arange(out) * n) // out
+    stop = -(-((xp.arange(out) + 1) * n) // out)
+    longest = int((stop - start).max())
+    return xp.minimum(start[:, None] + xp.arange(longest)[None, :], stop[:, None] - 1)
+
+
+def _adaptive_max(x: Tensor, sizes: tuple) -> Tensor:
+    """The first largest value of each window (row-major scan, as PyTorch), picked by index: its gradient goes
+    to that one position."""
+    d = x._data
+    spatial = len(sizes)
+    idx = [_window_index(n, o) for n, o in zip(d.shape[-spatial:], sizes)]
+    if spatial == 1:
+        win = d[..., idx[0]]  # (..., out, k)
+        first = xp.argmax(win, axis=-1)
+        pos = xp.take_along_axis(xp.broadcast_to(idx[0], win.shape), first[..., None], -1)[..., 0]
+        lead = xp.indices(pos.shape[:-1], sparse=True)
+        return x[tuple(i[..., None] for i in lead) + (pos,)]
+    rows, cols = idx
+    win = d[..., rows[:, :, None, None], cols[None, None, :, :]]  # (..., oh, kh, ow, kw)
+    win = xp.moveaxis(win, -3, -2)  # (..., oh, ow, kh, kw)
+    kh, kw = win.shape[-2:]
+    first = xp.argmax(win.reshape(win.shape[:-2] + (kh * kw,)), axis=-1)
+    r = xp.take_along_axis(xp.broadcast_to(rows[:, None, :], win.shape[:-1]), (first // kw)[..., None], -1)[..., 0]
+    c = xp.take_along_axis(xp.broadcast_to(cols[None, :, :], win.shape[:-2] + (kw,)), (first % kw)[..., None],
+                           -1)[..., 0]
+    lead = xp.indices(r.shape[:-2], sparse=True)
+    return x[tuple(i[..., None, None] for i in lead) + (r, c)]
+
+
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False) -> Tensor:
-    """The largest value of each adaptive window (one reduction per window)."""
+    """The largest value of each adaptive window."""
     if return_indices:
         raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported")
     x = _t(input)
     _ndim(x, (3, 4), "adaptive_max_pool2d", "(N, C, H, W) or (C, H, W)")
-    h, w = x._data.shape[-2:]
-    oh, ow = _sizes(output_size, (h, w), "adaptive_max_pool2d")
-    rows = [stack([amax(x[..., a:b, c:d], axis=(-2, -1)) for c, d in _bins(w, ow)], -1) for a, b in _bins(h, oh)]
-    return stack(rows, -2)
+    return _adaptive_max(x, _sizes(output_size, x._data.shape[-2:], "adaptive_max_pool2d"))
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False) -> Tensor:
@@ -233,9 +262,8 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
         raise NotImplementedError("adaptive_max_pool1d: return_indices=True is not supported")
     x = _t(input)
     _ndim(x, (2, 3), "adaptive_max_pool1d", "(N, C, L) or (C, L)")
-    (o,) = _sizes(output_size if not isinstance(output_size, int) else (output_size,), x._data.shape[-1:],
-                  "adaptive_max_pool1d")
-    return stack([amax(x[..., a:b], axis=-1) for a, b in _bins(x._data.shape[-1], o)], -1)
+    return _adaptive_max(x, _sizes(output_size if not isinstance(output_size, int) else (output_size,),
+                                   x._data.shape[-1:], "adaptive_max_pool1d"))
 
 
 # ------------------------------------------------------------------ interpolate
