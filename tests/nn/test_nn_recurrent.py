@@ -196,3 +196,81 @@ def test_bad_constructor_arguments_are_refused(build, match):
 def test_rnn_takes_nonlinearity_positionally_as_pytorch():
     assert cr.nn.RNN(3, 4, 2, "relu").nonlinearity == torch.nn.RNN(3, 4, 2, "relu").nonlinearity == "relu"
     assert cr.nn.RNN(3, 4, 2, "relu").num_layers == 2
+
+
+# ------------------------------------------------------------------ packed sequences
+LENGTHS = [3, 5, 1, 4]
+
+
+def _padded(batch_first=False):
+    x = np.random.default_rng(5).standard_normal((4, 5, 3) if batch_first else (5, 4, 3)).astype(np.float32)
+    return x
+
+
+@pytest.mark.parametrize("cls,kw", [("LSTM", {"num_layers": 2, "bidirectional": True}),
+                                    ("GRU", {"bidirectional": True}), ("RNN", {"batch_first": True}),
+                                    ("LSTM", {"batch_first": True})])
+def test_packed_sequences_match_pytorch(cls, kw):
+    cm, tm = _pair(cls, kw)
+    bf = kw.get("batch_first", False)
+    x = _padded(bf)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    cp = cr.nn.utils.rnn.pack_padded_sequence(cx, LENGTHS, batch_first=bf, enforce_sorted=False)
+    tp = torch.nn.utils.rnn.pack_padded_sequence(tx, torch.tensor(LENGTHS), batch_first=bf, enforce_sorted=False)
+    np.testing.assert_array_equal(cp.batch_sizes.numpy(), tp.batch_sizes.numpy())
+    np.testing.assert_array_equal(cp.sorted_indices.numpy(), tp.sorted_indices.numpy())
+    _close(cp.data, tp.data, "packed data")
+    (co, cs), (to, ts) = _states(cm(cp)), _states(tm(tp))
+    _close(co.data, to.data, "packed output")
+    for a, b in zip(cs, ts):
+        _close(a, b, "final state (original batch order)")
+    cpad, clen = cr.nn.utils.rnn.pad_packed_sequence(co, batch_first=bf)
+    tpad, tlen = torch.nn.utils.rnn.pad_packed_sequence(to, batch_first=bf)
+    _close(cpad, tpad, "padded output")
+    np.testing.assert_array_equal(clen.numpy(), tlen.numpy())
+    loss_c = (cpad * cpad).sum() + sum((s * s).sum() for s in cs)
+    loss_t = (tpad * tpad).sum() + sum((s * s).sum() for s in ts)
+    loss_c.backward()
+    loss_t.backward()
+    _close(cx.grad, tx.grad, "input gradient", 1e-4)
+    tp_ = dict(tm.named_parameters())
+    for name, p in cm.named_parameters():
+        _close(p.grad, tp_[name].grad, f"gradient of {name}", 1e-4)
+
+
+def test_pad_sequence_and_pack_sequence_match_pytorch():
+    rng = np.random.default_rng(6)
+    seqs = [rng.standard_normal((n, 2)).astype(np.float32) for n in (4, 2, 3)]
+    for kw in [{}, {"batch_first": True, "padding_value": -1.0}, {"padding_side": "left"}]:
+        c = cr.nn.utils.rnn.pad_sequence([cr.tensor(s) for s in seqs], **kw)
+        t = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], **kw)
+        _close(c, t, f"pad_sequence {kw}")
+    cp = cr.nn.utils.rnn.pack_sequence([cr.tensor(s) for s in seqs], enforce_sorted=False)
+    tp = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
+    _close(cp.data, tp.data, "pack_sequence")
+    back = cr.nn.utils.rnn.unpack_sequence(cp)
+    for a, s in zip(back, seqs):
+        np.testing.assert_array_equal(a.numpy(), s)
+
+
+def test_packing_refuses_bad_lengths():
+    x = cr.randn(5, 3, 2)
+    with pytest.raises(ValueError, match="sorted in decreasing order"):
+        cr.nn.utils.rnn.pack_padded_sequence(x, [2, 5, 1])
+    with pytest.raises(ValueError, match="greater than 0"):
+        cr.nn.utils.rnn.pack_padded_sequence(x, [5, 2, 0])
+    with pytest.raises(cr.ChainruleError, match="3 lengths for a batch of 5"):
+        cr.nn.utils.rnn.pack_padded_sequence(x, [5, 2, 1], batch_first=True)
+
+
+def test_packed_sequences_with_an_initial_state_in_the_original_order():
+    cm, tm = _pair("LSTM", {})
+    x = _padded()
+    h = np.random.default_rng(7).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    cp = cr.nn.utils.rnn.pack_padded_sequence(cr.tensor(x), LENGTHS, enforce_sorted=False)
+    tp = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), LENGTHS, enforce_sorted=False)
+    co, (ch, cc) = cm(cp, (cr.tensor(h[0]), cr.tensor(h[1])))
+    to, (th, tc) = tm(tp, (torch.tensor(h[0]), torch.tensor(h[1])))
+    _close(co.data, to.data, "packed output")
+    _close(ch, th, "h_n")
+    _close(cc, tc, "c_n")

@@ -14,7 +14,7 @@ import math
 from .. import arguments as arg
 from ..creation import empty, zeros
 from ..errors import ShapeError
-from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.elementwise import relu, sigmoid, tanh, where
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
@@ -55,6 +55,15 @@ def _check_state(owner: str, name: str, t, want: tuple) -> Tensor:
     if tuple(t._data.shape) != want:
         raise ShapeError(f"{owner}: {name} must have shape {want}, got {tuple(t._data.shape)}")
     return t
+
+
+def _permuted(states, index):
+    """Initial or final states (a Tensor, or LSTM's pair) with their batch axis (1) reordered by ``index``."""
+    if states is None or index is None:
+        return states
+    if isinstance(states, (tuple, list)):
+        return tuple(None if s is None else s[:, index._data] for s in states)
+    return states[:, index._data]
 
 
 # ------------------------------------------------------------------ layers over sequences
@@ -119,15 +128,20 @@ class RNNBase(Module):
                 get("weight_hr" + sfx))
 
     def forward(self, input: Tensor, hx=None):
+        from .utils.rnn import PackedSequence, padded_sorted, repack
+
         name = type(self).__name__
-        if type(input).__name__ == "PackedSequence":
-            raise NotImplementedError(f"{name}: PackedSequence input is not supported; pass the padded tensor "
-                                      "(and mask or pick the outputs at each sequence's length)")
-        x = layer_input(input, name)
-        if x._data.ndim not in (2, 3):
-            raise ShapeError(f"{name}: expected input of shape (L, N, H_in)"
-                             f"{' (batch_first: (N, L, H_in))' if self.batch_first else ''} or unbatched "
-                             f"(L, H_in), got {tuple(x._data.shape)}")
+        packed = input if isinstance(input, PackedSequence) else None
+        lengths = None
+        if packed is not None:  # run in the packed (sorted) order, each sequence to its own length
+            x, lengths = padded_sorted(packed)
+            hx = _permuted(hx, packed.sorted_indices)
+        else:
+            x = layer_input(input, name)
+            if x._data.ndim not in (2, 3):
+                raise ShapeError(f"{name}: expected input of shape (L, N, H_in)"
+                                 f"{' (batch_first: (N, L, H_in))' if self.batch_first else ''} or unbatched "
+                                 f"(L, H_in), got {tuple(x._data.shape)}")
         if x._data.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: input has {x._data.shape[-1]} features (last axis of shape "
                              f"{tuple(x._data.shape)}), the layer expects input_size={self.input_size}")
@@ -135,18 +149,20 @@ class RNNBase(Module):
         batched = x._data.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and packed is None:
             x = x.transpose(0, 1)
         n = x._data.shape[1]
         dirs = 2 if self.bidirectional else 1
         out_size = self.proj_size or self.hidden_size
         h0, c0 = self._initial_state(hx, n, dirs, out_size, batched, x._data.dtype)
+        running = None if lengths is None else [Tensor._make((lengths > t)[:, None], None)
+                                                for t in range(x._data.shape[0])]
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
-                seq, h, c = self._direction(x, h0[k], None if c0 is None else c0[k], layer, d)
+                seq, h, c = self._direction(x, h0[k], None if c0 is None else c0[k], layer, d, running)
                 outs.append(seq)
                 h_n.append(h)
                 c_n.append(c)
@@ -156,7 +172,10 @@ class RNNBase(Module):
         out = x
         h_n = stack(h_n, 0)
         c_n = stack(c_n, 0) if self.mode == "LSTM" else None
-        if not batched:
+        if packed is not None:
+            out = repack(out, packed)
+            h_n, c_n = _permuted((h_n, c_n), packed.unsorted_indices)
+        elif not batched:
             out, h_n = out.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
         elif self.batch_first:
@@ -185,15 +204,22 @@ class RNNBase(Module):
             c0 = None if c0 is None else c0.unsqueeze(1)
         return h0, c0
 
-    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, layer: int, d: int):
+    def _direction(self, x: Tensor, h: Tensor, c: Tensor | None, layer: int, d: int, running=None):
+        """One layer in one direction; with ``running`` (packed input: which sequences are still running at each
+        step) a finished sequence keeps its state, so h_n is each sequence's own last step."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
         steps, n = x._data.shape[0], x._data.shape[1]
         xw = linear(x.reshape(steps * n, x._data.shape[2]), w_ih, b_ih).reshape(steps, n, -1)
         xs = xw.unbind(0)
         outs: list = [None] * steps
         for t in (range(steps - 1, -1, -1) if d else range(steps)):
-            h, c = _step(self.mode, xs[t], h, c, w_hh, b_hh, w_hr)
-            outs[t] = h
+            h_new, c_new = _step(self.mode, xs[t], h, c, w_hh, b_hh, w_hr)
+            outs[t] = h_new
+            if running is None:
+                h, c = h_new, c_new
+            else:
+                h = where(running[t], h_new, h)
+                c = None if c is None else where(running[t], c_new, c)
         return stack(outs, 0) if steps else zeros(0, n, h._data.shape[-1], dtype=x._data.dtype), h, c
 
     def extra_repr(self) -> str:

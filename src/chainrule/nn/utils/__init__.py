@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .. import arguments as arg
-from ..backend import xp
-from ..errors import AutogradError, ShapeError
-from ..tensor import Tensor
+from ... import arguments as arg
+from ...backend import xp
+from ...errors import AutogradError, ShapeError
+from ...tensor import Tensor
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
@@ -73,3 +73,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         n = p._data.size
         p._data[...] = vec._data[i:i + n].reshape(p._data.shape)
         i += n
+
+
+from . import rnn  # noqa: E402,F401 - torch.nn.utils.rnn
