@@ -228,3 +228,33 @@ def test_adaptive_max_pool_gives_a_tie_to_the_first_position_as_pytorch(build, s
     x[..., -1] = x.max() + 1  # ties between windows sharing their maximum
     cm, tm = _both(build)
     compare_module(cm, tm, x, rtol=0, atol=0)
+
+
+def test_transformer_encoder_decoder_model_matches_pytorch():
+    def build(nn):
+        return nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=12,
+                              dropout=0.0)
+
+    cm, tm = _both(build)
+    assert repr(cm) == repr(tm)
+    assert [(k, tuple(v.shape)) for k, v in cm.state_dict().items()] == \
+           [(k, tuple(v.shape)) for k, v in tm.state_dict().items()]
+    w = cm.encoder.layers[0].linear1.weight.numpy()
+    bound = np.sqrt(6 / (8 + 12))  # xavier_uniform_
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
+    copy_weights(cm, tm)
+    src, tgt = R.standard_normal((4, 2, 8)).astype(np.float32), R.standard_normal((3, 2, 8)).astype(np.float32)
+    mask = cr.nn.Transformer.generate_square_subsequent_mask(3)
+    cs, ct = cr.tensor(src, requires_grad=True), cr.tensor(tgt, requires_grad=True)
+    ts, tt = torch.tensor(src, requires_grad=True), torch.tensor(tgt, requires_grad=True)
+    y = cm(cs, ct, tgt_mask=mask)
+    ty = tm(ts, tt, tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(3))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(cs.grad.numpy(), ts.grad.numpy(), rtol=1e-3, atol=1e-4)
+    tp = dict(tm.named_parameters())
+    for name, p in cm.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), tp[name].grad.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
+    with pytest.raises(cr.ChainruleError, match="batch number"):
+        cm(cs, cr.randn(3, 5, 8))

@@ -1,4 +1,4 @@
-"""Transformer encoder layers (PyTorch's TransformerEncoderLayer / TransformerEncoder, same parameter names).
+"""Transformer layers with PyTorch's parameter names: encoder and decoder layers and stacks, and Transformer.
 
 A decoder-only language model is a TransformerEncoder run with a causal mask
 (``Transformer.generate_square_subsequent_mask``), as in PyTorch.
@@ -10,6 +10,7 @@ from typing import Callable
 
 from .. import functional as F
 from ..backend import xp
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .attention import MultiheadAttention
 from .container import ModuleList
@@ -88,22 +89,6 @@ class TransformerEncoder(Module):
         return self.norm(x) if self.norm is not None else x
 
 
-class Transformer(Module):
-    """Only ``Transformer.generate_square_subsequent_mask`` is provided; the encoder-decoder model is not."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        raise NotImplementedError("nn.Transformer (encoder-decoder) is not implemented; build models from "
-                                  "nn.TransformerEncoderLayer / nn.TransformerEncoder (a causal mask makes a "
-                                  "decoder-only model)")
-
-    @staticmethod
-    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
-        """(sz, sz) float mask: 0 on and below the diagonal, -inf above (position i sees 0..i)."""
-        _check_device(device)
-        arr = xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or xp.float32), k=1)
-        return Tensor._make(arr, None)
-
-
 class TransformerDecoderLayer(Module):
     """Self-attention over the target, attention to the encoder's ``memory``, then a feed-forward block; each
     with a residual connection and LayerNorm (post-norm by default, pre-norm with ``norm_first``)."""
@@ -172,3 +157,63 @@ class TransformerDecoder(Module):
                       tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """PyTorch's encoder-decoder model: TransformerEncoder and TransformerDecoder stacks, each closed by a
+    LayerNorm, every matrix initialised xavier_uniform_ (as PyTorch's ``_reset_parameters``)."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: str | Callable = "relu",
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        _check_device(device)
+        common = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                      layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias,
+                      dtype=dtype)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            self.encoder = TransformerEncoder(TransformerEncoderLayer(d_model, nhead, **common), num_encoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            self.decoder = TransformerDecoder(TransformerDecoderLayer(d_model, nhead, **common), num_decoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self._reset_parameters()
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def _reset_parameters(self) -> None:
+        from . import init
+
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
+        batched = src.ndim == 3
+        axis = 0 if self.batch_first else 1
+        if batched and src.shape[axis] != tgt.shape[axis]:
+            raise ShapeError(f"Transformer: the batch number of src {tuple(src.shape)} and tgt {tuple(tgt.shape)} "
+                             f"must be equal (axis {axis}, batch_first={self.batch_first})")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ShapeError(f"Transformer: the feature number of src {tuple(src.shape)} and tgt "
+                             f"{tuple(tgt.shape)} must be equal to d_model={self.d_model}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """(sz, sz) float mask: 0 on and below the diagonal, -inf above (position i sees 0..i)."""
+        _check_device(device)
+        arr = xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or xp.float32), k=1)
+        return Tensor._make(arr, None)
