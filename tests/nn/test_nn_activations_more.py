@@ -101,3 +101,23 @@ def test_gumbel_softmax_soft_hard_and_frequencies():
 def test_bad_arguments_are_refused_by_name(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+@pytest.mark.parametrize("name,args", [("Hardshrink", ()), ("Hardshrink", (1.5,)), ("Softshrink", (0.7,)),
+                                       ("Softmin", (1,)), ("RReLU", (0.1, 0.3))])
+def test_more_layers_match_pytorch(name, args):
+    cm, tm = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(cm) == repr(tm)
+    cm.eval()
+    tm.eval()  # RReLU is deterministic in eval mode
+    compare_module(cm, tm, X.reshape(2, 8) / 10, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax2d_is_over_channels():
+    x = np.random.default_rng(2).standard_normal((2, 3, 2, 2)).astype(np.float32)
+    compare_module(cr.nn.Softmax2d(), torch.nn.Softmax2d(), x)
+
+
+def test_rrelu_draws_slopes_between_lower_and_upper_while_training():
+    y = cr.nn.RReLU(0.1, 0.3)(-cr.ones(1000)).numpy()
+    assert (-y >= 0.1).all() and (-y <= 0.3).all() and y.std() > 0.03

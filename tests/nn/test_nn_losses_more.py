@@ -120,3 +120,42 @@ def test_bad_arguments_raise_chainrule_errors(call, exc, match):
 def test_loss_reprs_match_pytorch_whatever_the_reduction():
     assert repr(cr.nn.MSELoss(reduction="sum")) == repr(torch.nn.MSELoss(reduction="sum")) == "MSELoss()"
     assert repr(cr.nn.HuberLoss(delta=3.0)) == repr(torch.nn.HuberLoss(delta=3.0))
+
+
+POS = np.abs(B) + 0.1
+COUNTS = np.random.default_rng(4).poisson(2.0, (4, 5)).astype(np.float32)
+MORE = [
+    ("PoissonNLLLoss", {}, (A, COUNTS), (True, False)),
+    ("PoissonNLLLoss", {"log_input": False, "full": True}, (POS, COUNTS), (True, False)),
+    ("HingeEmbeddingLoss", {"margin": 0.5}, (A, np.sign(B)), (True, False)),
+    ("MultiLabelSoftMarginLoss", {}, (A, (B > 0).astype(np.float32)), (True, False)),
+]
+
+
+@pytest.mark.parametrize("name,kw,arrays,grads", MORE, ids=[f"{n}-{k}" for n, k, _, _ in MORE])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_more_losses_match_pytorch(name, kw, arrays, grads, reduction):
+    cm, tm = getattr(cr.nn, name)(**kw, reduction=reduction), getattr(torch.nn, name)(**kw, reduction=reduction)
+    assert repr(cm) == repr(tm)
+    _run(cm, tm, arrays, grads)
+
+
+@pytest.mark.parametrize("kw", [{}, {"p": 2, "margin": 0.5}, {"weight": [1.0, 2.0, 0.5, 1.0, 3.0]}])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_multi_margin_loss_matches_pytorch(kw, reduction):
+    labels = np.array([0, 3, 4, 1])
+    ckw = {k: (cr.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+    tkw = {k: (torch.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+    _run(lambda a: cr.nn.MultiMarginLoss(**ckw, reduction=reduction)(a, cr.tensor(labels)),
+         lambda a: torch.nn.MultiMarginLoss(**tkw, reduction=reduction)(a, torch.tensor(labels)), (A,), (True,))
+
+
+@pytest.mark.parametrize("var_shape", [(4, 5), (4, 1), (4,)])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_matches_pytorch_including_clamped_variances(var_shape, full):
+    var = (np.abs(R.standard_normal(var_shape)) + 0.01).astype(np.float32)
+    var.flat[0] = 1e-9  # clamped to eps for the value, the gradient passes (PyTorch's no_grad clamp)
+    _run(lambda a, b, v: cr.nn.GaussianNLLLoss(full=full)(a, b, v),
+         lambda a, b, v: torch.nn.GaussianNLLLoss(full=full)(a, b, v), (A, B, var), (True, True, True))
+    with pytest.raises(ValueError, match="negative"):
+        cr.nn.functional.gaussian_nll_loss(cr.tensor(A), cr.tensor(B), cr.tensor(-var))

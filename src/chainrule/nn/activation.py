@@ -245,3 +245,53 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = arg.number(type(self).__name__, "lambd", lambd) if not arg._is_int(lambd) else lambd
+
+    def forward(self, x: Tensor) -> Tensor:
+        return NF.hardshrink(layer_input(x, "Hardshrink"), self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    def forward(self, x: Tensor) -> Tensor:
+        return NF.softshrink(layer_input(x, "Softshrink"), self.lambd)
+
+
+class Softmin(Softmax):
+    def forward(self, x: Tensor) -> Tensor:
+        return NF.softmin(layer_input(x, "Softmin"), self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (axis −3) of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = layer_input(x, "Softmax2d")
+        if x.ndim not in (3, 4):
+            from ..errors import ShapeError
+
+            raise ShapeError(f"Softmax2d: expects input of shape (N, C, H, W) or (C, H, W), got {tuple(x.shape)}")
+        return softmax(x, -3)
+
+
+class RReLU(Module):
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        arg.number("RReLU", "lower", lower)
+        arg.number("RReLU", "upper", upper)
+        if lower > upper:
+            raise arg.ArgumentError(f"RReLU: lower {lower} must not be greater than upper {upper}")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return NF.rrelu(layer_input(x, "RReLU"), self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

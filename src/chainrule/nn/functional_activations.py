@@ -14,8 +14,9 @@ from ..ops.registry import apply1
 from ..ops.softmax import softmax
 from ..tensor import Tensor
 
-__all__ = ["celu", "elu", "glu", "gumbel_softmax", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish",
-           "prelu", "relu6", "selu", "silu", "softplus", "softsign", "tanhshrink", "threshold"]
+__all__ = ["celu", "elu", "glu", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid",
+           "mish", "prelu", "relu6", "rrelu", "selu", "silu", "softmin", "softplus", "softshrink", "softsign",
+           "tanhshrink", "threshold"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -144,3 +145,40 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     xp.put_along_axis(one, xp.expand_dims(idx, dim), 1.0, axis=dim)
     return Tensor._make(one, None) - y.detach() + y
 
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0."""
+    x = _float(input)
+    return where(abs(x) > lambd, x, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ above λ, x + λ below −λ, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be >= 0, got {lambd}")
+    x = _float(input)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    from .activation import _softmax_dim
+
+    x = _float(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    return softmax(-x, _softmax_dim(x._data.ndim) if dim is None else dim)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False, *, generator=None) -> Tensor:
+    """x where x > 0, else a·x: a ~ U(lower, upper) per element while training, (lower + upper)/2 otherwise."""
+    from .. import random
+
+    if not lower <= upper:
+        raise ValueError(f"rrelu: lower {lower} must not be greater than upper {upper}")
+    x = _float(input)
+    if not training:
+        return where(x > 0, x, x * ((lower + upper) / 2))
+    slopes = random.generator(generator).uniform(lower, upper, x._data.shape).astype(x._data.dtype)
+    return where(x > 0, x, x * Tensor._make(slopes, None))

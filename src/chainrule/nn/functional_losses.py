@@ -13,8 +13,9 @@ from ..ops.reduce import norm
 from ..tensor import Tensor
 from .functional_activations import softplus
 
-__all__ = ["cosine_embedding_loss", "cosine_similarity", "huber_loss", "kl_div", "margin_ranking_loss", "normalize",
-           "pairwise_distance", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
+__all__ = ["cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss",
+           "kl_div", "margin_ranking_loss", "multi_margin_loss", "multilabel_soft_margin_loss", "normalize",
+           "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss"]
 
 
 def _legacy(size_average, reduce, op: str) -> None:
@@ -174,3 +175,102 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     if swap:
         d_an = minimum(d_an, pairwise_distance(pos, neg, p, eps))
     return _reduce(clamp_min(d_ap - d_an + float(margin), 0.0), reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """e^x − y·x for log-rates x (``log_input``), else x − y·log(x + eps); ``full`` adds Stirling's term."""
+    _legacy(size_average, reduce, "poisson_nll_loss")
+    _check_reduction(reduction, "poisson_nll_loss")
+    input, target = _same_shape(input, target, "poisson_nll_loss")
+    loss = exp(input) - target * input if log_input else input - target * log(input + eps)
+    if full:
+        t = target._data
+        big = t > 1
+        safe = xp.where(big, t, 1.0)
+        stirling = xp.where(big, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * xp.pi * safe), 0.0)
+        loss = loss + Tensor._make(stirling.astype(t.dtype), None)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """½(log σ² + (x − y)²/σ²) (+ ½ log 2π with ``full``); σ² clamped at eps for the value only, as PyTorch."""
+    _check_reduction(reduction, "gaussian_nll_loss")
+    input, target = _same_shape(input, target, "gaussian_nll_loss")
+    var = _t(var) if not isinstance(var, (int, float)) else Tensor._make(
+        xp.full(input._data.shape, var, dtype=input._data.dtype), None)
+    if var._data.dtype != input._data.dtype:
+        var = var.to(input._data.dtype)
+    shape, vshape = input._data.shape, var._data.shape
+    if vshape != shape:
+        if shape[:-1] == vshape:
+            var = var.unsqueeze(-1)
+        elif not (len(shape) == len(vshape) and sum(v for s, v in zip(shape, vshape) if s != v) == 1):
+            raise ShapeError(f"gaussian_nll_loss: var of shape {vshape} is of incorrect size for input {shape}")
+    if (var._data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    lifted = xp.maximum(var._data, eps) - var._data  # a constant: the gradient passes as if unclamped
+    var = var + Tensor._make(lifted, None)
+    d = input - target
+    loss = (log(var) + d * d / var) * 0.5
+    if full:
+        loss = loss + 0.5 * float(xp.log(2 * xp.pi))
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin − x) where y = −1."""
+    _legacy(size_average, reduce, "hinge_embedding_loss")
+    _check_reduction(reduction, "hinge_embedding_loss")
+    input, target = _same_shape(input, target, "hinge_embedding_loss")
+    t = target._data
+    loss = where(Tensor._make(t != 1, None), clamp_min(float(margin) - input, 0.0), 0.0) + \
+        where(Tensor._make(t != -1, None), input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """The mean over classes of −[y·log σ(x) + (1 − y)·log σ(−x)] for each sample."""
+    from .functional_activations import logsigmoid
+
+    _legacy(size_average, reduce, "multilabel_soft_margin_loss")
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
+    input, target = _same_shape(input, target, "multilabel_soft_margin_loss")
+    loss = -(target * logsigmoid(input) + (1.0 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * _t(weight).to(loss._data.dtype)
+    c = input._data.shape[-1] if input._data.ndim else 1
+    return _reduce(loss.sum(input._data.ndim - 1) / float(c) if input._data.ndim else loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Σ_{i ≠ y} max(0, margin − x_y + x_i)^p / C per sample (weighted by weight[y])."""
+    _legacy(size_average, reduce, "multi_margin_loss")
+    _check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    x = _t(input)
+    if x._data.dtype.kind != "f":
+        x = x.float()
+    t = _t(target)._data
+    one = x._data.ndim == 1
+    if one:
+        x, t = x.unsqueeze(0), t.reshape(1)
+    n, c = x._data.shape
+    if t.dtype.kind not in "iu" or t.shape != (n,):
+        raise ShapeError(f"multi_margin_loss: target must hold {n} class indices, got {t.dtype} {t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise ValueError(f"multi_margin_loss: target values must lie in [0, {c - 1}], got {t.min()}..{t.max()}")
+    picked = x[xp.arange(n), t].unsqueeze(1)
+    hinge = clamp_min(x - picked + float(margin), 0.0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * _t(weight).to(x._data.dtype)[t].unsqueeze(1)
+    others = Tensor._make((xp.arange(c)[None, :] != t[:, None]).astype(x._data.dtype), None)
+    loss = (hinge * others).sum(1) / float(c)
+    return _reduce(loss[0] if one else loss, reduction)
