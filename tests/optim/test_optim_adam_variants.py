@@ -100,3 +100,46 @@ def test_multiplicative_lr_matches_torch():
     assert "lr_lambdas" not in cs.state_dict()
     with pytest.raises(ValueError, match="expected 2 lr_lambdas"):
         cr.optim.lr_scheduler.MultiplicativeLR(copt, fns * 2)
+
+
+def _closure_steps(lib, model, opt, batches):
+    losses = []
+    for x, y in batches:
+        def closure(x=x, y=y):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            return loss
+        losses.append(float(opt.step(closure).detach()))
+    return losses
+
+
+@pytest.mark.parametrize("kw", [dict(lr=1.0, max_iter=3), dict(lr=0.5, max_iter=5, history_size=3),
+                                dict(lr=0.1, max_iter=4, max_eval=3)])
+def test_lbfgs_trajectory_matches_torch(kw):
+    tm, cm = _models()
+    topt, copt = torch.optim.LBFGS(tm.parameters(), **kw), cr.optim.LBFGS(cm.parameters(), **kw)
+    batches = _batches(3)
+    tl, cl = _closure_steps(torch, tm, topt, batches), _closure_steps(cr, cm, copt, batches)
+    np.testing.assert_allclose(cl, tl, rtol=1e-4)
+    _assert_same(tm, cm, rtol=1e-3, atol=1e-4)  # float32 dot products summed in another order
+    ts, cs = topt.state_dict()["state"][0], copt.state_dict()["state"][0]
+    assert cs["func_evals"] == ts["func_evals"] and cs["n_iter"] == ts["n_iter"]
+    assert len(cs["old_dirs"]) == len(ts["old_dirs"])
+
+
+def test_lbfgs_state_dict_round_trip_and_refusals():
+    _, cm = _models()
+    opt = cr.optim.LBFGS(cm.parameters(), max_iter=3)
+    _closure_steps(cr, cm, opt, _batches(1))
+    opt2 = cr.optim.LBFGS(cm.parameters(), max_iter=3)
+    opt2.load_state_dict(opt.state_dict())
+    assert len(opt2.state[next(cm.parameters())]["old_dirs"]) == len(opt.state[next(cm.parameters())]["old_dirs"])
+    with pytest.raises(ValueError, match="needs a closure"):
+        opt.step()
+    with pytest.raises(NotImplementedError, match="strong_wolfe"):
+        cr.optim.LBFGS(cm.parameters(), line_search_fn="strong_wolfe")
+    bad = opt.state_dict()
+    bad["state"][0]["d"] = cr.zeros(3)
+    with pytest.raises(cr.optim.OptimizerStateError, match="expected a vector of"):
+        opt2.load_state_dict(bad)

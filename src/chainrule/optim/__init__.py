@@ -7,9 +7,10 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .adam_variants import Adamax, NAdam, RAdam
 from .adamw import AdamW
+from .lbfgs import LBFGS
 from .optimizer import Optimizer, OptimizerStateError
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "RAdam",
            "Optimizer", "OptimizerStateError", "RMSprop", "lr_scheduler"]
