@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .checks import detect_anomaly, gradcheck
 from .creation import (
     arange,
@@ -36,7 +36,20 @@ from .creation import (
     zeros_like,
 )
 from .devices import device, get_default_device, set_default_device
-from .dtypes import double, float, half, int, int8, int16, long, short  # noqa: A004 - PyTorch's names
+from .dtypes import (  # noqa: A004 - PyTorch's names
+    double,
+    finfo,
+    float,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,
+    int8,
+    int16,
+    long,
+    set_default_dtype,
+    short,
+)
 from .errors import (
     AnomalyError,
     ArgumentError,
@@ -49,6 +62,8 @@ from .errors import (
     ShapeError,
 )
 from .function import Function, FunctionCtx
+from .legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from .likes import compile, empty_like, rand_like, randint_like, randn_like
 from .ops import (
     abs,
     add,
@@ -121,7 +136,7 @@ def __getattr__(name: str):
     """Optional parts load on first use, so ``import chainrule`` stays light."""
     import importlib
 
-    if name in ("nn", "optim", "data", "explain", "distributed", "utils", "cuda", "backends", "accelerator"):
+    if name in ("nn", "optim", "data", "explain", "distributed", "utils", "cuda", "backends", "accelerator", "linalg"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)
@@ -129,7 +144,10 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "AnomalyError", "ArgumentError", "Generator", "default_generator", "device", "double", "float",
+    "AnomalyError", "ArgumentError", "rand_like", "randint_like", "randn_like", "empty_like", "compile",
+    "inference_mode", "finfo", "iinfo", "get_default_dtype", "set_default_dtype", "BoolTensor", "ByteTensor",
+    "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",
+    "Generator", "default_generator", "device", "double", "float",
     "get_default_device", "half",
     "initial_seed", "int", "int8", "int16", "long", "seed", "set_default_device", "short",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",

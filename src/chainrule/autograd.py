@@ -96,6 +96,13 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+class inference_mode(set_grad_enabled):
+    """PyTorch's ``inference_mode``: here the same as ``no_grad`` (``inference_mode(False)`` records)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)
+
+
 # ----------------------------------------------------------------- the graph
 class Node:
     """One recorded op application: the op, its parents, what its VJP needs.

@@ -8,7 +8,7 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, StateDictError
@@ -19,7 +19,8 @@ from .transformer import Transformer, TransformerEncoder, TransformerEncoderLaye
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
-    "Dropout", "Embedding", "Flatten", "GELU", "Identity", "IncompatibleKeys", "L1Loss", "LayerNorm", "LeakyReLU",
+    "Dropout", "Embedding", "Flatten", "Unflatten",
+    "GELU", "Identity", "IncompatibleKeys", "L1Loss", "LayerNorm", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
     "MultiheadAttention", "ParameterDict", "ParameterList", "Transformer", "TransformerEncoder",
     "TransformerEncoderLayer", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "functional",

@@ -18,3 +18,20 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Unflatten: one dim back into several, e.g. (N, 12) -> (N, 3, 4) with ``Unflatten(1, (3, 4))``."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim = arg.integer("Unflatten", "dim", dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = tuple(x.shape)
+        d = self.dim % len(shape) if shape else 0
+        return x.reshape(shape[:d] + self.unflattened_size + shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
