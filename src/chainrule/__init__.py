@@ -7,48 +7,54 @@
 """
 from __future__ import annotations
 
+import math
+
 from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .checks import detect_anomaly, gradcheck
 from .creation import (
     arange,
     as_tensor,
-    bool,
     empty,
+    empty_like,
     eye,
-    float16,
-    float32,
-    float64,
     from_numpy,
     full,
     full_like,
-    int32,
-    int64,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
+    randint_like,
     randn,
+    randn_like,
     randperm,
     tensor,
-    uint8,
     zeros,
     zeros_like,
 )
 from .devices import device, get_default_device, set_default_device
 from .dtypes import (  # noqa: A004 - PyTorch's names
+    bool,
     double,
+    dtype,
     finfo,
     float,
-    get_default_dtype,
+    float16,
+    float32,
+    float64,
     half,
     iinfo,
     int,
     int8,
     int16,
+    int32,
+    int64,
     long,
-    set_default_dtype,
     short,
+    uint8,
 )
 from .errors import (
     AnomalyError,
@@ -62,8 +68,18 @@ from .errors import (
     ShapeError,
 )
 from .function import Function, FunctionCtx
-from .legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
-from .likes import compile, empty_like, rand_like, randint_like, randn_like
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_tensor,
+)
 from .ops import (
     abs,
     add,
@@ -114,10 +130,23 @@ from .ops import (
     var,
     where,
 )
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .printing import set_printoptions
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_default_dtype,
+    get_num_interop_threads,
+    get_num_threads,
+    set_default_dtype,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
+inf, nan, pi, e = math.inf, math.nan, math.pi, math.e
 
 
 def _export_ops() -> None:
@@ -144,10 +173,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "AnomalyError", "ArgumentError", "rand_like", "randint_like", "randn_like", "empty_like", "compile",
-    "inference_mode", "finfo", "iinfo", "get_default_dtype", "set_default_dtype", "BoolTensor", "ByteTensor",
-    "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",
-    "Generator", "default_generator", "device", "double", "float",
+    "AnomalyError", "ArgumentError", "Generator", "default_generator", "device", "double", "float",
     "get_default_device", "half",
     "initial_seed", "int", "int8", "int16", "long", "seed", "set_default_device", "short",
     "AutogradError", "ChainruleError", "DataError", "DTypeError", "Function", "FunctionCtx",
@@ -162,4 +188,9 @@ __all__ = [
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 _export_ops()
-__all__ += ["Size"]
+__all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+            "LongTensor", "ShortTensor", "are_deterministic_algorithms_enabled", "compile", "e", "finfo",
+            "get_default_dtype", "get_num_interop_threads", "get_num_threads", "get_rng_state", "iinfo", "inf",
+            "inference_mode", "is_tensor", "nan", "pi", "set_default_dtype", "set_num_interop_threads",
+            "set_num_threads", "set_printoptions", "set_rng_state", "use_deterministic_algorithms"]
+__all__ += ["Size", "dtype", "empty_like", "normal", "rand_like", "randint_like", "randn_like"]

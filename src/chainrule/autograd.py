@@ -97,10 +97,12 @@ class set_grad_enabled(_GradMode):
 
 
 class inference_mode(set_grad_enabled):
-    """PyTorch's ``inference_mode``: here the same as ``no_grad`` (``inference_mode(False)`` records)."""
+    """PyTorch's faster ``no_grad``; here the same thing (``inference_mode(False)`` leaves recording on)."""
+
+    mode = False
 
     def __init__(self, mode: bool = True) -> None:
-        super().__init__(not mode)
+        self.mode = not mode
 
 
 # ----------------------------------------------------------------- the graph
@@ -650,4 +652,12 @@ def __getattr__(name: str):
         from . import function
 
         return getattr(function, name)
+    if name == "Variable":
+        from .legacy import Variable
+
+        return Variable
+    if name in ("gradcheck", "detect_anomaly"):
+        from . import checks
+
+        return getattr(checks, name)
     raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")

@@ -1,36 +1,60 @@
-"""PyTorch's legacy typed constructors (``torch.FloatTensor([1, 2])``, ``torch.LongTensor(3)``), still in
-tutorials: data gives a tensor of that dtype; integer sizes give zeros of that shape."""
+"""PyTorch's older spellings that tutorials still use: ``torch.FloatTensor(...)``, ``autograd.Variable``.
+
+``cr.FloatTensor([1, 2])`` makes a float32 tensor of that data and
+``cr.FloatTensor(2, 3)`` one of that shape; ``isinstance(x, cr.FloatTensor)``
+asks the dtype, as in PyTorch.
+"""
 from __future__ import annotations
 
-import operator
+from typing import Any
 
-from .backend import xp
-from .tensor import Tensor
-
-
-def _typed(name: str, dtype: str):
-    def make(*args) -> Tensor:
-        if not args:
-            return Tensor.of(xp.zeros((0,), dtype=dtype))
-        if len(args) == 1 and not isinstance(args[0], int):
-            data = args[0]
-            if isinstance(data, Tensor):
-                data = data.numpy()
-            return Tensor.of(xp.asarray(data, dtype=dtype))
-        try:
-            shape = tuple(operator.index(a) for a in args)
-        except TypeError:
-            raise TypeError(f"{name}(*sizes) takes integer sizes, or one sequence of data") from None
-        return Tensor.of(xp.zeros(shape, dtype=dtype))
-
-    make.__name__ = make.__qualname__ = name
-    make.__doc__ = f"A {dtype} tensor from data, or zeros of the given sizes (PyTorch's legacy {name})."
-    return make
+from . import dtypes
+from .tensor import Tensor, _all_sizes, _sizes
 
 
-FloatTensor = _typed("FloatTensor", "float32")
-DoubleTensor = _typed("DoubleTensor", "float64")
-LongTensor = _typed("LongTensor", "int64")
-IntTensor = _typed("IntTensor", "int32")
-BoolTensor = _typed("BoolTensor", "bool")
-ByteTensor = _typed("ByteTensor", "uint8")
+class _TypedTensorMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __call__(cls, *args: Any) -> Tensor:
+        from .backend import xp
+
+        if not args or _all_sizes(args):
+            return Tensor._make(xp.zeros(_sizes(args), cls.dtype.dtype), None)
+        if len(args) > 1:
+            raise TypeError(f"{cls.__name__}(): one data argument or integer sizes, got {args!r}")
+        return Tensor.of(args[0], dtype=cls.dtype)
+
+    def __repr__(cls) -> str:
+        return f"<class 'chainrule.{cls.__name__}'>"
+
+
+def _typed(d: dtypes.dtype) -> type:
+    return _TypedTensorMeta(d.tensor_type, (), {"dtype": d, "__doc__": f"A {d} tensor (PyTorch's legacy type)."})
+
+
+FloatTensor = _typed(dtypes.float32)
+DoubleTensor = _typed(dtypes.float64)
+HalfTensor = _typed(dtypes.float16)
+LongTensor = _typed(dtypes.int64)
+IntTensor = _typed(dtypes.int32)
+ShortTensor = _typed(dtypes.int16)
+CharTensor = _typed(dtypes.int8)
+ByteTensor = _typed(dtypes.uint8)
+BoolTensor = _typed(dtypes.bool)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+    """``autograd.Variable(t, requires_grad=True)``: since PyTorch 0.4 the tensor itself, as here."""
+    t = data if isinstance(data, Tensor) else Tensor.of(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+__all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+           "LongTensor", "ShortTensor", "Variable", "is_tensor"]

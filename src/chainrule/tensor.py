@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import autograd as _ag
+from . import dtypes as _dtypes
+from . import printing as _printing
 from .backend import xp
 from .errors import AutogradError, DTypeError, ShapeError
 
 _new = object.__new__
+_BY_NUMPY = _dtypes._BY_NUMPY
 
 
 def to_array(data: Any, dtype=None):
@@ -53,6 +56,20 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
 
 
+def _all_sizes(args: tuple) -> bool:
+    """Does ``cr.Tensor(*args)`` name a shape (``Tensor(2, 3)``, ``Tensor(Size([2, 3]))``), not data?"""
+    if len(args) == 1 and isinstance(args[0], Size):
+        return True
+    return all(isinstance(a, int) and not isinstance(a, bool) for a in args)
+
+
+def _sizes(args: tuple) -> tuple:
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(args) or (0,)
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"cr.Tensor{shape}: negative dimension")
+    return shape
+
+
 def _fresh(data: Any, dtype):
     arr = to_array(data, dtype)
     if arr is (data._data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
@@ -67,12 +84,22 @@ class Tensor:
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Tensor":
+        """``cr.Tensor(2, 3)`` (sizes) is a zero-filled float32 tensor of that shape, as PyTorch reads it
+        (PyTorch leaves the values uninitialised); ``cr.Tensor()`` is an empty one."""
+        if cls is Tensor and not kwargs and (not args or _all_sizes(args)):
+            t = _new(Tensor)
+            t._adopt(xp.zeros(_sizes(args), xp.float32), False)
+            return t
+        return super().__new__(cls)
+
+    def __init__(self, data: Any = None, *more: Any, dtype=None, requires_grad: bool = False) -> None:
         """``cr.Tensor(python data)`` is float32 (PyTorch's ``torch.Tensor``: the default dtype, even for
         integers); an array or Tensor keeps its dtype.  ``cr.tensor`` infers ints, as ``torch.tensor``."""
-        if isinstance(data, int) and not isinstance(data, bool) and dtype is None:
-            raise TypeError(f"cr.Tensor({data}): PyTorch reads a bare integer as a size and leaves the values "
-                            f"uninitialised; write cr.empty({data}) for that, or cr.tensor({data}) for the number")
+        if data is None or _all_sizes((data, *more)):
+            return  # made by __new__
+        if more:
+            raise TypeError(f"cr.Tensor(): one data argument or integer sizes, got {(data, *more)!r}")
         if dtype is None and isinstance(data, (list, tuple, float)):
             dtype = xp.float32
         self._adopt(_fresh(data, dtype), requires_grad)
@@ -151,12 +178,21 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self):
-        return self._data.dtype
+    def dtype(self) -> "_dtypes.dtype":
+        """The element type, printing as ``chainrule.float32`` (it equals ``numpy.float32`` too)."""
+        d = self._data.dtype
+        return _BY_NUMPY.get(d) or _dtypes.of(d)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """Where the values live: always ``cr.device("cpu")`` here (it compares equal to ``"cpu"``)."""
+        from .devices import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -230,16 +266,23 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
-        """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
-            return self
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
-            raise ValueError(f"to({dtype!r}): chainrule runs on the CPU only ('cpu')")
-        dtype = xp.dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
+    def to(self, *args, **kwargs) -> "Tensor":
+        """PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, keywords;
+        a dtype change is differentiable, a device other than the CPU is an error (devices.parse_to)."""
+        from .devices import parse_to
+
+        copy = kwargs.get("copy", False)
+        _, dtype = parse_to(args, kwargs, "Tensor.to")
+        dtype = None if dtype is None else xp.dtype(dtype)
+        if dtype is None or dtype == self._data.dtype:
+            return self.clone() if copy else self
         return _cast(self, dtype)
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        from .devices import check
+
+        check("cuda" if device is None else device, "Tensor.cuda")
+        return self
 
     def float(self) -> "Tensor":
         return self.to(xp.float32)
@@ -260,7 +303,8 @@ class Tensor:
         return self.to(xp.bool_)
 
     def type(self, dtype=None):
-        return str(self._data.dtype) if dtype is None else self.to(dtype)
+        """``x.type()`` names the type as PyTorch does (``chainrule.FloatTensor``); ``x.type(dtype)`` converts."""
+        return f"chainrule.{self.dtype.tensor_type}" if dtype is None else self.to(dtype)
 
     def cpu(self) -> "Tensor":
         return self
@@ -430,7 +474,7 @@ class Tensor:
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
-        body = xp.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        body = _printing.body(self._data, "tensor(")
         extra = ""
         if self._data.dtype != xp.float32 and self._data.dtype != xp.int64 and self._data.dtype != xp.bool_:
             extra += f", dtype=chainrule.{self._data.dtype}"

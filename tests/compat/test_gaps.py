@@ -206,40 +206,13 @@ def test_new_and_like_constructors_take_dtype_as_pytorch():
             ours = got
         else:
             assert ours == got
-    r = cr.randint_like(cr.zeros(50), 3, 5)
-    assert set(r.tolist()) <= {3.0, 4.0} and cr.new_full(cr.zeros(1), (2,), 7).tolist() == [7.0, 7.0]
-    with pytest.raises(cr.DTypeError, match="dtype=torch.float"):
-        cr.rand_like(cr.tensor([1, 2]))
+    assert cr.new_full(cr.zeros(1), (2,), 7).tolist() == [7.0, 7.0]
 
 
-def test_legacy_constructors_and_dtype_queries():
-    assert cr.FloatTensor([1, 2]).dtype == cr.float32 and cr.LongTensor([1.7]).tolist() == [1]
-    assert tuple(cr.FloatTensor(2, 3).shape) == (2, 3) and cr.DoubleTensor(2).dtype == cr.float64
-    assert cr.finfo(cr.float32).eps == torch.finfo(torch.float32).eps
-    assert cr.finfo().max == torch.finfo().max and cr.iinfo(cr.int64).max == torch.iinfo(torch.int64).max
-    assert cr.get_default_dtype() == cr.float32
-    cr.set_default_dtype(cr.float32)
-    with pytest.raises(cr.DTypeError, match="float32"):
-        cr.set_default_dtype(cr.float64)
-
-
-def test_inference_mode_compile_and_backend_switches():
-    x = cr.ones(2, requires_grad=True)
-    with cr.inference_mode():
-        assert not (x * 2).requires_grad
-    with cr.inference_mode(False):
-        assert (x * 2).requires_grad
-
-    @cr.inference_mode()
-    def f(t):
-        return t * 2
-
-    assert not f(x).requires_grad
-    model = cr.nn.Linear(2, 2)
-    assert cr.compile(model) is model and cr.compile(mode="max-autotune")(f) is f
+def test_backend_switches_are_accepted():
     cr.backends.cuda.matmul.allow_tf32 = True
     cr.backends.cudnn.allow_tf32 = True
-    assert cr.backends.cuda.is_built() is False
+    assert cr.backends.cuda.is_built() is False and cr.backends.cuda.matmul.allow_tf32 is True
 
 
 def test_unflatten_and_linalg_refusals():
