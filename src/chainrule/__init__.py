@@ -194,3 +194,15 @@ __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTens
             "inference_mode", "is_tensor", "nan", "pi", "set_default_dtype", "set_num_interop_threads",
             "set_num_threads", "set_printoptions", "set_rng_state", "use_deterministic_algorithms"]
 __all__ += ["Size", "dtype", "empty_like", "normal", "rand_like", "randint_like", "randn_like"]
+
+
+def _guard() -> None:
+    """Errors escaping from NumPy or Python internals become chainrule's own, naming the op (boundary.py)."""
+    from . import boundary
+
+    boundary.guard_namespace(globals(), __all__)
+    boundary.guard_methods(Tensor, {"__getitem__": "indexing", "__setitem__": "item assignment", "__and__": "and",
+                                    "__or__": "or", "__invert__": "invert"})
+
+
+_guard()

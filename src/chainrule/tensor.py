@@ -416,14 +416,14 @@ class Tensor:
         _ag.mark_written(self._data)
 
     def zero_(self) -> "Tensor":
-        return self._in_place("zero_", lambda t: _ops.mul(t, 0))
+        return self._in_place("zero_", lambda t: _replaced(t, 0))
 
     def fill_(self, value) -> "Tensor":
-        return self._in_place("fill_", lambda t: _ops.add(_ops.mul(t, 0), value), value)
+        return self._in_place("fill_", lambda t: _replaced(t, value), value)
 
     def copy_(self, src) -> "Tensor":
         src = src if isinstance(src, Tensor) else Tensor.of(src)
-        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self._data.dtype)), src)
+        return self._in_place("copy_", lambda t: _replaced(t, src.to(self._data.dtype)), src)
 
     def add_(self, other, alpha: float = 1.0) -> "Tensor":
         return self._in_place("add_", lambda t: _ops.add(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
@@ -554,6 +554,12 @@ def _install_operators() -> None:
 
 def _raw(v):
     return v._data if isinstance(v, Tensor) else v
+
+
+def _replaced(t: Tensor, value) -> Tensor:
+    """``value`` (broadcast) in ``t``'s place, differentiably: selected, so the old value's gradient is exactly 0
+    and an inf or NaN in it cannot leak (``t * 0 + value`` made them NaN)."""
+    return _ops.where(Tensor._make(xp.zeros((), dtype=bool), None), t, value)
 
 
 def _in_place_method(name: str):
