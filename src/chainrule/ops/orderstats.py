@@ -47,7 +47,8 @@ def nanmean(x, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of the values that are not NaN (NaN where a slice has none)."""
     x = _floating(x if dtype is None else as_tensor(x).to(dtype), "nanmean")
     counts = xp.sum(~xp.isnan(x._data), axis=normalize(dim, x._data.ndim, "nanmean"), keepdims=keepdim)
-    return nansum(x, dim, keepdim) / _const(counts.astype(x._data.dtype))
+    with xp.errstate(invalid="ignore", divide="ignore"):  # a slice of NaNs only: 0/0 = NaN, as PyTorch
+        return nansum(x, dim, keepdim) / _const(counts.astype(x._data.dtype))
 
 
 # ------------------------------------------------------------------ median and mode

@@ -126,6 +126,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         lo_hi = (float(range[0]), float(range[1]))
         if lo_hi[0] > lo_hi[1]:
             raise ValueError(f"histogram: range {tuple(range)} has min > max")
+    if lo_hi is None and isinstance(edges, int) and d.size and not xp.isfinite(d).all():
+        raise ValueError("histogram: the values hold NaN or inf, so they have no finite range; give range=(min, max)")
     hist, e = xp.histogram(d.reshape(-1), bins=edges, range=lo_hi,
                            weights=None if w is None else w.reshape(-1), density=density)
     return Histogram((_const(hist.astype(d.dtype)), _const(xp.asarray(e, dtype=d.dtype))))

@@ -28,6 +28,11 @@ def erfc(x):
 def _erfinv(x):
     """Mike Giles' approximation ("Approximating the erfinv function", GPU Computing Gems, 2011) as a
     start, then two Newton steps on libm's erf in float64: exact to rounding in float32 and float64."""
+    with xp.errstate(all="ignore"):  # ±1 and beyond are handled by the last where
+        return _erfinv_inside(x)
+
+
+def _erfinv_inside(x):
     d = x.astype(xp.float64)
     inside = xp.abs(d) < 1
     z = xp.where(inside, d, 0.0)
@@ -106,7 +111,8 @@ def logit(x, eps: float | None = None):
 
 def _xlogy_fwd(a, b):
     """a·log(b), 0 where a == 0 (even where b is 0), NaN where b is NaN (PyTorch's xlogy)."""
-    y = xp.where(xp.asarray(a) == 0, 0.0, a * xp.log(b))
+    with xp.errstate(all="ignore"):  # log 0 and log of a negative are selected away or are PyTorch's too
+        y = xp.where(xp.asarray(a) == 0, 0.0, a * xp.log(b))
     return xp.where(xp.isnan(b), xp.nan, y).astype(y.dtype, copy=False)
 
 
