@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+import math
+
+from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .checks import detect_anomaly, gradcheck
 from .creation import (
     arange,
@@ -38,11 +40,13 @@ from .dtypes import (  # noqa: A004 - PyTorch's names
     bool,
     double,
     dtype,
+    finfo,
     float,
     float16,
     float32,
     float64,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -64,6 +68,18 @@ from .errors import (
     ShapeError,
 )
 from .function import Function, FunctionCtx
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_tensor,
+)
 from .ops import (
     abs,
     add,
@@ -114,10 +130,23 @@ from .ops import (
     var,
     where,
 )
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .printing import set_printoptions
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_default_dtype,
+    get_num_interop_threads,
+    get_num_threads,
+    set_default_dtype,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
+inf, nan, pi, e = math.inf, math.nan, math.pi, math.e
 
 
 def _export_ops() -> None:
@@ -159,4 +188,21 @@ __all__ = [
     "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 _export_ops()
+__all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+            "LongTensor", "ShortTensor", "are_deterministic_algorithms_enabled", "compile", "e", "finfo",
+            "get_default_dtype", "get_num_interop_threads", "get_num_threads", "get_rng_state", "iinfo", "inf",
+            "inference_mode", "is_tensor", "nan", "pi", "set_default_dtype", "set_num_interop_threads",
+            "set_num_threads", "set_printoptions", "set_rng_state", "use_deterministic_algorithms"]
 __all__ += ["Size", "dtype", "empty_like", "normal", "rand_like", "randint_like", "randn_like"]
+
+
+def _guard() -> None:
+    """Errors escaping from NumPy or Python internals become chainrule's own, naming the op (boundary.py)."""
+    from . import boundary
+
+    boundary.guard_namespace(globals(), __all__)
+    boundary.guard_methods(Tensor, {"__getitem__": "indexing", "__setitem__": "item assignment", "__and__": "and",
+                                    "__or__": "or", "__invert__": "invert"})
+
+
+_guard()

@@ -106,5 +106,21 @@ def of(numpy_dtype: Any) -> dtype:
     return found
 
 
-__all__ = ["bool", "double", "dtype", "float", "float16", "float32", "float64", "half", "int", "int8", "int16",
+def finfo(d: Any = None):
+    """Machine limits of a float dtype (``eps``, ``max``, ``tiny``...), as ``torch.finfo``; float32 by default."""
+    d = float32 if d is None else d
+    if xp.dtype(d).kind != "f":
+        raise TypeError(f"finfo: {d} is not a floating-point dtype (iinfo is for integers)")
+    return xp.finfo(xp.dtype(d))
+
+
+def iinfo(d: Any):
+    """Limits of an integer dtype (``min``, ``max``, ``bits``), as ``torch.iinfo``."""
+    if xp.dtype(d).kind not in "iu":
+        raise TypeError(f"iinfo: {d} is not an integer dtype (finfo is for floats)")
+    return xp.iinfo(xp.dtype(d))
+
+
+__all__ = ["bool", "double", "dtype", "finfo", "float", "float16", "float32", "float64", "half", "iinfo", "int", "int8",
+           "int16",
            "int32", "int64", "long", "short", "uint8"]

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from . import autograd as _ag
 from . import dtypes as _dtypes
+from . import printing as _printing
 from .backend import xp
 from .errors import AutogradError, DTypeError, ShapeError
 
@@ -55,6 +56,20 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
 
 
+def _all_sizes(args: tuple) -> bool:
+    """Does ``cr.Tensor(*args)`` name a shape (``Tensor(2, 3)``, ``Tensor(Size([2, 3]))``), not data?"""
+    if len(args) == 1 and isinstance(args[0], Size):
+        return True
+    return all(isinstance(a, int) and not isinstance(a, bool) for a in args)
+
+
+def _sizes(args: tuple) -> tuple:
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(args) or (0,)
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"cr.Tensor{shape}: negative dimension")
+    return shape
+
+
 def _fresh(data: Any, dtype):
     arr = to_array(data, dtype)
     if arr is (data._data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
@@ -69,12 +84,22 @@ class Tensor:
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Tensor":
+        """``cr.Tensor(2, 3)`` (sizes) is a zero-filled float32 tensor of that shape, as PyTorch reads it
+        (PyTorch leaves the values uninitialised); ``cr.Tensor()`` is an empty one."""
+        if cls is Tensor and not kwargs and (not args or _all_sizes(args)):
+            t = _new(Tensor)
+            t._adopt(xp.zeros(_sizes(args), xp.float32), False)
+            return t
+        return super().__new__(cls)
+
+    def __init__(self, data: Any = None, *more: Any, dtype=None, requires_grad: bool = False) -> None:
         """``cr.Tensor(python data)`` is float32 (PyTorch's ``torch.Tensor``: the default dtype, even for
         integers); an array or Tensor keeps its dtype.  ``cr.tensor`` infers ints, as ``torch.tensor``."""
-        if isinstance(data, int) and not isinstance(data, bool) and dtype is None:
-            raise TypeError(f"cr.Tensor({data}): PyTorch reads a bare integer as a size and leaves the values "
-                            f"uninitialised; write cr.empty({data}) for that, or cr.tensor({data}) for the number")
+        if data is None or _all_sizes((data, *more)):
+            return  # made by __new__
+        if more:
+            raise TypeError(f"cr.Tensor(): one data argument or integer sizes, got {(data, *more)!r}")
         if dtype is None and isinstance(data, (list, tuple, float)):
             dtype = xp.float32
         self._adopt(_fresh(data, dtype), requires_grad)
@@ -391,14 +416,14 @@ class Tensor:
         _ag.mark_written(self._data)
 
     def zero_(self) -> "Tensor":
-        return self._in_place("zero_", lambda t: _ops.mul(t, 0))
+        return self._in_place("zero_", lambda t: _replaced(t, 0))
 
     def fill_(self, value) -> "Tensor":
-        return self._in_place("fill_", lambda t: _ops.add(_ops.mul(t, 0), value), value)
+        return self._in_place("fill_", lambda t: _replaced(t, value), value)
 
     def copy_(self, src) -> "Tensor":
         src = src if isinstance(src, Tensor) else Tensor.of(src)
-        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self._data.dtype)), src)
+        return self._in_place("copy_", lambda t: _replaced(t, src.to(self._data.dtype)), src)
 
     def add_(self, other, alpha: float = 1.0) -> "Tensor":
         return self._in_place("add_", lambda t: _ops.add(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
@@ -449,7 +474,7 @@ class Tensor:
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
-        body = xp.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        body = _printing.body(self._data, "tensor(")
         extra = ""
         if self._data.dtype != xp.float32 and self._data.dtype != xp.int64 and self._data.dtype != xp.bool_:
             extra += f", dtype=chainrule.{self._data.dtype}"
@@ -537,6 +562,12 @@ def _install_operators() -> None:
 
 def _raw(v):
     return v._data if isinstance(v, Tensor) else v
+
+
+def _replaced(t: Tensor, value) -> Tensor:
+    """``value`` (broadcast) in ``t``'s place, differentiably: selected, so the old value's gradient is exactly 0
+    and an inf or NaN in it cannot leak (``t * 0 + value`` made them NaN)."""
+    return _ops.where(Tensor._make(xp.zeros((), dtype=bool), None), t, value)
 
 
 # ops-sweep: the in-place forms, each the out-of-place op of its name written back (one mechanism)

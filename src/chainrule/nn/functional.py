@@ -28,6 +28,7 @@ from ..functional import (  # noqa: F401
     softmax,
     tanh,
 )
+from ..ops.axes import check_indices
 from ..ops.conv import CONV2D, out_size
 from ..ops.embedding import EMBEDDING
 from ..ops.normalization import NORMALIZE
@@ -277,8 +278,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
     v = weight._data.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= v):
-        raise ValueError(f"embedding: index out of range: values {idx.min()}..{idx.max()} for {v} embeddings")
+    check_indices(idx, v, "embedding", f"indices into {v} embeddings:")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += v
     return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight._data.shape})
+
+
+def _guard() -> None:
+    """The public functions name themselves in any error escaping from NumPy or Python internals (boundary.py)."""
+    from ..boundary import guard_namespace
+
+    internal = {"apply", "apply1", "apply_residual", "check_indices", "flat_index", "out_size"}
+    guard_namespace(globals(), [n for n in list(globals()) if not n.startswith("_") and n not in internal])
+
+
+_guard()

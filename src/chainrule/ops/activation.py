@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .elementwise import zero_slope
 from .registry import Case, defop
 
 
@@ -10,7 +11,8 @@ def _leaky_fwd(x, slope):
 
 
 LEAKY_RELU = defop("leaky_relu", _leaky_fwd,
-                   lambda F, g, x, y, kw, need: (F.where(x[0] > 0, g, g * kw["slope"]),), saves="x",
+                   lambda F, g, x, y, kw, need: (zero_slope(F, F.where(x[0] > 0, g, g * kw["slope"]), x[0]),),
+                   saves="x",
                    test=Case(lambda t, a: t.nn.functional.leaky_relu(a, 0.1), call=lambda a: _leaky(a), away=0.2))
 
 

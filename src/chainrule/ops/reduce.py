@@ -22,8 +22,15 @@ SUM = defop("sum", lambda x, axis, keepdims, **_: x.sum(axis=axis, keepdims=keep
             lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="",
             test=[Case(lambda t, a: a.sum(), call=lambda a: sum(a)),
                   Case(lambda t, a: a.sum(-1, keepdim=True), call=lambda a: sum(a, -1, True), min_dims=1)])
-MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
-             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="",
+def _mean_fwd(x, axis, keepdims, count, **_):
+    if not count:  # the mean of nothing is NaN (PyTorch), without NumPy's "Mean of empty slice" warning
+        return xp.full(xp.sum(x, axis=axis, keepdims=keepdims).shape, xp.nan, dtype=x.dtype)
+    return xp.mean(x, axis=axis, keepdims=keepdims)
+
+
+MEAN = defop("mean", _mean_fwd,
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"] if kw["count"] else g, kw["shape"], kw),),
+             saves="",
              test=[Case(lambda t, a: a.mean(), call=lambda a: mean(a)),
                    Case(lambda t, a: a.mean(0), call=lambda a: mean(a, 0), min_dims=1)])
 
@@ -48,12 +55,12 @@ MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepd
 
 
 def _lse_fwd(x, axis, keepdims):
-    if not x.size:  # log Σ over nothing is log 0 = -inf (as PyTorch), not a failed max
-        m = xp.zeros(kept_shape(x.shape, axis), dtype=x.dtype)
+    if not x.size:  # log Σ over nothing is log 0 = -inf (as PyTorch), not a failed max nor a warning
+        out = xp.full(kept_shape(x.shape, axis), -xp.inf, dtype=x.dtype)
     else:
         m = xp.max(x, axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
     return out.reshape(()) if axis is None else xp.squeeze(out, axis=axis)

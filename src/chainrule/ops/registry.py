@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from .. import autograd as _ag
 from ..backend import xp
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 
 REGISTRY: dict[str, "Op"] = {}
 PUBLIC: dict[str, tuple] = {}  # name -> (public function, also a Tensor method?): cr.<name> and x.<name>()
@@ -122,10 +122,9 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
         from ..errors import IndexOutOfRange
 
         return IndexOutOfRange(f"{op.name}: {msg} (tensor shape {_shape_of(xd[0])})")
-    try:
-        return type(exc)(f"{op.name} on shapes {shapes}: {msg}")
-    except TypeError:  # an exception class with its own constructor (NumPy's casting errors)
+    if isinstance(exc, TypeError) and ("dtype" in msg or "cast" in msg or "ufunc" in msg):
         return DTypeError(f"{op.name} on shapes {shapes}: {msg}")
+    return ArgumentError(f"{op.name} on shapes {shapes}: {msg}")
 
 
 def as_tensor(x):

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from ..backend import xp
 from ..errors import IndexOutOfRange, ShapeError
 from . import registry
-from .axes import one
+from .axes import check_indices, one
 from .elementwise import where
 from .index import getitem, index_add_zeros
 from .registry import as_tensor, public
@@ -33,8 +33,7 @@ def _along(idx, a: int, shape: tuple, op: str) -> tuple:
     if idx.ndim != len(shape):
         raise ShapeError(f"{op}: the index has {idx.ndim} dimensions, the tensor {len(shape)}")
     n = shape[a]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexOutOfRange(f"{op}: index values {idx.min()}..{idx.max()} are out of range for size {n} of dim {a}")
+    check_indices(idx, n, f"{op} along dim {a}", negative=True)
     grids = list(xp.indices(idx.shape, sparse=True))
     grids[a] = idx % n if n else idx
     return tuple(grids)
