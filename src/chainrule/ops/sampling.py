@@ -4,7 +4,7 @@ in-place fills ``bernoulli_``, ``exponential_``, ``random_``, ``geometric_``, ``
 from __future__ import annotations
 
 from ..backend import xp
-from ..errors import DTypeError
+from ..errors import ArgumentError, DTypeError
 from . import registry
 from .registry import as_tensor, public
 
@@ -41,6 +41,13 @@ def bernoulli_values(t, p=0.5, *, generator=None):
     return (_gen(generator).random(t._data.shape) < probs).astype(t._data.dtype)
 
 
+def _numbers(op: str, **values) -> None:
+    """The distribution's parameters are plain numbers (PyTorch's in-place fills take no tensors)."""
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, xp.integer, xp.floating)) or v != v:
+            raise ArgumentError(f"{op}: {name} must be a number, got {v!r}")
+
+
 def _floating(t, op: str):
     if t._data.dtype.kind != "f":
         raise DTypeError(f"{op}: fills floating-point tensors only, this one is {t._data.dtype}")
@@ -48,6 +55,7 @@ def _floating(t, op: str):
 
 
 def exponential_values(t, lambd: float = 1.0, *, generator=None):
+    _numbers("exponential_", lambd=lambd)
     if not lambd > 0:
         raise ValueError(f"exponential_: lambd must be positive, got {lambd}")
     dtype = _floating(t, "exponential_")
@@ -55,17 +63,20 @@ def exponential_values(t, lambd: float = 1.0, *, generator=None):
 
 
 def geometric_values(t, p: float, *, generator=None):
+    _numbers("geometric_", p=p)
     if not 0 < p <= 1:
         raise ValueError(f"geometric_: p must lie in (0, 1], got {p}")
     return _gen(generator).geometric(p, t._data.shape).astype(t._data.dtype)
 
 
 def cauchy_values(t, median: float = 0.0, sigma: float = 1.0, *, generator=None):
+    _numbers("cauchy_", median=median, sigma=sigma)
     dtype = _floating(t, "cauchy_")
     return (median + sigma * _gen(generator).standard_cauchy(t._data.shape)).astype(dtype)
 
 
 def log_normal_values(t, mean: float = 1.0, std: float = 2.0, *, generator=None):
+    _numbers("log_normal_", mean=mean, std=std)
     dtype = _floating(t, "log_normal_")
     if not std > 0:
         raise ValueError(f"log_normal_: std must be positive, got {std}")
@@ -78,6 +89,7 @@ _TOP = {"float16": 2 ** 11, "float32": 2 ** 24, "float64": 2 ** 53, "bool": 2}
 def random_values(t, from_=0, to=None, *, generator=None):
     """What ``t.random_(from, to)`` writes: integers in [from, to); ``random_(to)`` is [0, to); with no
     bound, [0, 2^mantissa] for floats and [0, max] for integers (PyTorch's ranges)."""
+    _numbers("random_", **{"from": from_}, **({} if to is None else {"to": to}))
     dtype = t._data.dtype
     if to is None and from_ != 0:
         from_, to = 0, from_
