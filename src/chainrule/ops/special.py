@@ -66,7 +66,8 @@ exp2 = unary(EXP2, floating=True)
 def _floats_only(name: str, fn):
     def fwd(a, b):
         if all(xp.asarray(v).dtype.kind in "biu" for v in (a, b)):
-            raise DTypeError(f"{name}: needs a floating-point tensor (PyTorch refuses integers too); use .float()")
+            raise DTypeError(f"{name}: needs a floating-point dtype, not integers (PyTorch refuses them too); "
+                             "use .float()")
         return fn(a, b)
 
     return fwd
