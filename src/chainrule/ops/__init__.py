@@ -109,6 +109,8 @@ def _check() -> None:
     check_namespaces(sys.modules[__name__])
 
 
+from . import orderstats, placement, predicates, products, rearrange, rounding, sampling, special, trig  # noqa: E402,F401  (ops-sweep: PyTorch's remaining common names)
+
 _ARRAY_FORWARDS = {  # the forwards with the public functions' positional arguments
     "flip": lambda x, dims: _xp.flip(x, axis=dims),
     "roll": lambda x, shifts, dims: _xp.roll(x, shifts, axis=dims),

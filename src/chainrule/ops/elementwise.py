@@ -374,9 +374,10 @@ def _raw(v):
 
 
 def sign(x):
-    """-1, 0 or 1 (no gradient: it is zero almost everywhere)."""
+    """-1, 0 or 1 (no gradient: it is zero almost everywhere); NaN gives 0, as PyTorch (NumPy: NaN)."""
     T = _Tensor()
-    return T._make(xp.sign(x._data if isinstance(x, T) else x), None)
+    d = xp.sign(x._data if isinstance(x, T) else x)
+    return T._make(xp.where(d != d, 0, d).astype(d.dtype, copy=False) if d.dtype.kind == "f" else d, None)
 
 
 def _erf(x):
