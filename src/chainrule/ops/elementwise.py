@@ -193,25 +193,6 @@ EXPM1 = defop("expm1", xp.expm1, lambda F, g, x, y, kw, need: (g * (y + 1.0),), 
 expm1 = unary(EXPM1, floating=True)
 
 
-# Rounding: piecewise constant, so the gradient is zero (PyTorch's too); frac = x - trunc(x) passes g.
-# No finite-difference check: a step across an integer would be a jump, not a slope.
-FLOOR = defop("floor", xp.floor, lambda F, g, x, y, kw, need: (g * 0.0,), saves="",
-              test=Case(lambda t, a: a.floor(), fd=False))
-floor = unary(FLOOR, floating=True)
-CEIL = defop("ceil", xp.ceil, lambda F, g, x, y, kw, need: (g * 0.0,), saves="",
-             test=Case(lambda t, a: a.ceil(), fd=False))
-ceil = unary(CEIL, floating=True)
-ROUND = defop("round", lambda x: xp.round(x), lambda F, g, x, y, kw, need: (g * 0.0,), saves="",
-              test=Case(lambda t, a: a.round(), fd=False))  # halves to even, as PyTorch
-round = unary(ROUND, floating=True)  # noqa: A001 - PyTorch's name
-TRUNC = defop("trunc", xp.trunc, lambda F, g, x, y, kw, need: (g * 0.0,), saves="",
-              test=Case(lambda t, a: a.trunc(), fd=False))
-trunc = unary(TRUNC, floating=True)
-FRAC = defop("frac", lambda x: x - xp.trunc(x), lambda F, g, x, y, kw, need: (g,), saves="",
-             test=Case(lambda t, a: a.frac(), away=0.05, fd=False))
-frac = unary(FRAC, floating=True)
-
-
 def _clip_vjp(F, g, x, y, kw, need):
     lo, hi = kw["min"], kw["max"]
     inside = None
@@ -420,10 +401,6 @@ _erf64 = xp.frompyfunc(math.erf, 1, 1) if hasattr(xp, "frompyfunc") else None
 GELU = defop("gelu", _gelu_fwd, _gelu_vjp, saves="x", test=[
     Case(lambda t, a: t.nn.functional.gelu(a), call=lambda a: gelu(a)),
     Case(lambda t, a: t.nn.functional.gelu(a, approximate="tanh"), call=lambda a: gelu(a, "tanh"))])
-ERF = defop("erf", lambda x: _erf(x).astype(x.dtype, copy=False),
-            lambda F, g, x, y, kw, need: (g * 1.1283791670955126 * F.exp(-(x[0] * x[0])),), saves="x",
-            test=Case(lambda t, a: t.erf(a)))
-erf = unary(ERF, floating=True)
 GELU_CDF = defop("gelu_cdf", lambda x: (0.5 * (1.0 + _erf(x * 0.7071067811865476))).astype(x.dtype, copy=False),
                  lambda F, g, x, y, kw, need: (g * F.exp(-0.5 * x[0] * x[0]) * _INV_SQRT_2PI,), saves="x",
                  test=Case(lambda t, a: 0.5 * (1.0 + t.erf(a * 0.7071067811865476))))

@@ -333,22 +333,6 @@ def ndimension(x) -> int:
     return int(as_tensor(x)._data.ndim)
 
 
-@public
-def index_add(x, dim: int, index, source, *, alpha: float = 1.0):
-    """``x`` with ``source``'s slices added at ``index`` along ``dim`` (repeats add up)."""
-    from .index import index_add_zeros
-    from .select import _index_array
-
-    x, source = as_tensor(x), as_tensor(source)
-    a = one(dim, x._data.ndim, "index_add")
-    idx = _index_array(index, "index_add")
-    if idx.ndim != 1 or source._data.ndim != x._data.ndim or source._data.shape[a] != idx.shape[0]:
-        raise ShapeError(f"index_add: source of shape {source._data.shape} and index of shape {idx.shape} do not fit "
-                         f"dim {dim} of a tensor of shape {x._data.shape}")
-    source = source if alpha == 1 else source * alpha
-    return x + index_add_zeros(source, x._data.shape, (slice(None),) * a + (idx,))
-
-
 # ------------------------------------------------------------------ in-place forms: the op, written back
 def _in_place(name: str, op_name: str, tensor_args: tuple = ()):
     """``x.<name>(...)`` is ``x.<op>(...)`` written into x's memory, under Tensor's in-place rules
@@ -366,22 +350,6 @@ def _in_place(name: str, op_name: str, tensor_args: tuple = ()):
 for _name in ("masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "clamp_min", "clamp_max",
               "square", "rsqrt", "reciprocal", "lerp", "floor", "ceil", "round", "trunc", "frac"):
     _in_place(_name + "_", _name)
-
-
-@public
-def index_fill(x, dim: int, index, value):
-    """``x`` with the slices at ``index`` along ``dim`` set to ``value``."""
-    from .select import _index_array
-
-    x = as_tensor(x)
-    a = one(dim, x._data.ndim, "index_fill")
-    hit = xp.zeros(x._data.shape[a], dtype=bool)
-    hit[_index_array(index, "index_fill")] = True
-    from .elementwise import where
-
-    shape = [1] * x._data.ndim
-    shape[a] = -1
-    return where(hit.reshape(shape), float(value) if x._data.dtype.kind == "f" else value, x)
 
 
 @public
@@ -413,24 +381,6 @@ def floor_divide(a, b):
     """a // b rounded toward −∞ (Python's and PyTorch's rule); integers stay integers."""
     if _int_pair(a, b):
         return _const(xp.floor_divide(_raw(a), _raw(b)))
-    from .elementwise import floor
+    from .rounding import floor
 
     return floor(as_tensor(a) / b)
-
-
-@public
-def remainder(a, b):
-    """a % b with the sign of b (Python's and PyTorch's rule); the gradient to a is 1."""
-    if _int_pair(a, b):
-        return _const(xp.remainder(_raw(a), _raw(b)))
-    return as_tensor(a) - floor_divide(a, b).detach() * b
-
-
-@public
-def fmod(a, b):
-    """a % b with the sign of a (C's rule)."""
-    if _int_pair(a, b):
-        return _const(xp.fmod(_raw(a), _raw(b)))
-    from .elementwise import trunc
-
-    return as_tensor(a) - trunc(as_tensor(a) / b).detach() * b
