@@ -121,3 +121,9 @@ def test_softmax2d_is_over_channels():
 def test_rrelu_draws_slopes_between_lower_and_upper_while_training():
     y = cr.nn.RReLU(0.1, 0.3)(-cr.ones(1000)).numpy()
     assert (-y >= 0.1).all() and (-y <= 0.3).all() and y.std() > 0.03
+
+
+def test_inplace_flags_of_the_core_layers_print_like_pytorch():
+    for name, args in [("LeakyReLU", (0.2, True)), ("ReLU", (True,)), ("Dropout", (0.3, True)),
+                       ("Dropout2d", (0.3, True))]:
+        assert repr(getattr(cr.nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))

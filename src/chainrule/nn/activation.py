@@ -57,12 +57,13 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = arg.number("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = inplace  # accepted and printed; the result is returned, never aliased
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 def _softmax_dim(ndim: int) -> int:

@@ -11,12 +11,13 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.p = arg.number(type(self).__name__, "p (the probability of an element to be zeroed)", p, 0.0, 1.0)
+        self.inplace = inplace  # accepted and printed; the result is returned, never aliased
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(Dropout):
