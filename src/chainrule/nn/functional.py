@@ -80,6 +80,7 @@ from .functional_losses import (  # noqa: F401 - the rest of PyTorch's losses an
     triplet_margin_loss,
 )
 from .functional_norms import group_norm, instance_norm  # noqa: F401 - composed in their own module
+from .functional_sampling import affine_grid, grid_sample, local_response_norm  # noqa: F401 - own module
 from .functional_spatial import (  # noqa: F401 - 1-D, transposed and adaptive layers, resizing, in their own module
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,

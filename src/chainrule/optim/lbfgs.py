@@ -1,6 +1,6 @@
-"""L-BFGS with PyTorch's iteration (its default, no line search): a closure re-evaluates the loss; the
-inverse Hessian is approximated from the last ``history_size`` steps by the two-loop recursion, in the
-parameters' dtype over one flat vector."""
+"""L-BFGS with PyTorch's iteration: a closure re-evaluates the loss; the inverse Hessian is approximated from
+the last ``history_size`` steps by the two-loop recursion, in the parameters' dtype over one flat vector; the
+step is lr (PyTorch's default) or found by the strong Wolfe line search (``line_search_fn="strong_wolfe"``)."""
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -9,6 +9,7 @@ from .. import arguments as arg
 from ..autograd import enable_grad, no_grad
 from ..backend import xp
 from ..tensor import Tensor
+from .line_search import strong_wolfe
 from .optimizer import Optimizer, OptimizerStateError
 
 
@@ -20,9 +21,8 @@ class LBFGS(Optimizer):
         max_iter = arg.integer("LBFGS", "max_iter", max_iter, 1)
         max_eval = max_iter * 5 // 4 if max_eval is None else arg.integer("LBFGS", "max_eval", max_eval, 1)
         arg.integer("LBFGS", "history_size", history_size, 1)
-        if line_search_fn is not None:
-            raise NotImplementedError(f"LBFGS: line_search_fn={line_search_fn!r} is not supported; use the default "
-                                      "(None): a fixed step of lr")
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', not {line_search_fn!r}")
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change, history_size=history_size,
                                       line_search_fn=line_search_fn))
@@ -40,6 +40,20 @@ class LBFGS(Optimizer):
             n = p._data.size
             p._data += (t * d[at:at + n]).reshape(p._data.shape).astype(p._data.dtype, copy=False)
             at += n
+
+    def _trial(self, closure: Callable, d):
+        """evaluate(t): the loss and flat gradient at x + t·d, the parameters put back at x afterwards."""
+        def evaluate(t):
+            saved = [p._data.copy() for p in self._params]
+            self._add(t, d)
+            with enable_grad():
+                loss = float(closure())
+            flat = self._flat_grad()
+            for p, a in zip(self._params, saved):
+                p._data[...] = a
+            return loss, flat
+
+        return evaluate
 
     def step(self, closure: Callable | None = None):
         """Up to max_iter iterations, each one evaluation of ``closure`` (required: it recomputes the loss)."""
@@ -93,13 +107,21 @@ class LBFGS(Optimizer):
                 t = dt(min(1.0, 1.0 / float(xp.abs(flat).sum())) * lr) if state["n_iter"] == 1 else dt(lr)
                 if dt(flat @ d) > -tol_change:  # not a descent direction any more
                     break
-                self._add(t, d)
-                if n_iter != max_iter:
-                    with enable_grad():
-                        loss = float(closure())
-                    flat = self._flat_grad()
-                    evals += 1
-                    state["func_evals"] += 1
+                if g["line_search_fn"] == "strong_wolfe":
+                    loss, flat, t, used = strong_wolfe(self._trial(closure, d), t, d, loss, flat, float(flat @ d),
+                                                      max_ls=max_eval - evals)
+                    t = dt(t)
+                    self._add(t, d)
+                    evals += used
+                    state["func_evals"] += used
+                else:
+                    self._add(t, d)
+                    if n_iter != max_iter:
+                        with enable_grad():
+                            loss = float(closure())
+                        flat = self._flat_grad()
+                        evals += 1
+                        state["func_evals"] += 1
                 if n_iter == max_iter or evals >= max_eval or xp.abs(flat).max() <= tol_grad:
                     break
                 if xp.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
