@@ -222,6 +222,9 @@ def row_stack(tensors):
 public(row_stack, name="row_stack", method=False)
 
 
+_MAX_EMPTY_PIECES = 1 << 20  # a bound on the list of empty pieces a huge section count would build
+
+
 @public
 def tensor_split(x, indices_or_sections, dim: int = 0):
     """``n`` nearly equal pieces along ``dim`` (the first ones one longer), or pieces cut at the given indices."""
@@ -234,6 +237,8 @@ def tensor_split(x, indices_or_sections, dim: int = 0):
     if isinstance(spec, int):
         if spec <= 0:
             raise ShapeError(f"tensor_split: the number of sections must be positive, got {spec}")
+        if spec > n + _MAX_EMPTY_PIECES:
+            raise ShapeError(f"tensor_split: {spec} sections of a dim of size {n} would be {spec - n} empty tensors")
         size, extra = divmod(n, spec)
         cuts, at = [], 0
         for i in range(spec - 1):
