@@ -72,7 +72,19 @@ def cast(x, dtype):
     return x.to(dtype)
 
 
-from . import activation, conv, embedding, fold, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
+from . import (  # noqa: E402,F401  (the whole table)
+    activation,
+    conv,
+    embedding,
+    fold,
+    like,
+    loss,
+    normalization,
+    pool,
+    select,
+    stats,
+    torchnames,
+)
 
 
 def _export() -> None:

@@ -278,10 +278,14 @@ WHERE = defop("where", xp.where, _where_vjp, saves="x",
               test=Case(lambda t, a, b: t.where(a > 0, a, b), arity=2, away=0.1, call=lambda a, b: where(a > 0, a, b)))
 
 
-def where(cond, a, b):
-    """Elementwise ``a if cond else b`` with broadcasting."""
+def where(cond, a=None, b=None):
+    """Elementwise ``a if cond else b`` with broadcasting; ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``."""
     from .registry import apply, as_value, check_dtypes
 
+    if a is None and b is None:
+        from .torchnames import nonzero
+
+        return nonzero(cond, as_tuple=True)
     T = _Tensor()
     cond = cond if isinstance(cond, T) else T(xp.asarray(cond, dtype=bool))
     if cond._data.dtype != xp.bool_:
@@ -325,12 +329,12 @@ class _CmpOp:
         self.name = name
 
 
-eq = public(_compare(xp.equal))
-ne = public(_compare(xp.not_equal))
-lt = public(_compare(xp.less))
-le = public(_compare(xp.less_equal))
-gt = public(_compare(xp.greater))
-ge = public(_compare(xp.greater_equal))
+eq = public(_compare(xp.equal), name="eq")  # the names said: the ufuncs' own ("equal", "less") are other functions
+ne = public(_compare(xp.not_equal), name="ne")
+lt = public(_compare(xp.less), name="lt")
+le = public(_compare(xp.less_equal), name="le")
+gt = public(_compare(xp.greater), name="gt")
+ge = public(_compare(xp.greater_equal), name="ge")
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 for _name in ("greater", "less", "greater_equal", "less_equal", "not_equal"):
     public(globals()[_name], name=_name)
