@@ -333,23 +333,7 @@ def ndimension(x) -> int:
     return int(as_tensor(x)._data.ndim)
 
 
-# ------------------------------------------------------------------ in-place forms: the op, written back
-def _in_place(name: str, op_name: str, tensor_args: tuple = ()):
-    """``x.<name>(...)`` is ``x.<op>(...)`` written into x's memory, under Tensor's in-place rules
-    (a leaf that requires grad only under no_grad; recorded otherwise)."""
-
-    def method(self, *args, **kwargs):
-        fn = registry.PUBLIC[op_name][0]
-        others = [a for a in args if isinstance(a, registry._Tensor)]
-        return self._in_place(name, lambda t: fn(t, *args, **kwargs), *others)
-
-    method.__name__ = method.__qualname__ = name
-    return public(method, name=name)
-
-
-for _name in ("masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "clamp_min", "clamp_max",
-              "square", "rsqrt", "reciprocal", "lerp", "floor", "ceil", "round", "trunc", "frac"):
-    _in_place(_name + "_", _name)
+# (the in-place forms x.<name>_() are tensor.py's _IN_PLACE table: one mechanism for every op)
 
 
 @public
