@@ -302,11 +302,6 @@ logical_xor = _logical(xp.logical_xor, "logical_xor")
 logical_not = _logical(xp.logical_not, "logical_not")
 
 
-@public(method=False)
-def is_tensor(obj) -> bool:
-    return isinstance(obj, registry._Tensor)
-
-
 @public
 def numel(x) -> int:
     return int(as_tensor(x)._data.size)
@@ -331,23 +326,6 @@ def element_size(x) -> int:
 @public
 def ndimension(x) -> int:
     return int(as_tensor(x)._data.ndim)
-
-
-# (the in-place forms x.<name>_() are tensor.py's _IN_PLACE table: one mechanism for every op)
-
-
-@public
-def clamp_min(x, min):  # noqa: A002 - PyTorch's name
-    from .elementwise import clamp
-
-    return clamp(x, min=min)
-
-
-@public
-def clamp_max(x, max):  # noqa: A002 - PyTorch's name
-    from .elementwise import clamp
-
-    return clamp(x, max=max)
 
 
 def _int_pair(a, b) -> bool:
