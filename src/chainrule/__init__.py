@@ -165,7 +165,8 @@ def __getattr__(name: str):
     """Optional parts load on first use, so ``import chainrule`` stays light."""
     import importlib
 
-    if name in ("nn", "optim", "data", "explain", "distributed", "utils", "cuda", "backends", "accelerator"):
+    if name in ("nn", "optim", "data", "explain", "distributed", "utils", "cuda", "backends", "accelerator",
+                "linalg", "testing", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)
