@@ -72,7 +72,7 @@ def cast(x, dtype):
     return x.to(dtype)
 
 
-from . import activation, conv, embedding, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
+from . import activation, conv, embedding, fold, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
 
 
 def _export() -> None:
