@@ -541,9 +541,17 @@ def _install_operators() -> None:
     for name, (fn, method) in _registry.PUBLIC.items():  # what the table exports, beyond the list above
         if method and not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
-    for name in ("neg", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "log1p"):
-        if not hasattr(Tensor, name + "_"):  # x.exp_() is x.exp() written back in place
+    for name in _IN_PLACE:  # x.exp_() is x.exp() written back in place
+        if not hasattr(Tensor, name + "_") and hasattr(o, name):
             setattr(Tensor, name + "_", _in_place_method(name))
+    for name in _REBOUND:  # x.unsqueeze_(0): this tensor becomes x.unsqueeze(0) (a new shape, same memory)
+        if not hasattr(Tensor, name + "_") and hasattr(o, name):
+            setattr(Tensor, name + "_", _rebound_method(name))
+    for name, values in _FILLS.items():  # x.bernoulli_(p): random values written into this tensor
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _fill_method(name, values))
+    Tensor.stride = _stride
+    Tensor.H = property(_conj_transpose)
     Tensor.view = o.reshape
     Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self._data.any(axis=axis)), None)
     Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self._data.all(axis=axis)), None)
@@ -562,14 +570,86 @@ def _replaced(t: Tensor, value) -> Tensor:
     return _ops.where(Tensor._make(xp.zeros((), dtype=bool), None), t, value)
 
 
+# ops-sweep: the in-place forms, each the out-of-place op of its name written back (one mechanism)
+_IN_PLACE = (
+    "neg negative exp exp2 expm1 log log1p log2 log10 sqrt rsqrt square reciprocal abs sign sin cos tan asin acos "
+    "atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh sinh cosh tanh sigmoid relu erf erfc "
+    "erfinv logit nan_to_num floor ceil round trunc fix frac fmod remainder lerp addcmul addcdiv addmv addmm "
+    "clamp_min clamp_max masked_fill index_fill index_add index_copy scatter scatter_add xlogy atan2 arctan2 "
+    "fmax fmin maximum minimum tril triu"
+).split()
+_REBOUND = ("unsqueeze", "squeeze", "transpose", "t", "swapaxes", "swapdims")
+_FILLS = {"bernoulli_": "bernoulli_values", "exponential_": "exponential_values", "random_": "random_values",
+          "geometric_": "geometric_values", "cauchy_": "cauchy_values", "log_normal_": "log_normal_values"}
+_MODULE_LEVEL = (  # the in-place functions PyTorch also has as torch.<name> (torch.relu_(x), torch.zero_(x))
+    "abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ atanh_ ceil_ "
+    "clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ "
+    "log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ "
+    "sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_"
+).split()
+
+
 def _in_place_method(name: str):
     fn = getattr(_ops, name)
 
-    def method(self):
-        return self._in_place(name + "_", fn)
+    def method(self, *args, **kwargs):
+        return self._in_place(name + "_", lambda t: fn(t, *args, **kwargs), *args, *kwargs.values())
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"``{name}`` written back into this tensor (PyTorch's ``{name}_``)."
+    return method
+
+
+def _rebound_method(name: str):
+    """A shape-changing in-place op: this tensor takes the result's array (a view of the same memory)
+    and node; a leaf that requires grad may do so only under no_grad, as PyTorch."""
+    fn = getattr(_ops, name)
+
+    def method(self, *args, **kwargs):
+        if _ag._grad_enabled and self._rg and self.grad_fn is None:
+            raise AutogradError(f"{name}_: a leaf tensor that requires grad is being used in an in-place operation; "
+                                "do it under cr.no_grad(), or on a .clone()")
+        out = fn(self, *args, **kwargs)
+        self._data = out._data
+        if out.grad_fn is not None:
+            self.grad_fn, self._rg = out.grad_fn, out._rg
+        return self
 
     method.__name__ = name + "_"
     return method
 
 
+def _fill_method(name: str, values: str):
+    def method(self, *args, **kwargs):
+        from .ops import sampling
+
+        return self._in_place(name, lambda t: getattr(sampling, values)(self, *args, **kwargs))
+
+    method.__name__ = name
+    return method
+
+
+def _stride(self, dim: int | None = None):
+    """Steps between neighbours in elements (PyTorch's unit), per dim or for ``dim``."""
+    steps = tuple(s // self._data.itemsize for s in self._data.strides)
+    return steps if dim is None else steps[dim]
+
+
+def _conj_transpose(self) -> "Tensor":
+    """``x.H``: the (conjugate, here plain) transpose of a matrix."""
+    if self._data.ndim != 2:
+        raise ShapeError(f"tensor.H is only for matrices (2-D tensors), got shape {self._data.shape}; "
+                         "use .mT for batches of matrices")
+    return _ops.transpose(self, 0, 1)
+
+
+def _install_module_level() -> None:
+    """``cr.relu_(x)`` and the other in-place functions PyTorch has at module level: the methods."""
+    for name in _MODULE_LEVEL:
+        fn = getattr(Tensor, name, None)
+        if fn is not None and name not in _registry.PUBLIC:
+            _registry.PUBLIC[name] = (fn, False)
+
+
 _install_operators()
+_install_module_level()

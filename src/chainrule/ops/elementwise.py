@@ -269,10 +269,14 @@ WHERE = defop("where", xp.where, _where_vjp, saves="x",
               test=Case(lambda t, a, b: t.where(a > 0, a, b), arity=2, away=0.1, call=lambda a, b: where(a > 0, a, b)))
 
 
-def where(cond, a, b):
-    """Elementwise ``a if cond else b`` with broadcasting."""
+def where(cond, a=None, b=None):
+    """Elementwise ``a if cond else b`` with broadcasting; ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``."""
     from .registry import apply, as_value, check_dtypes
 
+    if a is None and b is None:
+        from .torchnames import nonzero
+
+        return nonzero(cond, as_tuple=True)
     T = _Tensor()
     cond = cond if isinstance(cond, T) else T(xp.asarray(cond, dtype=bool))
     if cond._data.dtype != xp.bool_:
@@ -316,12 +320,12 @@ class _CmpOp:
         self.name = name
 
 
-eq = public(_compare(xp.equal))
-ne = public(_compare(xp.not_equal))
-lt = public(_compare(xp.less))
-le = public(_compare(xp.less_equal))
-gt = public(_compare(xp.greater))
-ge = public(_compare(xp.greater_equal))
+eq = public(_compare(xp.equal), name="eq")  # the names said: the ufuncs' own ("equal", "less") are other functions
+ne = public(_compare(xp.not_equal), name="ne")
+lt = public(_compare(xp.less), name="lt")
+le = public(_compare(xp.less_equal), name="le")
+gt = public(_compare(xp.greater), name="gt")
+ge = public(_compare(xp.greater_equal), name="ge")
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 for _name in ("greater", "less", "greater_equal", "less_equal", "not_equal"):
     public(globals()[_name], name=_name)
@@ -351,9 +355,10 @@ def _raw(v):
 
 
 def sign(x):
-    """-1, 0 or 1 (no gradient: it is zero almost everywhere)."""
+    """-1, 0 or 1 (no gradient: it is zero almost everywhere); NaN gives 0, as PyTorch (NumPy: NaN)."""
     T = _Tensor()
-    return T._make(xp.sign(x._data if isinstance(x, T) else x), None)
+    d = xp.sign(x._data if isinstance(x, T) else x)
+    return T._make(xp.where(d != d, 0, d).astype(d.dtype, copy=False) if d.dtype.kind == "f" else d, None)
 
 
 def _erf(x):

@@ -283,6 +283,40 @@ def cumsum(x, dim, *, dtype=None):
     return apply1(CUMSUM, x, {"axis": one(dim, x._data.ndim, "cumsum")})
 
 
+def _cumprod_vjp(F, g, x, y, kw, need):
+    """dx_j = sum over i >= j of g_i * prod(x_k for k <= i, k != j): built from the products with x_j
+    replaced by 1 (one row per j), so zeros in x give the exact gradient, never 0/0.  O(n²) memory
+    along the axis; every step is a table op, so the rule is itself differentiable."""
+    a, n = kw["axis"], x[0].shape[kw["axis"]]
+    lead, trail = (1,) * a, (1,) * (x[0].ndim - a - 1)
+    eye = xp.eye(n, dtype=bool).reshape(lead + (n, n) + trail)  # axes a: j (the input), a + 1: k (the factor)
+    upper = xp.triu(xp.ones((n, n), dtype=bool)).reshape(eye.shape)  # i >= j
+    rows = F.where(eye, 1.0, F.reshape(x[0], x[0].shape[:a] + (1,) + x[0].shape[a:]))
+    products = F.run(CUMPROD, (rows,), {"axis": a + 1})
+    spread = F.reshape(g, g.shape[:a] + (1,) + g.shape[a:])
+    return (F.sum(F.where(upper, products * spread, 0.0), a + 1),)
+
+
+CUMPROD = defop("cumprod", lambda x, axis: xp.cumprod(x, axis=axis), _cumprod_vjp, saves="x",
+                test=[Case(lambda t, a: a.cumprod(-1), call=lambda a: cumprod(a, -1), min_dims=1),
+                      Case(lambda t, a: (a * t.tensor([[1.0], [0.0], [1.0], [0.0]], dtype=a.dtype)).cumprod(0),
+                           call=lambda a: cumprod(a * _ZEROS_AT_1_3.astype(a._data.dtype), 0), shapes=[(4, 2)])])
+_ZEROS_AT_1_3 = xp.array([[1.0], [0.0], [1.0], [0.0]])  # the gradient through zeros (where y_i / x_j would be 0/0)
+
+
+@public
+def cumprod(x, dim, *, dtype=None):
+    """Running products along ``dim``, with the exact gradient where x holds zeros."""
+    from .axes import one
+
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind == "b":
+        x = x.long()
+    return apply1(CUMPROD, x, {"axis": one(dim, x._data.ndim, "cumprod")})
+
+
 @public
 def norm(x, p="fro", dim=None, keepdim: bool = False):
     """The p-norm over ``dim`` (all values by default): 2 ("fro"), 1, inf, -inf or any other p.
