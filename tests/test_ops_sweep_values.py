@@ -400,3 +400,99 @@ def test_stride_and_H():
     assert c.H.shape == t.H.shape
     with pytest.raises(cr.ShapeError, match="H is only for matrices"):
         _ = cr.ones(2, 2, 2).H
+
+
+# ------------------------------------------------------------------ second batch: aliases, shapes, cumulative, linalg
+def _agree(c, t):
+    if isinstance(t, (tuple, list)):
+        assert isinstance(c, (tuple, list)) and len(c) == len(t), (c, t)
+        for a, b in zip(c, t):
+            _agree(a, b)
+        return
+    same(c, t, exact=False)
+
+
+A = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+V = [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("name, args", [
+    ("atleast_1d", lambda L: (L.tensor(1.0),)), ("atleast_2d", lambda L: (L.tensor(V),)),
+    ("atleast_3d", lambda L: (L.tensor(V),)), ("atleast_3d", lambda L: (L.tensor(A[0]),)),
+    ("column_stack", lambda L: ([L.tensor(V), L.tensor(V)],)), ("row_stack", lambda L: ([L.tensor(V), L.tensor(V)],)),
+    ("dstack", lambda L: ([L.tensor(V), L.tensor(V)],)), ("tensor_split", lambda L: (L.tensor(A), 3, 2)),
+    ("tensor_split", lambda L: (L.tensor(A), [1, 5], 2)), ("hsplit", lambda L: (L.tensor(A), 3)),
+    ("vsplit", lambda L: (L.tensor(A), 2)), ("dsplit", lambda L: (L.tensor(A), [1, 3])),
+    ("rot90", lambda L: (L.tensor(A), -1, (1, 2))), ("rot90", lambda L: (L.tensor(A), 2, (2, 0))),
+    ("fliplr", lambda L: (L.tensor(A),)), ("flipud", lambda L: (L.tensor(A),)),
+    ("diag_embed", lambda L: (L.tensor(A), -1)), ("diagflat", lambda L: (L.tensor(A[0]), 2)),
+    ("block_diag", lambda L: (L.tensor(A[0]), L.tensor(V), L.tensor(5.0))),
+    ("cartesian_prod", lambda L: (L.tensor(V), L.tensor(V[:2]), L.tensor([7.0]))),
+    ("tril_indices", lambda L: (3, 4, 1)), ("triu_indices", lambda L: (4, 3, -1)),
+    ("tensordot", lambda L: (L.tensor(A), L.tensor(A), ([1, 2], [1, 2]))),
+    ("broadcast_tensors", lambda L: (L.tensor(A[0, :, :1]), L.ones(1, 5))), ("ravel", lambda L: (L.tensor(A),)),
+    ("heaviside", lambda L: (L.tensor([-1.0, 0.0, 2.0]), L.tensor([0.5]))),
+    ("float_power", lambda L: (L.tensor(V), 2)), ("sgn", lambda L: (L.tensor([-2.0, 0.0, NAN]),)),
+    ("msort", lambda L: (L.tensor(A[0]),)),
+])
+def test_shapes_and_values_as_torch(name, args):
+    _agree(getattr(cr, name)(*args(cr)), getattr(torch, name)(*args(torch)))
+
+
+def test_broadcast_shapes():
+    assert cr.broadcast_shapes((2, 1), (3,)) == torch.broadcast_shapes((2, 1), (3,))
+    with pytest.raises(cr.ShapeError, match="broadcast_shapes"):
+        cr.broadcast_shapes((2,), (3,))
+
+
+def test_div_rounding_modes_on_integers_and_floats():
+    a, b = [7, -7, 5, -6], [2, 2, -3, 3]
+    for mode in ("trunc", "floor"):
+        same(cr.div(cr.tensor(a), cr.tensor(b), rounding_mode=mode),
+             torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode))
+        same(cr.tensor([7.5, -7.5]).div(2, rounding_mode=mode), torch.tensor([7.5, -7.5]).div(2, rounding_mode=mode))
+        with pytest.raises(cr.ArgumentError, match="integer division by zero"):
+            cr.divide(cr.tensor(a), 0, rounding_mode=mode)
+    same(cr.div(cr.tensor(a), cr.tensor(b)), torch.div(torch.tensor(a), torch.tensor(b)), exact=False)
+    with pytest.raises(cr.ArgumentError, match="rounding_mode must be"):
+        cr.div(cr.tensor(a), 2, rounding_mode="round")
+
+
+def test_cummax_cummin_indices_with_ties_and_nan():
+    v = [[1.0, 3.0, 3.0, 2.0, NAN, 5.0, NAN], [4.0, 4.0, 1.0, 1.0, 0.0, 7.0, 7.0]]
+    for name in ("cummax", "cummin"):
+        rc, rt = getattr(cr, name)(cr.tensor(v), 1), getattr(torch, name)(torch.tensor(v), 1)
+        same(rc.values, rt.values)
+        same(rc.indices, rt.indices)
+    rc, rt = cr.cummax(cr.tensor([[3, 1], [2, 5]]), 0), torch.cummax(torch.tensor([[3, 1], [2, 5]]), 0)
+    same(rc.values, rt.values)
+    same(rc.indices, rt.indices)
+
+
+def test_kthvalue_and_diff():
+    v = [[3.0, 1.0, 4.0, 1.5], [2.0, 7.0, 1.0, 8.0]]
+    for k in (1, 3):
+        rc, rt = cr.kthvalue(cr.tensor(v), k, 1), torch.kthvalue(torch.tensor(v), k, 1)
+        same(rc.values, rt.values)
+        same(rc.indices, rt.indices)
+    with pytest.raises(cr.ShapeError, match="kthvalue: k=5 is out of range"):
+        cr.kthvalue(cr.tensor(v), 5)
+    same(cr.diff(cr.tensor([1, 4, 9, 16]), 2), torch.diff(torch.tensor([1, 4, 9, 16]), 2))
+    same(cr.diff(cr.tensor(v), dim=0, append=cr.tensor([[0.0] * 4])),
+         torch.diff(torch.tensor(v), dim=0, append=torch.tensor([[0.0] * 4])))
+
+
+def test_singular_matrices_and_square_checks():
+    with pytest.raises(cr.ChainruleError, match="inverse"):
+        cr.inverse(cr.ones(2, 2))
+    with pytest.raises(cr.ShapeError, match=r"det: expects square matrices"):
+        cr.det(cr.ones(2, 3))
+    with pytest.raises(cr.DTypeError, match="inverse: needs a floating-point tensor"):
+        cr.inverse(cr.tensor([[1, 0], [0, 1]]))
+    same(cr.det(cr.ones(2, 2)), torch.det(torch.ones(2, 2)))  # the value of a singular det is fine (0)
+    same(cr.matrix_power(cr.tensor(A[0, :, :3]), 0), torch.matrix_power(torch.tensor(A[0, :, :3]), 0))
+
+
+def test_ldexp_with_a_negative_exponent_is_exact():
+    """PyTorch computes 2**other in the exponent's integer dtype, so ldexp(x, -2) is x·0 there; here x/4."""
+    np.testing.assert_array_equal(cr.ldexp(cr.tensor([8.0]), cr.tensor([-2])).numpy(), [2.0])

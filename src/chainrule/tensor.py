@@ -520,7 +520,7 @@ def _install_operators() -> None:
 
     table = {
         "__add__": o.add, "__radd__": rev(o.add), "__sub__": o.sub, "__rsub__": rev(o.sub),
-        "__mul__": o.mul, "__rmul__": rev(o.mul), "__truediv__": o.div, "__rtruediv__": rev(o.div),
+        "__mul__": o.mul, "__rmul__": rev(o.mul), "__truediv__": o.true_divide, "__rtruediv__": rev(o.true_divide),
         "__pow__": o.pow, "__rpow__": rev(o.pow), "__matmul__": o.matmul, "__rmatmul__": rev(o.matmul),
         "__neg__": o.neg, "__pos__": lambda self: self, "__abs__": o.abs,
         "__eq__": o.eq, "__ne__": o.ne, "__lt__": o.lt, "__le__": o.le, "__gt__": o.gt, "__ge__": o.ge,

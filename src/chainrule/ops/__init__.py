@@ -109,7 +109,19 @@ def _check() -> None:
     check_namespaces(sys.modules[__name__])
 
 
-from . import orderstats, placement, predicates, products, rearrange, rounding, sampling, special, trig  # noqa: E402,F401  (ops-sweep: PyTorch's remaining common names)
+from . import (  # noqa: E402,F401  (ops-sweep: PyTorch's remaining common names)
+    aliases,
+    cumulative,
+    orderstats,
+    placement,
+    predicates,
+    products,
+    rearrange,
+    rounding,
+    sampling,
+    special,
+    trig,
+)
 
 _ARRAY_FORWARDS = {  # the forwards with the public functions' positional arguments
     "flip": lambda x, dims: _xp.flip(x, axis=dims),

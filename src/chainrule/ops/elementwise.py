@@ -102,7 +102,16 @@ hypot = binary(HYPOT)
 add = binary(ADD)
 sub = binary(SUB)
 mul = binary(MUL)
-div = binary(DIV)
+true_divide = binary(DIV)  # what the / operator calls (no keyword to look at)
+
+
+def div(a, b, *, rounding_mode=None):
+    """a / b; with rounding_mode "trunc" or "floor" the quotient rounded (PyTorch's div; ops/aliases.py)."""
+    if rounding_mode is None:
+        return true_divide(a, b)
+    from .aliases import divided
+
+    return divided(a, b, rounding_mode)
 
 
 def pow(a, b):

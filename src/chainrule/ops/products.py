@@ -4,13 +4,13 @@ mm wants matrices, dot vectors of one length) and is a composition, so different
 from __future__ import annotations
 
 from ..backend import xp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from . import registry
 from .axes import one
 from .index import getitem
 from .linalg import matmul
 from .reduce import norm, sum
-from .registry import as_tensor, public
+from .registry import Case, apply1, as_tensor, defop, public
 from .shape import cat, permute, reshape, unsqueeze
 
 
@@ -163,3 +163,139 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     if p == 0:
         return registry._Tensor._make(xp.count_nonzero(diff._data, axis=-1).astype(a._data.dtype), None)
     return norm(diff, p, -1)
+
+
+@public
+def dist(a, b, p: float = 2.0):
+    """The p-norm of a − b (broadcast)."""
+    return norm(as_tensor(a) - b, p)
+
+
+@public
+def cov(x, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance of the rows of ``x`` (variables) over its columns (observations), with PyTorch's
+    frequency and observation weights."""
+    from .reduce import mean
+
+    x = as_tensor(x)
+    if x._data.ndim > 2:
+        raise ShapeError(f"cov: expects a 1-D or 2-D tensor, got shape {x._data.shape}")
+    if x._data.ndim < 2:
+        x = reshape(x, (1, -1))
+    if x._data.dtype.kind != "f":
+        x = x.float()
+    n = x._data.shape[1]
+    if fweights is None and aweights is None:
+        xm = x - mean(x, 1, keepdim=True)
+        return _squeezed(matmul(xm, permute(xm, (1, 0))) / max(n - correction, 0))
+    w = None
+    for name, v in (("fweights", fweights), ("aweights", aweights)):
+        if v is not None:
+            v = as_tensor(v)
+            if v._data.shape != (n,):
+                raise ShapeError(f"cov: {name} must be 1-D with one weight per observation ({n}), got {v._data.shape}")
+            if (v._data < 0).any():
+                raise ValueError(f"cov: {name} must be non-negative")
+            v = v.to(x._data.dtype)
+            w = v if w is None else w * v
+    total = sum(w)
+    avg = sum(x * w, 1, keepdim=True) / total
+    factor = total - (correction * sum(w * aweights.to(x._data.dtype)) / total if aweights is not None else correction)
+    xm = x - avg
+    return _squeezed(matmul(xm * w, permute(xm, (1, 0))) / factor)
+
+
+def _squeezed(c):
+    return reshape(c, ()) if c._data.shape == (1, 1) else c
+
+
+@public
+def corrcoef(x):
+    """Pearson's correlation of the rows of ``x``, clipped to [-1, 1] (as PyTorch)."""
+    from .elementwise import clip, sqrt
+
+    c = cov(x)
+    if c._data.ndim == 0:
+        return c / c
+    d = sqrt(getitem(c, (xp.arange(c._data.shape[0]),) * 2))
+    return clip(c / reshape(d, (-1, 1)) / reshape(d, (1, -1)), -1.0, 1.0)
+
+
+# ------------------------------------------------------------------ inverses and determinants
+INVERSE = defop("inverse", xp.linalg.inv, lambda F, g, x, y, kw, need: (
+    -F.matmul(F.matmul(F.transpose(y, -1, -2), g), F.transpose(y, -1, -2)),), saves="y",
+    test=Case(lambda t, a: t.linalg.inv(a + 3 * t.eye(3, dtype=a.dtype)),
+              call=lambda a: inverse(a + 3 * _EYE3.astype(a._data.dtype)), shapes=[(2, 3, 3)]))
+
+
+def _det_vjp(F, g, x, y, kw, need):
+    gy = F.reshape(g * y, tuple(g.shape) + (1, 1))
+    return (gy * F.transpose(F.run(INVERSE, (x[0],)), -1, -2),)
+
+
+DET = defop("det", xp.linalg.det, _det_vjp, saves="xy",
+            test=Case(lambda t, a: t.linalg.det(a + 3 * t.eye(3, dtype=a.dtype)),
+                      call=lambda a: det(a + 3 * _EYE3.astype(a._data.dtype)), shapes=[(2, 3, 3)]))
+_EYE3 = xp.eye(3)
+
+
+def _square(x, op: str):
+    x = as_tensor(x)
+    if x._data.ndim < 2 or x._data.shape[-1] != x._data.shape[-2]:
+        raise ShapeError(f"{op}: expects square matrices (…, n, n), got shape {x._data.shape}")
+    if x._data.dtype.kind != "f":
+        raise DTypeError(f"{op}: needs a floating-point tensor, got {x._data.dtype} (use .float())")
+    return x
+
+
+@public
+def inverse(x):
+    """The inverse of each square matrix; a singular one is an error naming inverse."""
+    return apply1(INVERSE, _square(x, "inverse"))
+
+
+@public
+def det(x):
+    """The determinant of each square matrix (its gradient needs the inverse: refused where singular;
+    PyTorch's goes through the SVD there)."""
+    return apply1(DET, _square(x, "det"))
+
+
+@public
+def matrix_power(x, n: int):
+    """x multiplied by itself n times (n = 0: the identity; n < 0: powers of the inverse)."""
+    x = _square(x, "matrix_power")
+    if n < 0:
+        x, n = inverse(x), -n
+    out = None
+    base = x
+    while n:  # by squaring: log2(n) products
+        if n & 1:
+            out = base if out is None else matmul(out, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    if out is None:
+        eye = xp.broadcast_to(xp.eye(x._data.shape[-1], dtype=x._data.dtype), x._data.shape)
+        return registry._Tensor._make(eye.copy(), None)
+    return out
+
+
+@public(method=False)
+def chain_matmul(*matrices):
+    """m1 @ m2 @ … (PyTorch's chain_matmul / linalg.multi_dot), left to right."""
+    ms = matrices[0] if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)) else matrices
+    if not ms:
+        raise ValueError("chain_matmul: needs at least one matrix")
+    out = as_tensor(ms[0])
+    for m in ms[1:]:
+        out = mm(out, m)
+    return out
+
+
+@public
+def addbmm(input, batch1, batch2, *, beta: float = 1.0, alpha: float = 1.0):
+    """beta·input + alpha·Σ_b batch1[b] @ batch2[b]."""
+    from .linalg import bmm
+
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha)

@@ -302,11 +302,6 @@ logical_xor = _logical(xp.logical_xor, "logical_xor")
 logical_not = _logical(xp.logical_not, "logical_not")
 
 
-@public(method=False)
-def is_tensor(obj) -> bool:
-    return isinstance(obj, registry._Tensor)
-
-
 @public
 def numel(x) -> int:
     return int(as_tensor(x)._data.size)
@@ -331,39 +326,6 @@ def element_size(x) -> int:
 @public
 def ndimension(x) -> int:
     return int(as_tensor(x)._data.ndim)
-
-
-# ------------------------------------------------------------------ in-place forms: the op, written back
-def _in_place(name: str, op_name: str, tensor_args: tuple = ()):
-    """``x.<name>(...)`` is ``x.<op>(...)`` written into x's memory, under Tensor's in-place rules
-    (a leaf that requires grad only under no_grad; recorded otherwise)."""
-
-    def method(self, *args, **kwargs):
-        fn = registry.PUBLIC[op_name][0]
-        others = [a for a in args if isinstance(a, registry._Tensor)]
-        return self._in_place(name, lambda t: fn(t, *args, **kwargs), *others)
-
-    method.__name__ = method.__qualname__ = name
-    return public(method, name=name)
-
-
-for _name in ("masked_fill", "scatter", "scatter_add", "index_add", "index_fill", "clamp_min", "clamp_max",
-              "square", "rsqrt", "reciprocal", "lerp", "floor", "ceil", "round", "trunc", "frac"):
-    _in_place(_name + "_", _name)
-
-
-@public
-def clamp_min(x, min):  # noqa: A002 - PyTorch's name
-    from .elementwise import clamp
-
-    return clamp(x, min=min)
-
-
-@public
-def clamp_max(x, max):  # noqa: A002 - PyTorch's name
-    from .elementwise import clamp
-
-    return clamp(x, max=max)
 
 
 def _int_pair(a, b) -> bool:
