@@ -112,6 +112,7 @@ def _check() -> None:
 from . import (  # noqa: E402,F401  (ops-sweep: PyTorch's remaining common names)
     aliases,
     cumulative,
+    more,
     orderstats,
     placement,
     predicates,
