@@ -142,6 +142,8 @@ def load_splits(cfg: TrainConfig) -> Splits:
 
             x, y = load_file(cfg.data, cfg.target)
             n_classes = int(y._data.max()) + 1
+            if n_classes < 2:
+                raise DataError(f"{cfg.data}: every label is 0; a classifier needs at least two classes (0 and 1)")
         order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
         n_test = int(round(len(y) * cfg.test_fraction))
         if n_test == 0 or n_test == len(y):
