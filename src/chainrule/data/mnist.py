@@ -103,11 +103,12 @@ def _gunzip(blob: bytes, path: Path) -> bytes:
     d = zlib.decompressobj(wbits=31)
     try:
         out = d.decompress(blob, 4)
-        if len(out) < 4 or out[:2] != b"\0\0" or out[2] not in IDX_TYPES or out[3] > MAX_DIMS:
-            return out
-        out += d.decompress(d.unconsumed_tail, 4 * out[3])
-        if len(out) < 4 + 4 * out[3]:
-            return out
+        if len(out) == 4 and out[:2] == b"\0\0" and out[2] in IDX_TYPES and out[3] <= MAX_DIMS:
+            out += d.decompress(d.unconsumed_tail, 4 * out[3])
+        if len(out) < 4 or len(out) < 4 + 4 * out[3] or out[:2] != b"\0\0" or out[2] not in IDX_TYPES:
+            if not d.eof and not d.unconsumed_tail:
+                raise DataError(f"{path}: corrupt or truncated gzip data (the compressed stream ends early)")
+            return out  # not an IDX header: read_idx says what is wrong with it
         need = _data_bytes(out, path)
         require(need, f"{path}: the IDX data ({need} bytes once inflated)")
         out += d.decompress(d.unconsumed_tail, need + 1)  # one byte more than announced shows trailing data
