@@ -189,16 +189,18 @@ def _rebuild_tensor(where: str) -> Callable:
     return rebuild
 
 
-def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, state=None):
-    from .nn.parameter import Parameter
-    from .tensor import Tensor
+def _rebuild_parameter(where: str) -> Callable:
+    def rebuild(data, requires_grad=True, backward_hooks=None, state=None):
+        from .nn.parameter import Parameter
+        from .tensor import Tensor
 
-    if not isinstance(data, Tensor):
-        raise RefusedGlobal(f"a Parameter can only be rebuilt from a tensor, not from a {type(data).__name__}")
-    return Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
+        if not isinstance(data, Tensor):
+            raise RefusedGlobal(f"{where}: a Parameter can only be rebuilt from a tensor, not from a "
+                                f"{type(data).__name__}")
+        return Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
 
-
-_rebuild_parameter.rebuilds_tensors = True
+    rebuild.rebuilds_tensors = True
+    return rebuild
 
 
 def _rebuild_from_type_v2(where: str) -> Callable:
@@ -212,7 +214,7 @@ def _rebuild_from_type_v2(where: str) -> Callable:
         if not isinstance(out, Tensor):
             raise RefusedGlobal(f"{where}: _rebuild_from_type_v2 made a {type(out).__name__}, not a tensor")
         if new_type.name == "Parameter":
-            out = _rebuild_parameter(out, out.requires_grad)
+            out = _rebuild_parameter(where)(out, out.requires_grad)
         return out
 
     return rebuild
@@ -259,8 +261,8 @@ class _SafeUnpickler(pickle.Unpickler):
         allowed: dict[tuple[str, str], Any] = {
             ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor(w),
             ("torch._utils", "_rebuild_tensor"): _rebuild_tensor(w),
-            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter(w),
+            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter(w),
             ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2(w),
             ("torch", "Tensor"): _TypeMarker("Tensor"),
             ("torch.nn.parameter", "Parameter"): _TypeMarker("Parameter"),
