@@ -94,7 +94,8 @@ CASES = {  # id: (file, doctor, command, what the one line must say)
     "duplicate-header-key": (M, lambda p: p.write_bytes(p.read_bytes().replace(b'"format"', b'"config"', 1)),
                              "evaluate", "the key 'config' appears twice"),
     "exp-avg-int": (O, lambda p: _resave(p, {k: cr.tensor(v.numpy().astype(np.int64)) if "exp_avg" in k else v
-                                            for k, v in cr.load(p).items()}), "resume", "chainrule train writes float32"),
+                                            for k, v in cr.load(p).items()}),
+                    "resume", "chainrule train writes float32"),
     "exp-avg-nan": (O, lambda p: _fill(p, "0.exp_avg", np.nan), "resume", "holds NaN or inf"),
     "exp-avg-sq-negative": (O, lambda p: _fill(p, "exp_avg_sq", -1.0), "resume",
                             "holds negative values; it is a running average of squares"),
