@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     nul = next((a for a in given if "\0" in str(a)), None)
     if nul is not None:  # no file name holds one; the OS would refuse it deep inside with a ValueError
-        parser.error(f"argument {str(nul)!r} contains a NUL byte")
+        print(f"chainrule: error: argument {str(nul)!r} contains a NUL byte", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # a subcommand may run itself again (distributed)
     if getattr(args, "_run", None) is None:

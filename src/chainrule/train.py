@@ -472,7 +472,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         if bar is not None:
             bar.close()
             bar = None
-        if draw_curves and history and (len(history) > start or not (run_dir / runs.PLOT_FILE).exists()):
+        # a resume redraws even with nothing left to train: Ctrl-C may have stopped the last drawing
+        if draw_curves and history and (len(history) > start or saved is not None
+                                        or not (run_dir / runs.PLOT_FILE).exists()):
             from .curves import plot_curves
 
             plot_curves(history, run_dir / runs.PLOT_FILE, cfg, pause=lambda: pause_point("plot", pause))
@@ -685,6 +687,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
+    validate(cfg)  # before a run folder is made for it: a bad setting leaves nothing behind
     if args.resume:
         if "out" in given or "name" in given:
             raise ConfigError("--resume continues the run in its own folder; leave out --out and --name")
