@@ -159,25 +159,28 @@ def test_tensor_dataset_index_out_of_range():
     assert ds[-3][0].shape == (2,)
 
 
-# ------------------------------------------------------------ out-of-range class and embedding indices (ops/: optable)
+# ------------------------------------------------------------ out-of-range class and embedding indices
 _X = cr.tensor(np.zeros((2, 3), np.float32))
-_OUT_OF_RANGE = "the check lives in ops/ or nn/functional.py (optable): it raises a plain ValueError"
 
 
-@pytest.mark.xfail(strict=True, reason=_OUT_OF_RANGE)
-@pytest.mark.parametrize("call", [
-    lambda: F.cross_entropy(_X, cr.tensor(np.array([0, 3]))),
-    lambda: F.cross_entropy(_X, cr.tensor(np.array([-1, 0]))),
-    lambda: F.nll_loss(_X, cr.tensor(np.array([0, 3]))),
-    lambda: nn.CrossEntropyLoss()(_X, cr.tensor(np.array([0, 5]))),
-    lambda: F.one_hot(cr.tensor(np.array([1, 7])), 5),
-    lambda: nn.Embedding(5, 2)(cr.tensor(np.array([1, 7]))),
-    lambda: nn.Embedding(5, 2)(cr.tensor(np.array([-1]))),
-], ids=["ce", "ce-negative", "nll", "CrossEntropyLoss", "one_hot", "Embedding", "Embedding-negative"])
-def test_out_of_range_indices_are_index_errors_and_chainrule_errors(call):
+@pytest.mark.parametrize("call, names", [
+    (lambda: F.cross_entropy(_X, cr.tensor(np.array([0, 3]))), ("cross_entropy", "3 is not in [0, 2]")),
+    (lambda: F.cross_entropy(_X, cr.tensor(np.array([-1, 0]))), ("cross_entropy", "-1 is not in [0, 2]")),
+    (lambda: F.cross_entropy(_X, cr.tensor(np.array([0, 3])), label_smoothing=0.1), ("cross_entropy", "3 is not")),
+    (lambda: F.nll_loss(_X, cr.tensor(np.array([0, 3]))), ("nll_loss", "3 is not in [0, 2]")),
+    (lambda: nn.CrossEntropyLoss()(_X, cr.tensor(np.array([0, 5]))), ("cross_entropy", "5 is not in [0, 2]")),
+    (lambda: F.one_hot(cr.tensor(np.array([1, 7])), 5), ("one_hot", "7 is not in [0, 4]")),
+    (lambda: nn.Embedding(5, 2)(cr.tensor(np.array([1, 7]))), ("embedding", "7 is not in [0, 4]")),
+    (lambda: nn.Embedding(5, 2)(cr.tensor(np.array([-1]))), ("embedding", "-1 is not in [0, 4]")),
+    (lambda: cr.gather(_X, 1, cr.tensor(np.array([[0], [3]]))), ("gather along dim 1", "3 is not in [-3, 2]")),
+], ids=["ce", "ce-negative", "ce-smoothing", "nll", "CrossEntropyLoss", "one_hot", "Embedding", "Embedding-negative",
+        "gather"])
+def test_out_of_range_indices_are_index_errors_and_chainrule_errors(call, names):
     with pytest.raises(IndexError) as info:
         call()
     assert isinstance(info.value, cr.ChainruleError)
+    for name in names:
+        assert name in str(info.value), str(info.value)
 
 
 # ------------------------------------------------------------ command line

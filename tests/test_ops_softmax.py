@@ -79,3 +79,19 @@ def test_cross_entropy_rows_far_apart_like_torch(gap):
     tl.sum().backward()
     np.testing.assert_allclose(loss.numpy(), tl.detach().numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(X.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+@pytest.mark.parametrize("shape, axis", [((0,), 0), ((2, 0), 1), ((2, 0), -1), ((0, 3), 1), ((0, 3), 0),
+                                         ((2, 0, 3), 1)])
+def test_softmax_family_over_empty_tensors_is_pytorchs(name, shape, axis):
+    """An empty axis gives an empty result (softmax, log_softmax) or -inf (logsumexp), and an empty gradient."""
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    tx = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    y, ty = getattr(cr, name)(x, axis), getattr(torch, name)(tx, axis)
+    assert y.shape == tuple(ty.shape) and y.dtype == cr.float64
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    (y * 2.0).sum().backward()
+    (ty * 2.0).sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

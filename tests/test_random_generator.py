@@ -1,6 +1,7 @@
 """cr.Generator: private, repeatable random streams; the global stream is a Generator too."""
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 from chainrule import random
@@ -50,3 +51,44 @@ def test_pytorch_dtype_aliases_are_the_same_dtypes():
     assert (cr.long, cr.int, cr.short, cr.int8) == (np.int64, np.int32, np.int16, np.int8)
     assert cr.tensor([1, 2], dtype=cr.long).dtype == np.int64
     assert cr.zeros(2, dtype=cr.double).dtype == np.float64
+
+
+DRAWS = [
+    ("randn", lambda g: cr.randn(3, 2, generator=g)),
+    ("rand", lambda g: cr.rand(5, generator=g)),
+    ("randint", lambda g: cr.randint(0, 100, (6,), generator=g)),
+    ("randint(high, size)", lambda g: cr.randint(100, (6,), generator=g)),
+    ("randperm", lambda g: cr.randperm(10, generator=g)),
+    ("normal(float, float, size)", lambda g: cr.normal(2.0, 3.0, size=(4,), generator=g)),
+    ("normal(tensor, float)", lambda g: cr.normal(cr.zeros(4), 1.0, generator=g)),
+    ("randn_like", lambda g: cr.randn_like(cr.zeros(3), generator=g)),
+]
+
+
+@pytest.mark.parametrize("name,draw", DRAWS, ids=[d[0] for d in DRAWS])
+def test_creation_functions_draw_from_the_given_generator_only(name, draw):
+    cr.manual_seed(0)
+    before = cr.default_generator.get_state()
+    a = draw(cr.Generator().manual_seed(7))
+    assert cr.default_generator.get_state() == before  # the global stream is untouched
+    b = draw(cr.Generator().manual_seed(7))
+    c = draw(cr.Generator().manual_seed(8))
+    assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
+
+
+def test_random_shapes_dtypes_and_ranges_like_torch():
+    g = cr.Generator().manual_seed(1)
+    assert cr.randint(3, 5, (1000,), generator=g).numpy().min() >= 3
+    assert set(cr.randint(3, 5, (1000,), generator=g).tolist()) == {3, 4}
+    assert sorted(cr.randperm(6, generator=g).tolist()) == list(range(6))
+    for ours, theirs in ((cr.randint(0, 5, (2,)), torch.randint(0, 5, (2,))), (cr.randperm(3), torch.randperm(3)),
+                         (cr.normal(0.0, 1.0, size=(2,)), torch.normal(0.0, 1.0, size=(2,))),
+                         (cr.rand_like(cr.zeros(2, dtype=cr.float64)),
+                          torch.rand_like(torch.zeros(2, dtype=torch.float64)))):
+        assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch", "chainrule")
+    x = cr.normal(cr.full((20000,), 5.0), 2.0, generator=g)
+    assert abs(x.mean().item() - 5.0) < 0.05 and abs(x.std().item() - 2.0) < 0.05
+    with pytest.raises(ValueError, match=r"randint: high \(2\) must be greater than low \(5\)"):
+        cr.randint(5, 2, (3,))
+    with pytest.raises(TypeError, match="normal.* needs a size"):
+        cr.normal(0.0, 1.0)

@@ -7,12 +7,15 @@ import pytest
 import chainrule as cr
 
 
-def test_exports_and_dtypes_are_numpy_dtypes():
+def test_exports_and_dtypes_equal_numpy_dtypes():
     assert cr.Tensor is type(cr.tensor(1.0))
     assert cr.float32 == np.float32 and cr.float64 == np.float64 and cr.float16 == np.float16
     assert cr.int64 == np.int64 and cr.bool == np.bool_
     t = cr.tensor([1.0])
-    assert isinstance(t.dtype, np.dtype) and t.dtype == cr.float32 and t.dtype == np.float32
+    assert t.dtype is cr.float32 and t.dtype == np.float32 and t.dtype != np.float64 and t.dtype != cr.float64
+    assert {np.dtype("float32"): "found"}[t.dtype] == "found" and t.dtype != None  # noqa: E711 - the None case
+    assert repr(t.dtype) == "chainrule.float32" and t.dtype.is_floating_point and not cr.int64.is_floating_point
+    assert np.zeros(2, dtype=t.dtype).dtype == np.float32 and np.ones(2).astype(cr.int64).dtype == np.int64
     assert isinstance(cr.Tensor([1.0, 2.0]), cr.Tensor)
 
 
@@ -128,3 +131,15 @@ def test_operator_sugar_equals_functions():
     np.testing.assert_array_equal((+a).numpy(), a.numpy())
     np.testing.assert_array_equal(((a > 0) & (a < 5)).numpy(), [[True, False]])
     np.testing.assert_array_equal((~(a > 0)).numpy(), [[False, True]])
+
+
+def test_type_names_and_dtype_printing_follow_torch():
+    import torch
+
+    for dt, tdt in ((cr.float32, torch.float32), (cr.float64, torch.float64), (cr.int64, torch.int64),
+                    (cr.bool, torch.bool), (cr.uint8, torch.uint8)):
+        ours, theirs = cr.zeros(2, dtype=dt), torch.zeros(2, dtype=tdt)
+        assert ours.type() == theirs.type().replace("torch.", "chainrule.")
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "chainrule.")
+        assert ours.dtype.is_floating_point == theirs.dtype.is_floating_point
+    assert cr.zeros(2).type(cr.float64).dtype == cr.float64

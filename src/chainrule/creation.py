@@ -4,18 +4,11 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from . import random
+from . import devices, random
 from .backend import xp
+from .dtypes import float32, int64
 from .errors import DTypeError, ShapeError
 from .tensor import Tensor
-
-float32 = xp.dtype("float32")
-float64 = xp.dtype("float64")
-float16 = xp.dtype("float16")
-int64 = xp.dtype("int64")
-int32 = xp.dtype("int32")
-uint8 = xp.dtype("uint8")
-bool = xp.dtype("bool")  # noqa: A001 - PyTorch's name
 
 
 def _shape(shape: tuple) -> tuple:
@@ -30,6 +23,25 @@ def _shape(shape: tuple) -> tuple:
     return sizes
 
 
+_NO_EFFECT = {"layout": ("strided", "torch.strided", "chainrule.strided"), "pin_memory": (False,),
+              "memory_format": ("preserve_format", "contiguous_format", "torch.preserve_format",
+                                "torch.contiguous_format")}
+
+
+def _where(op: str, device=None, **options) -> None:
+    """PyTorch's placement keywords: accepted where they change nothing on the CPU, refused otherwise."""
+    if device is not None:
+        devices.check(device, op)
+    for name, value in options.items():
+        if name == "out":
+            if value is not None:
+                raise TypeError(f"{op}(out=...) is not supported: assign the result instead (x = cr.{op}(...))")
+        elif name not in _NO_EFFECT:
+            raise TypeError(f"{op}() got an unexpected keyword argument {name!r}")
+        elif value is not None and value not in _NO_EFFECT[name] and str(value) not in _NO_EFFECT[name]:
+            raise ValueError(f"{op}: {name}={value!r} is not available in chainrule (a CPU-only, dense library)")
+
+
 def _finish(arr, requires_grad: bool) -> Tensor:
     if arr.dtype.kind not in "fiub":
         raise DTypeError(f"tensor: cannot hold values of dtype {arr.dtype} (only numbers and bools)")
@@ -39,8 +51,9 @@ def _finish(arr, requires_grad: bool) -> Tensor:
     return t
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats become float32)."""
+    _where("tensor", device, **where)
     return Tensor.of(data, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -51,8 +64,9 @@ def from_numpy(array) -> Tensor:
     return _finish(array, False)
 
 
-def as_tensor(data: Any, dtype=None) -> Tensor:
+def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but without a copy where none is needed (a Tensor or ndarray of that dtype)."""
+    _where("as_tensor", device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
     if isinstance(data, xp.ndarray) and (dtype is None or data.dtype == dtype) and data.dtype.kind in "fiub":
@@ -60,41 +74,55 @@ def as_tensor(data: Any, dtype=None) -> Tensor:
     return Tensor.of(data, dtype=dtype)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("zeros", device, **where)
     return _finish(xp.zeros(_shape(shape), dtype=dtype or float32), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("ones", device, **where)
     return _finish(xp.ones(_shape(shape), dtype=dtype or float32), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("empty", device, **where)
     return _finish(xp.empty(_shape(shape), dtype=dtype or float32), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("full", device, **where)
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else xp.asarray(fill_value).dtype
     return _finish(xp.full(_shape((shape,) if isinstance(shape, int) else (tuple(shape),)), fill_value, dtype=dtype),
                    requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("zeros_like", device, **where)
     return _finish(xp.zeros_like(_arr(t), dtype=dtype), requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("ones_like", device, **where)
     return _finish(xp.ones_like(_arr(t), dtype=dtype), requires_grad)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("empty_like", device, **where)
+    return _finish(xp.empty_like(_arr(t), dtype=dtype), requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("full_like", device, **where)
     return _finish(xp.full_like(_arr(t), fill_value, dtype=dtype), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
     """Integers give int64, any float argument gives float32 (PyTorch's rule)."""
+    _where("arange", device, **where)
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
@@ -102,34 +130,101 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _finish(xp.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("linspace", device, **where)
     return _finish(xp.linspace(start, end, steps, dtype=dtype or float32), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("eye", device, **where)
     n, m = _shape((n, n if m is None else m))
     return _finish(xp.eye(n, m, dtype=dtype or float32), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = random.generator().standard_normal(_shape(shape), dtype=xp.float64).astype(dtype or float32)
-    return _finish(arr, requires_grad)
+# ------------------------------------------------------------------ random
+# Every draw goes through random.generator(generator): the global stream, or the caller's Generator.
+
+def _normal(shape, dtype, generator):
+    return random.generator(generator).standard_normal(shape, dtype=xp.float64).astype(dtype or float32)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = random.generator().random(_shape(shape)).astype(dtype or float32)
-    return _finish(arr, requires_grad)
+def _uniform(shape, dtype, generator):
+    return random.generator(generator).random(shape).astype(dtype or float32)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype=None) -> Tensor:
+def _integers(op: str, low, high, shape, dtype, generator):
     if high is None:
         low, high = 0, low
+    if not high > low:
+        raise ValueError(f"{op}: high ({high}) must be greater than low ({low})")
+    return random.generator(generator).integers(low, high, size=shape, dtype=int64).astype(dtype or int64, copy=False)
+
+
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("randn", device, **where)
+    return _finish(_normal(_shape(shape), dtype, generator), requires_grad)
+
+
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("rand", device, **where)
+    return _finish(_uniform(_shape(shape), dtype, generator), requires_grad)
+
+
+def randint(low: int, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False, **where) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch (``size`` is required there)."""
+    _where("randint", device, **where)
+    if size is None and isinstance(high, (tuple, list)):  # randint(10, (3,))
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint: the size is missing; write cr.randint(low, high, (n,))")
     size = _shape((size,) if isinstance(size, int) else (tuple(size),))
-    return _finish(random.generator().integers(low, high, size=size, dtype=dtype or int64), False)
+    return _finish(_integers("randint", low, high, size, dtype, generator), requires_grad)
 
 
-def randperm(n: int) -> Tensor:
-    return _finish(random.generator().permutation(n).astype(int64), False)
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False, **where) -> Tensor:
+    _where("randperm", device, **where)
+    (n,) = _shape((n,))
+    return _finish(random.generator(generator).permutation(n).astype(dtype or int64), requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, *, generator=None,
+               **where) -> Tensor:
+    _where("randn_like", device, **where)
+    return _finish(_normal(_arr(t).shape, dtype or _arr(t).dtype, generator), requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, *, generator=None,
+              **where) -> Tensor:
+    _where("rand_like", device, **where)
+    return _finish(_uniform(_arr(t).shape, dtype or _arr(t).dtype, generator), requires_grad)
+
+
+def randint_like(t: Tensor, low: int = 0, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad: bool = False, **where) -> Tensor:
+    _where("randint_like", device, **where)
+    arr = _arr(t)
+    return _finish(_integers("randint_like", low, high, arr.shape, dtype or arr.dtype, generator), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False, **where) -> Tensor:
+    """Normal samples with PyTorch's forms: ``normal(mean_tensor, std)``, ``normal(mean, std_tensor)``,
+    ``normal(mean, std, size)`` (floats)."""
+    _where("normal", device, **where)
+    m, s = (_arr(v) if isinstance(v, Tensor) else v for v in (mean, std))
+    if size is not None:
+        if isinstance(m, xp.ndarray) or isinstance(s, xp.ndarray):
+            raise TypeError("normal: size= goes with float mean and std; with tensors the shape is theirs")
+        shape = _shape((size,) if isinstance(size, int) else (tuple(size),))
+    elif isinstance(m, xp.ndarray) or isinstance(s, xp.ndarray):
+        shape = xp.broadcast_shapes(xp.shape(m), xp.shape(s))
+        dtype = dtype or next(a.dtype for a in (m, s) if isinstance(a, xp.ndarray))
+    else:
+        raise TypeError("normal(mean, std) with float arguments needs a size: cr.normal(0.0, 1.0, size=(n,))")
+    if xp.any(xp.asarray(s) < 0):
+        raise ValueError(f"normal: std must be non-negative, got {std}")
+    return _finish((m + s * _normal(shape, xp.float64, generator)).astype(dtype or float32), requires_grad)
 
 
 def _arr(t):

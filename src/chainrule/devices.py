@@ -11,12 +11,6 @@ from typing import Any
 
 from .errors import ChainruleError
 
-# TODO(optable, tensor.py): Tensor.to(*args, **kwargs) should start with
-#   dev, dtype = devices.parse_to(args, kwargs, "Tensor.to")
-# (then cast to dtype as today), so x.to(device), x.to(other), x.to("cpu", torch.float64) work and a
-# missing GPU raises DeviceError; Tensor.device should return devices.CPU (so x.device.type == "cpu"),
-# Tensor.cuda() should call devices.check("cuda", "Tensor.cuda"), and creation functions' device=
-# should go through devices.check(device, "<op>").
 KNOWN = ("cpu", "cuda", "mps", "xpu", "meta", "hpu", "mtia", "xla")
 
 

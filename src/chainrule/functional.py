@@ -14,11 +14,12 @@ from .backend import xp
 from .errors import ShapeError
 from .ops import elementwise as _E
 from .ops.activation import LEAKY_RELU
+from .ops.axes import check_indices, in_range
 from .ops.linalg import linear
 from .ops.loss import BCE_LOGITS, BCE_PROBS, MSE
 from .ops.registry import apply, apply1
 from .ops.shape import permute, reshape
-from .ops.softmax import REDUCTIONS, classes_in_range, fused_cross_entropy, log_softmax, softmax, softmax_cross_entropy
+from .ops.softmax import REDUCTIONS, fused_cross_entropy, log_softmax, softmax, softmax_cross_entropy
 from .tensor import Tensor
 
 __all__ = [
@@ -160,9 +161,7 @@ def _valid_targets(t, ignore_index: int, n_classes: int, op: str):
     """Mask of non-ignored targets and the targets with ignored ones replaced by class 0."""
     valid = t != ignore_index
     safe = xp.where(valid, t, 0)
-    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
-        bad = safe[(safe < 0) | (safe >= n_classes)]
-        raise ValueError(f"{op}: target {int(bad[0])} is out of bounds for {n_classes} classes")
+    check_indices(safe, n_classes, op, "target classes")
     return valid, safe
 
 
@@ -213,7 +212,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
     if weight is None and not label_smoothing and input.__class__ is Tensor and target.__class__ is Tensor:
         x, t = input._data, target._data
         if (x.ndim == 2 and t.shape == x.shape[:1] and t.dtype.kind in "iu" and t.size and reduction in REDUCTIONS
-                and x.dtype.kind == "f" and classes_in_range(t, x.shape[1])):
+                and x.dtype.kind == "f" and in_range(t, x.shape[1])):
             # the common case, checked in one pass (an ignore_index inside [0, C) takes the long way)
             if ignore_index < 0 or ignore_index >= x.shape[1] or not (t == ignore_index).any():
                 return fused_cross_entropy(input, target, reduction, True)
@@ -273,8 +272,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise TypeError(f"one_hot: needs integer class indices, got {t.dtype}")
     if num_classes == -1:
         num_classes = int(t.max()) + 1 if t.size else 0
-    if t.size and (t.min() < 0 or t.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must lie in [0, {num_classes - 1}], got {t.min()}..{t.max()}")
+    check_indices(t, num_classes, "one_hot", "class values")
     out = xp.zeros(t.shape + (num_classes,), dtype=xp.int64)
     xp.put_along_axis(out, t[..., None].astype(xp.intp), 1, axis=-1)
     return Tensor._make(out, None)

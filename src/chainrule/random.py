@@ -68,6 +68,37 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
+def get_rng_state():
+    """The global stream's state as a uint8 tensor (PyTorch's ByteTensor), for ``set_rng_state`` later."""
+    import json
+
+    from .tensor import Tensor
+
+    text = json.dumps(default_generator.get_state())
+    return Tensor._make(np.frombuffer(text.encode(), np.uint8).copy(), None)
+
+
+def set_rng_state(state) -> None:
+    """Put the global stream back to a state from ``get_rng_state`` (checked before it is used)."""
+    import json
+
+    from .errors import DataError
+
+    arr = np.asarray(state)
+    try:
+        if arr.dtype != np.uint8 or arr.ndim != 1:
+            raise ValueError(f"a 1-D uint8 tensor, got {arr.dtype} of shape {arr.shape}")
+        value = json.loads(arr.tobytes().decode())
+        bits = value["bit_generator"]
+        if not isinstance(value["seed"], int) or bits.get("bit_generator") != "PCG64":
+            raise ValueError("not a state of chainrule's generator")
+        probe = np.random.default_rng()
+        probe.bit_generator.state = bits  # NumPy checks the numbers
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as e:
+        raise DataError(f"set_rng_state: this is not a state from cr.get_rng_state() ({e})") from None
+    default_generator.set_state(value)
+
+
 def generator(gen: "Generator | np.random.Generator | None" = None) -> np.random.Generator:
     """The NumPy generator to draw from: the caller's ``gen`` if given, else the global stream."""
     if gen is None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import autograd as _ag
+from . import dtypes as _dtypes
+from . import printing as _printing
 from .backend import xp
 from .errors import AutogradError, DTypeError, ShapeError
 
 _new = object.__new__
+_BY_NUMPY = _dtypes._BY_NUMPY
 
 
 def to_array(data: Any, dtype=None):
@@ -53,6 +56,20 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
 
 
+def _all_sizes(args: tuple) -> bool:
+    """Does ``cr.Tensor(*args)`` name a shape (``Tensor(2, 3)``, ``Tensor(Size([2, 3]))``), not data?"""
+    if len(args) == 1 and isinstance(args[0], Size):
+        return True
+    return all(isinstance(a, int) and not isinstance(a, bool) for a in args)
+
+
+def _sizes(args: tuple) -> tuple:
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(args) or (0,)
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"cr.Tensor{shape}: negative dimension")
+    return shape
+
+
 def _fresh(data: Any, dtype):
     arr = to_array(data, dtype)
     if arr is (data._data if isinstance(data, Tensor) else data):  # (ndarray.data is a memoryview)
@@ -67,12 +84,22 @@ class Tensor:
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Tensor":
+        """``cr.Tensor(2, 3)`` (sizes) is a zero-filled float32 tensor of that shape, as PyTorch reads it
+        (PyTorch leaves the values uninitialised); ``cr.Tensor()`` is an empty one."""
+        if cls is Tensor and not kwargs and (not args or _all_sizes(args)):
+            t = _new(Tensor)
+            t._adopt(xp.zeros(_sizes(args), xp.float32), False)
+            return t
+        return super().__new__(cls)
+
+    def __init__(self, data: Any = None, *more: Any, dtype=None, requires_grad: bool = False) -> None:
         """``cr.Tensor(python data)`` is float32 (PyTorch's ``torch.Tensor``: the default dtype, even for
         integers); an array or Tensor keeps its dtype.  ``cr.tensor`` infers ints, as ``torch.tensor``."""
-        if isinstance(data, int) and not isinstance(data, bool) and dtype is None:
-            raise TypeError(f"cr.Tensor({data}): PyTorch reads a bare integer as a size and leaves the values "
-                            f"uninitialised; write cr.empty({data}) for that, or cr.tensor({data}) for the number")
+        if data is None or _all_sizes((data, *more)):
+            return  # made by __new__
+        if more:
+            raise TypeError(f"cr.Tensor(): one data argument or integer sizes, got {(data, *more)!r}")
         if dtype is None and isinstance(data, (list, tuple, float)):
             dtype = xp.float32
         self._adopt(_fresh(data, dtype), requires_grad)
@@ -151,12 +178,21 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self):
-        return self._data.dtype
+    def dtype(self) -> "_dtypes.dtype":
+        """The element type, printing as ``chainrule.float32`` (it equals ``numpy.float32`` too)."""
+        d = self._data.dtype
+        return _BY_NUMPY.get(d) or _dtypes.of(d)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """Where the values live: always ``cr.device("cpu")`` here (it compares equal to ``"cpu"``)."""
+        from .devices import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -230,16 +266,23 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
-        """Convert dtype (differentiably); a device argument 'cpu' is accepted."""
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
-            return self
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
-            raise ValueError(f"to({dtype!r}): chainrule runs on the CPU only ('cpu')")
-        dtype = xp.dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
+    def to(self, *args, **kwargs) -> "Tensor":
+        """PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, keywords;
+        a dtype change is differentiable, a device other than the CPU is an error (devices.parse_to)."""
+        from .devices import parse_to
+
+        copy = kwargs.get("copy", False)
+        _, dtype = parse_to(args, kwargs, "Tensor.to")
+        dtype = None if dtype is None else xp.dtype(dtype)
+        if dtype is None or dtype == self._data.dtype:
+            return self.clone() if copy else self
         return _cast(self, dtype)
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        from .devices import check
+
+        check("cuda" if device is None else device, "Tensor.cuda")
+        return self
 
     def float(self) -> "Tensor":
         return self.to(xp.float32)
@@ -260,7 +303,8 @@ class Tensor:
         return self.to(xp.bool_)
 
     def type(self, dtype=None):
-        return str(self._data.dtype) if dtype is None else self.to(dtype)
+        """``x.type()`` names the type as PyTorch does (``chainrule.FloatTensor``); ``x.type(dtype)`` converts."""
+        return f"chainrule.{self.dtype.tensor_type}" if dtype is None else self.to(dtype)
 
     def cpu(self) -> "Tensor":
         return self
@@ -372,14 +416,14 @@ class Tensor:
         _ag.mark_written(self._data)
 
     def zero_(self) -> "Tensor":
-        return self._in_place("zero_", lambda t: _ops.mul(t, 0))
+        return self._in_place("zero_", lambda t: _replaced(t, 0))
 
     def fill_(self, value) -> "Tensor":
-        return self._in_place("fill_", lambda t: _ops.add(_ops.mul(t, 0), value), value)
+        return self._in_place("fill_", lambda t: _replaced(t, value), value)
 
     def copy_(self, src) -> "Tensor":
         src = src if isinstance(src, Tensor) else Tensor.of(src)
-        return self._in_place("copy_", lambda t: _ops.add(_ops.mul(t, 0), src.to(self._data.dtype)), src)
+        return self._in_place("copy_", lambda t: _replaced(t, src.to(self._data.dtype)), src)
 
     def add_(self, other, alpha: float = 1.0) -> "Tensor":
         return self._in_place("add_", lambda t: _ops.add(t, other if alpha == 1 else _ops.mul(other, alpha)), other)
@@ -430,7 +474,7 @@ class Tensor:
 
     # ------------------------------------------------------------ display
     def __repr__(self) -> str:
-        body = xp.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        body = _printing.body(self._data, "tensor(")
         extra = ""
         if self._data.dtype != xp.float32 and self._data.dtype != xp.int64 and self._data.dtype != xp.bool_:
             extra += f", dtype=chainrule.{self._data.dtype}"
@@ -476,7 +520,7 @@ def _install_operators() -> None:
 
     table = {
         "__add__": o.add, "__radd__": rev(o.add), "__sub__": o.sub, "__rsub__": rev(o.sub),
-        "__mul__": o.mul, "__rmul__": rev(o.mul), "__truediv__": o.div, "__rtruediv__": rev(o.div),
+        "__mul__": o.mul, "__rmul__": rev(o.mul), "__truediv__": o.true_divide, "__rtruediv__": rev(o.true_divide),
         "__pow__": o.pow, "__rpow__": rev(o.pow), "__matmul__": o.matmul, "__rmatmul__": rev(o.matmul),
         "__neg__": o.neg, "__pos__": lambda self: self, "__abs__": o.abs,
         "__eq__": o.eq, "__ne__": o.ne, "__lt__": o.lt, "__le__": o.le, "__gt__": o.gt, "__ge__": o.ge,
@@ -497,9 +541,17 @@ def _install_operators() -> None:
     for name, (fn, method) in _registry.PUBLIC.items():  # what the table exports, beyond the list above
         if method and not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
-    for name in ("neg", "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "log1p"):
-        if not hasattr(Tensor, name + "_"):  # x.exp_() is x.exp() written back in place
+    for name in _IN_PLACE:  # x.exp_() is x.exp() written back in place
+        if not hasattr(Tensor, name + "_") and hasattr(o, name):
             setattr(Tensor, name + "_", _in_place_method(name))
+    for name in _REBOUND:  # x.unsqueeze_(0): this tensor becomes x.unsqueeze(0) (a new shape, same memory)
+        if not hasattr(Tensor, name + "_") and hasattr(o, name):
+            setattr(Tensor, name + "_", _rebound_method(name))
+    for name, values in _FILLS.items():  # x.bernoulli_(p): random values written into this tensor
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _fill_method(name, values))
+    Tensor.stride = _stride
+    Tensor.H = property(_conj_transpose)
     Tensor.view = o.reshape
     Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self._data.any(axis=axis)), None)
     Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self._data.all(axis=axis)), None)
@@ -512,14 +564,92 @@ def _raw(v):
     return v._data if isinstance(v, Tensor) else v
 
 
+def _replaced(t: Tensor, value) -> Tensor:
+    """``value`` (broadcast) in ``t``'s place, differentiably: selected, so the old value's gradient is exactly 0
+    and an inf or NaN in it cannot leak (``t * 0 + value`` made them NaN)."""
+    return _ops.where(Tensor._make(xp.zeros((), dtype=bool), None), t, value)
+
+
+# ops-sweep: the in-place forms, each the out-of-place op of its name written back (one mechanism)
+_IN_PLACE = (
+    "neg negative exp exp2 expm1 log log1p log2 log10 sqrt rsqrt square reciprocal abs sign sin cos tan asin acos "
+    "atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh sinh cosh tanh sigmoid relu erf erfc "
+    "erfinv logit nan_to_num floor ceil round trunc fix frac fmod remainder lerp addcmul addcdiv addmv addmm "
+    "clamp_min clamp_max masked_fill index_fill index_add index_copy scatter scatter_add xlogy atan2 arctan2 "
+    "fmax fmin maximum minimum tril triu"
+).split()
+_REBOUND = ("unsqueeze", "squeeze", "transpose", "t", "swapaxes", "swapdims")
+_FILLS = {"bernoulli_": "bernoulli_values", "exponential_": "exponential_values", "random_": "random_values",
+          "geometric_": "geometric_values", "cauchy_": "cauchy_values", "log_normal_": "log_normal_values"}
+_MODULE_LEVEL = (  # the in-place functions PyTorch also has as torch.<name> (torch.relu_(x), torch.zero_(x))
+    "abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_ atanh_ ceil_ "
+    "clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ "
+    "log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ "
+    "sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_"
+).split()
+
+
 def _in_place_method(name: str):
     fn = getattr(_ops, name)
 
-    def method(self):
-        return self._in_place(name + "_", fn)
+    def method(self, *args, **kwargs):
+        return self._in_place(name + "_", lambda t: fn(t, *args, **kwargs), *args, *kwargs.values())
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"``{name}`` written back into this tensor (PyTorch's ``{name}_``)."
+    return method
+
+
+def _rebound_method(name: str):
+    """A shape-changing in-place op: this tensor takes the result's array (a view of the same memory)
+    and node; a leaf that requires grad may do so only under no_grad, as PyTorch."""
+    fn = getattr(_ops, name)
+
+    def method(self, *args, **kwargs):
+        if _ag._grad_enabled and self._rg and self.grad_fn is None:
+            raise AutogradError(f"{name}_: a leaf tensor that requires grad is being used in an in-place operation; "
+                                "do it under cr.no_grad(), or on a .clone()")
+        out = fn(self, *args, **kwargs)
+        self._data = out._data
+        if out.grad_fn is not None:
+            self.grad_fn, self._rg = out.grad_fn, out._rg
+        return self
 
     method.__name__ = name + "_"
     return method
 
 
+def _fill_method(name: str, values: str):
+    def method(self, *args, **kwargs):
+        from .ops import sampling
+
+        return self._in_place(name, lambda t: getattr(sampling, values)(self, *args, **kwargs))
+
+    method.__name__ = name
+    return method
+
+
+def _stride(self, dim: int | None = None):
+    """Steps between neighbours in elements (PyTorch's unit), per dim or for ``dim``."""
+    steps = tuple(s // self._data.itemsize for s in self._data.strides)
+    return steps if dim is None else steps[dim]
+
+
+def _conj_transpose(self) -> "Tensor":
+    """``x.H``: the (conjugate, here plain) transpose of a matrix."""
+    if self._data.ndim != 2:
+        raise ShapeError(f"tensor.H is only for matrices (2-D tensors), got shape {self._data.shape}; "
+                         "use .mT for batches of matrices")
+    return _ops.transpose(self, 0, 1)
+
+
+def _install_module_level() -> None:
+    """``cr.relu_(x)`` and the other in-place functions PyTorch has at module level: the methods."""
+    for name in _MODULE_LEVEL:
+        fn = getattr(Tensor, name, None)
+        if fn is not None and name not in _registry.PUBLIC:
+            _registry.PUBLIC[name] = (fn, False)
+
+
 _install_operators()
+_install_module_level()

@@ -35,7 +35,16 @@ PROBES = {
     "tril": lambda: hasattr(cr, "tril"),
     "split": lambda: hasattr(cr.Tensor, "split"),
     "contiguous": lambda: hasattr(cr.Tensor, "contiguous"),
+    "creation_generator": lambda: _runs(lambda: cr.randn(2, generator=cr.Generator().manual_seed(0))),
+    "creation_device": lambda: _runs(lambda: cr.arange(2, device="cpu")),
+    "setitem_grad": lambda: _runs(_setitem_with_grad),
+    "tensor_format": lambda: _runs(lambda: format(cr.tensor(1.0), ".2f")),
 }
+
+
+def _setitem_with_grad():
+    x = cr.ones(2, requires_grad=True) * 2
+    x[0] = 0.0
 
 
 def _grad_of_lists():

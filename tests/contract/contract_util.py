@@ -25,7 +25,7 @@ def compare(cr_fn: Callable, torch_fn: Callable, arrays: Sequence, seed: int = 0
     y, ty = cr_fn(*xs), torch_fn(*ts)
     assert isinstance(y, cr.Tensor), type(y)
     assert y.shape == tuple(ty.shape), f"shape {y.shape} != torch {tuple(ty.shape)}"
-    assert str(y.dtype) == str(ty.dtype).replace("torch.", ""), f"dtype {y.dtype} != torch {ty.dtype}"
+    assert str(y.dtype) == str(ty.dtype).replace("torch.", "chainrule."), f"dtype {y.dtype} != torch {ty.dtype}"
     tol = dict(TOL.get(y.dtype, dict(rtol=0, atol=0)))
     if rtol is not None:
         tol["rtol"] = rtol

@@ -32,10 +32,11 @@ def test_tensor_does_not_alias_and_from_numpy_shares():
     assert f.numpy()[1] == 20  # torch.from_numpy shares memory
 
 
-def test_dtypes_are_numpy_dtypes():
+def test_dtypes_print_like_torch_and_are_numpy_dtypes_to_numpy():
     assert cr.float32 == np.float32 and cr.float64 == np.float64 and cr.float16 == np.float16
     assert cr.int64 == np.int64 and cr.bool == np.bool_
-    assert isinstance(cr.tensor([1.0]).dtype, np.dtype)
+    assert isinstance(cr.tensor([1.0]).dtype, cr.dtype) and np.dtype(cr.tensor([1.0]).dtype) == np.float32
+    assert str(cr.tensor([1.0]).dtype) == str(torch.tensor([1.0]).dtype).replace("torch.", "chainrule.")
     assert cr.Tensor is type(cr.tensor(0.0))
 
 

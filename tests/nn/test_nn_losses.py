@@ -104,7 +104,7 @@ def test_cross_entropy_plain_case_is_one_fused_node():
 def test_cross_entropy_errors():
     with pytest.raises(cr.ShapeError, match=r"target of shape \(4,\)"):
         cr.nn.CrossEntropyLoss()(cr.randn(4, 3), cr.tensor([0, 1, 2]))
-    with pytest.raises(ValueError, match="out of bounds|must lie in"):
+    with pytest.raises(IndexError, match="out of range"):
         cr.nn.CrossEntropyLoss()(cr.randn(2, 3), cr.tensor([0, 3]))
     with pytest.raises(ValueError, match="reduction"):
         cr.nn.CrossEntropyLoss(reduction="avg")
@@ -167,7 +167,7 @@ def test_one_hot():
                                   torch.nn.functional.one_hot(torch.tensor(t)).numpy())
     out = cr.nn.functional.one_hot(cr.tensor([1, 0]), num_classes=5)
     assert out.dtype == np.int64 and out.shape == (2, 5)
-    with pytest.raises(ValueError, match="class values"):
+    with pytest.raises(IndexError, match="class values"):
         cr.nn.functional.one_hot(cr.tensor([5]), 3)
 
 

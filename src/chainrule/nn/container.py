@@ -181,15 +181,10 @@ class ModuleDict(Module):
         return self._modules.items()
 
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-               "bool": "BoolTensor"}
-
-
 def _param_line(key: str, p, type_name: bool = False) -> str:
     """PyTorch's one-line description of a parameter: ParameterList names the dtype, ParameterDict the type."""
     size = "x".join(str(s) for s in p.shape)
-    kind = _TYPE_NAMES.get(str(p.dtype), str(p.dtype)) if type_name else str(p.dtype)
+    kind = p.dtype.tensor_type if type_name else p.dtype.name
     return f"  ({key}): Parameter containing: [chainrule.{kind} of size {size}]"
 
 

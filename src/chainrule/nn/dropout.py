@@ -17,3 +17,21 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=False"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) (or (C, L)) while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .functional import dropout1d
+
+        return dropout1d(x, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) while training (a 3-D input is read as (N, C, L), as PyTorch)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .functional import dropout2d
+
+        return dropout2d(x, self.p, self.training)

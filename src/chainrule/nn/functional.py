@@ -28,14 +28,67 @@ from ..functional import (  # noqa: F401
     softmax,
     tanh,
 )
+from ..ops.axes import check_indices
 from ..ops.conv import CONV2D, out_size
 from ..ops.embedding import EMBEDDING
 from ..ops.normalization import NORMALIZE
 from ..ops.pool import MAX_POOL2D, flat_index
 from ..ops.registry import apply, apply1, apply_residual
-from ..ops.shape import cat, pad, reshape
+from ..ops.shape import cat, reshape
+from ..ops.shape import pad as _pad
 from ..tensor import Tensor
 from .attention import scaled_dot_product_attention  # noqa: F401 - composed in its own module
+from .functional_activations import (  # noqa: F401 - the rest of PyTorch's activations, in their own module
+    celu,
+    elu,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from .functional_layers import bilinear, dropout1d, dropout2d, embedding_bag  # noqa: F401 - in their own module
+from .functional_losses import (  # noqa: F401 - the rest of PyTorch's losses and distances, in their own module
+    cosine_embedding_loss,
+    cosine_similarity,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    normalize,
+    pairwise_distance,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .functional_norms import group_norm, instance_norm  # noqa: F401 - composed in their own module
+from .functional_spatial import (  # noqa: F401 - 1-D, transposed and adaptive layers, resizing, in their own module
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    conv1d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    max_pool1d,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+)
 
 
 def _match_dtype(input: Tensor, weight: Tensor | None, op: str) -> Tensor:
@@ -170,7 +223,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     x = input
     if extra != (0, 0):  # ceil_mode: windows may run past the end, over values that never win
         low = -xp.inf if input._data.dtype.kind == "f" else xp.iinfo(input._data.dtype).min
-        x = pad(input, (0, extra[1], 0, extra[0]), value=low)
+        x = _pad(input, (0, extra[1], 0, extra[0]), value=low)
     out, arg = apply_residual(MAX_POOL2D, (x,), {"kernel": k, "stride": s, "padding": p, "dilation": d})
     if return_indices:  # PyTorch's indices are flat positions within each (H, W) plane
         hp, wp = x._data.shape[2:]
@@ -192,7 +245,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     ones = Tensor._make(xp.ones((1, 1) + k, dtype=dtype), None)
     x = reshape(input.to(dtype), (n * c, 1, h, w))
     if extra != (0, 0):
-        x = pad(x, (0, extra[1], 0, extra[0]))
+        x = _pad(x, (0, extra[1], 0, extra[0]))
     summed = apply(CONV2D, (x, ones), {"stride": s, "padding": p, "dilation": d})
     ho, wo = summed._data.shape[2:]
     if divisor_override:
@@ -277,8 +330,18 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
     v = weight._data.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= v):
-        raise ValueError(f"embedding: index out of range: values {idx.min()}..{idx.max()} for {v} embeddings")
+    check_indices(idx, v, "embedding", f"indices into {v} embeddings:")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += v
     return apply1(EMBEDDING, weight, {"index": idx, "padding_idx": padding_idx, "shape": weight._data.shape})
+
+
+def _guard() -> None:
+    """The public functions name themselves in any error escaping from NumPy or Python internals (boundary.py)."""
+    from ..boundary import guard_namespace
+
+    internal = {"apply", "apply1", "apply_residual", "check_indices", "flat_index", "out_size"}
+    guard_namespace(globals(), [n for n in list(globals()) if not n.startswith("_") and n not in internal])
+
+
+_guard()

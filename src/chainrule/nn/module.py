@@ -13,6 +13,7 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Iterator
 
 from ..backend import xp
+from ..boundary import ESCAPES, guard_init, rephrase
 from ..errors import ChainruleError, ShapeError
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -70,13 +71,26 @@ class Module:
         d["_cache"] = None
         d["_hooks"] = None
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("chainrule."):  # chainrule's own layers: a bad argument is named (boundary.py)
+            guard_init(cls)
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        if self._hooks is None:  # the usual case costs one attribute test
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
+        try:
+            if self._hooks is None:  # the usual case costs one attribute test
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
+        except ChainruleError:
+            raise
+        except ESCAPES as e:
+            new = rephrase(type(self).__name__, e, args, kwargs)  # the user's own modules' errors pass untouched
+            if new is e:
+                raise
+            raise new from None
 
     # ------------------------------------------------------------ hooks
     def _call_with_hooks(self, args: tuple, kwargs: dict):

@@ -105,3 +105,81 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+# ------------------------------------------------ GroupNorm and InstanceNorm (nn-sweep)
+class GroupNorm(Module):
+    """Normalise each sample over groups of channels; per-channel weight (ones) and bias (zeros)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        _check_device(device)
+        self.num_groups = arg.integer("GroupNorm", "num_groups", num_groups, 1)
+        self.num_channels = arg.integer("GroupNorm", "num_channels", num_channels, 1)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
+        self.eps, self.affine = arg.number("GroupNorm", "eps", eps, 0.0), affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .functional_norms import group_norm
+
+        x = layer_input(x, "GroupNorm")
+        if x._data.ndim < 2 or x._data.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected input of shape (N, {self.num_channels}, ...), got "
+                             f"{tuple(x._data.shape)}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-(sample, channel) statistics; no affine transform and no running statistics by default."""
+
+    _dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .functional_norms import instance_norm
+
+        name = type(self).__name__
+        x = layer_input(x, name)
+        batched, unbatched = self._dims
+        if x._data.ndim not in self._dims:
+            raise ShapeError(f"{name}: expected {unbatched}D (unbatched) or {batched}D input, got shape "
+                             f"{tuple(x._data.shape)}")
+        channel_axis = 0 if x._data.ndim == unbatched else 1
+        if x._data.shape[channel_axis] != self.num_features and (self.affine or self.track_running_stats):
+            raise ShapeError(f"{name}: expected input's size at dim={channel_axis} to match num_features "
+                             f"({self.num_features}), but got: {x._data.shape[channel_axis]}")
+        if x._data.ndim == unbatched:
+            return self.forward(x.unsqueeze(0))[0]
+        use_input_stats = self.training or not self.track_running_stats  # (PyTorch never counts num_batches_tracked)
+        return instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                             self.momentum if self.momentum is not None else 0.1, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Over (N, C, L) or (C, L)."""
+
+    _dims = (3, 2)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Over (N, C, H, W) or (C, H, W)."""
+
+    _dims = (4, 3)

@@ -72,7 +72,19 @@ def cast(x, dtype):
     return x.to(dtype)
 
 
-from . import activation, conv, embedding, loss, normalization, pool, select, stats  # noqa: E402,F401  (the whole table)
+from . import (  # noqa: E402,F401  (the whole table)
+    activation,
+    conv,
+    embedding,
+    fold,
+    like,
+    loss,
+    normalization,
+    pool,
+    select,
+    stats,
+    torchnames,
+)
 
 
 def _export() -> None:
@@ -96,6 +108,20 @@ def _check() -> None:
         setattr(ArrayMath, name, staticmethod(_ARRAY_FORWARDS[name]))
     check_namespaces(sys.modules[__name__])
 
+
+from . import (  # noqa: E402,F401  (ops-sweep: PyTorch's remaining common names)
+    aliases,
+    cumulative,
+    orderstats,
+    placement,
+    predicates,
+    products,
+    rearrange,
+    rounding,
+    sampling,
+    special,
+    trig,
+)
 
 _ARRAY_FORWARDS = {  # the forwards with the public functions' positional arguments
     "flip": lambda x, dims: _xp.flip(x, axis=dims),

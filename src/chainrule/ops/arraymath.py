@@ -64,6 +64,20 @@ def index_add_zeros(g, shape: tuple, index):
     return out
 
 
+def select_grad(mask, g):
+    """``where(mask, g, 0)`` on arrays, branch-free: g's bits ANDed with all-ones or all-zeros.
+
+    A gradient gated by a mask must be selected, not multiplied (inf·0 is NaN, PyTorch gives 0);
+    NumPy's ``where`` over a random mask is ~10× slower than a multiply, this costs about the same.
+    """
+    if g.dtype.kind != "f" or g.shape != mask.shape or not g.ndim:  # (0-d: NumPy gives scalars, not arrays)
+        return xp.where(mask, g, g.dtype.type(0))
+    bits = xp.dtype(f"u{g.dtype.itemsize}")
+    out = mask.astype(bits)
+    xp.negative(out, out=out)  # 1 -> all ones (unsigned wrap-around), 0 -> 0
+    return xp.bitwise_and(g.view(bits), out, out=out).view(g.dtype)
+
+
 def _is_basic(index) -> bool:
     """Slices, ints, None and Ellipsis never repeat a position."""
     items = index if isinstance(index, tuple) else (index,)

@@ -48,12 +48,19 @@ def _conv_fwd(x, w, b=None, *, stride, padding, dilation):
 
 
 def _grad_input_fwd(g, w, *, x_shape, stride, padding, dilation):
-    """Columns Wᵀ g, each added back at the input positions (h·s + i·d, w·s + j·d) it was read from."""
-    n, c, h, wd = x_shape
-    ph, pw = padding
+    """Columns Wᵀ g, each added back at the input positions it was read from (col2im)."""
+    n, c = x_shape[0], x_shape[1]
     o, _, kh, kw = w.shape
     ho, wo = g.shape[2], g.shape[3]
     cols = xp.matmul(w.reshape(o, -1).T, g.reshape(n, o, ho * wo)).reshape(n, c, kh, kw, ho, wo)
+    return col2im(cols, x_shape, stride, padding, dilation)
+
+
+def col2im(cols, x_shape, stride, padding, dilation):
+    """(N, C, kh, kw, Ho, Wo) columns summed back at the positions (h·s + i·d, w·s + j·d) im2col read them from."""
+    n, c, h, wd = x_shape
+    ph, pw = padding
+    kh, kw, ho, wo = cols.shape[2:]
     dx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
     sh, sw = stride
     for i in range(kh):

@@ -9,6 +9,7 @@ import math
 
 from ..backend import xp
 from . import registry
+from .arraymath import ArrayMath, select_grad
 from .registry import Case, apply1, as_tensor, binary, defop, public, unary
 
 # ------------------------------------------------------------------ binary
@@ -101,7 +102,16 @@ hypot = binary(HYPOT)
 add = binary(ADD)
 sub = binary(SUB)
 mul = binary(MUL)
-div = binary(DIV)
+true_divide = binary(DIV)  # what the / operator calls (no keyword to look at)
+
+
+def div(a, b, *, rounding_mode=None):
+    """a / b; with rounding_mode "trunc" or "floor" the quotient rounded (PyTorch's div; ops/aliases.py)."""
+    if rounding_mode is None:
+        return true_divide(a, b)
+    from .aliases import divided
+
+    return divided(a, b, rounding_mode)
 
 
 def pow(a, b):
@@ -127,7 +137,7 @@ LOG = defop("log", xp.log, lambda F, g, x, y, kw, need: (g / x[0],), warns=True,
             test=Case(lambda t, a: a.log(), low=0.5, high=3.0))
 SQRT = defop("sqrt", xp.sqrt, lambda F, g, x, y, kw, need: (g / (2.0 * y),), warns=True, saves="y",
              test=Case(lambda t, a: a.sqrt(), low=0.5, high=3.0))
-ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (g * F.sign(x[0]),), saves="x",
+ABS = defop("abs", xp.abs, lambda F, g, x, y, kw, need: (zero_slope(F, g * F.sign(x[0]), x[0]),), saves="x",
             test=Case(lambda t, a: a.abs(), away=0.2))
 SIN = defop("sin", xp.sin, lambda F, g, x, y, kw, need: (g * F.cos(x[0]),), saves="x", test=Case(lambda t, a: a.sin()))
 COS = defop("cos", xp.cos, lambda F, g, x, y, kw, need: (-g * F.sin(x[0]),), saves="x",
@@ -149,8 +159,29 @@ def _sigmoid_fwd(x, out=None):
 
 SIGMOID = defop("sigmoid", _sigmoid_fwd, lambda F, g, x, y, kw, need: (g * y * (1.0 - y),), saves="y",
                 inplace=lambda a: _sigmoid_fwd(a, out=a), test=Case(lambda t, a: a.sigmoid()))
-# ReLU multiplies by its mask (3× faster than selecting with where on NumPy).
-RELU = defop("relu", lambda x: xp.maximum(x, 0), lambda F, g, x, y, kw, need: (g * (y > 0),), saves="y",
+def _zero_slope_vjp(F, g, x, y, kw, need):
+    d = x[1]._data if isinstance(x[1], _Tensor()) else x[1]
+    zeros = xp.zeros(d.shape, dtype=d.dtype)
+    return (g if need[0] else None, (zeros if d is x[1] else _Tensor()._make(zeros, None)) if need[1] else None)
+
+
+ZERO_SLOPE = defop("zero_slope", lambda grad, of: grad, _zero_slope_vjp, saves="x",
+                   test=Case(lambda t, a, b: a + 0.0 * b, arity=2, shapes="same",
+                             call=lambda a, b: registry.apply(ZERO_SLOPE, (a, b))))
+
+
+def zero_slope(F, grad, of):
+    """``grad``, recorded as a function of ``of`` with derivative 0, in a Tensor rule (create_graph): a
+    piecewise-linear op's gradient is constant in its input, yet PyTorch keeps it in the graph for
+    relu, leaky_relu, abs and max_pool2d, so a gradient penalty over them is zeros there, not an error."""
+    return grad if F is ArrayMath else F.run(ZERO_SLOPE, (grad, of))
+
+
+# ReLU selects (an inf/NaN gradient at an inactive unit gives 0, as PyTorch), never multiplies by its mask;
+# on arrays through select_grad, as fast as the multiply.  The Tensor rule's where lets g's gradient flow.
+RELU = defop("relu", lambda x: xp.maximum(x, 0),
+             lambda F, g, x, y, kw, need: (zero_slope(F, F.where(y > 0, g, 0.0), y),), saves="y",
+             fast=lambda F, g, x, y, kw, need: (select_grad(y > 0, g),),
              inplace=lambda a: xp.maximum(a, 0, out=a), test=Case(lambda t, a: a.relu(), away=0.2))
 
 
@@ -247,10 +278,14 @@ WHERE = defop("where", xp.where, _where_vjp, saves="x",
               test=Case(lambda t, a, b: t.where(a > 0, a, b), arity=2, away=0.1, call=lambda a, b: where(a > 0, a, b)))
 
 
-def where(cond, a, b):
-    """Elementwise ``a if cond else b`` with broadcasting."""
+def where(cond, a=None, b=None):
+    """Elementwise ``a if cond else b`` with broadcasting; ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``."""
     from .registry import apply, as_value, check_dtypes
 
+    if a is None and b is None:
+        from .torchnames import nonzero
+
+        return nonzero(cond, as_tuple=True)
     T = _Tensor()
     cond = cond if isinstance(cond, T) else T(xp.asarray(cond, dtype=bool))
     if cond._data.dtype != xp.bool_:
@@ -280,7 +315,7 @@ def _compare(ufunc):
         bd = b._data if isinstance(b, T) else b
         try:
             return T._make(xp.asarray(ufunc(ad, bd)), None)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             from .registry import op_error
 
             raise op_error(_CmpOp(ufunc.__name__), e, (ad, bd), None) from None
@@ -294,12 +329,12 @@ class _CmpOp:
         self.name = name
 
 
-eq = public(_compare(xp.equal))
-ne = public(_compare(xp.not_equal))
-lt = public(_compare(xp.less))
-le = public(_compare(xp.less_equal))
-gt = public(_compare(xp.greater))
-ge = public(_compare(xp.greater_equal))
+eq = public(_compare(xp.equal), name="eq")  # the names said: the ufuncs' own ("equal", "less") are other functions
+ne = public(_compare(xp.not_equal), name="ne")
+lt = public(_compare(xp.less), name="lt")
+le = public(_compare(xp.less_equal), name="le")
+gt = public(_compare(xp.greater), name="gt")
+ge = public(_compare(xp.greater_equal), name="ge")
 greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 for _name in ("greater", "less", "greater_equal", "less_equal", "not_equal"):
     public(globals()[_name], name=_name)
@@ -329,9 +364,10 @@ def _raw(v):
 
 
 def sign(x):
-    """-1, 0 or 1 (no gradient: it is zero almost everywhere)."""
+    """-1, 0 or 1 (no gradient: it is zero almost everywhere); NaN gives 0, as PyTorch (NumPy: NaN)."""
     T = _Tensor()
-    return T._make(xp.sign(x._data if isinstance(x, T) else x), None)
+    d = xp.sign(x._data if isinstance(x, T) else x)
+    return T._make(xp.where(d != d, 0, d).astype(d.dtype, copy=False) if d.dtype.kind == "f" else d, None)
 
 
 def _erf(x):

@@ -51,7 +51,16 @@ def getitem(x, index):
         probe = d[index]
     except IndexError as e:
         raise IndexOutOfRange(f"indexing a tensor of shape {d.shape} with {_describe(index)}: {e}") from None
+    if probe.__class__ is not xp.ndarray:  # all integers: NumPy hands back a scalar copy, PyTorch a 0-d view
+        index = _as_view_index(index)      # (x[1].add_(1) must change x)
+        probe = d[index]
     return output1(GETITEM, x, d, probe, {"index": index, "old": d.shape})
+
+
+def _as_view_index(index) -> tuple:
+    """An all-integer index that gives a 0-d view: plain ints (0-d index arrays would copy) and a final ``...``."""
+    index = index if isinstance(index, tuple) else (index,)
+    return tuple(int(i) if isinstance(i, xp.ndarray) else i for i in index) + (Ellipsis,)
 
 
 def _empty_ellipsis_dropped(index, ndim: int):

@@ -1,6 +1,8 @@
 """Matrix products: ``matmul`` with NumPy's 1-D and batch rules, and the fused ``linear``."""
 from __future__ import annotations
 
+import builtins
+
 from .. import layout
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
@@ -123,8 +125,10 @@ def fused_linear(act):
     return act.fused
 
 
-def matmul(a, b):
+def matmul(a, b, *, out=None):
     T = registry._Tensor
+    if out is not None:
+        return registry.into(out, matmul(a, b), "matmul")
     for v, side in ((a, "first"), (b, "second")):
         if isinstance(v, T) and v._data.ndim == 0:
             raise ShapeError(f"matmul: the {side} operand is a 0-d tensor; matmul needs at least 1 dimension")
@@ -220,18 +224,57 @@ EINSUM = defop("einsum", lambda *xs, eq, ins, out: xp.einsum(eq, *xs), _einsum_v
     Case(lambda t, a, b: t.einsum("bij,bj->bi", a, b), shapes=[(2, 3, 4), (2, 4)],
          call=lambda a, b: einsum("bij,bj->bi", a, b)),
     Case(lambda t, a, b: t.einsum("i,j->ij", a, b), shapes=[(3,), (4,)], call=lambda a, b: einsum("i,j->ij", a, b)),
+    Case(lambda t, a, b: t.einsum("...ij,...jk->...ik", a, b), shapes=[(2, 1, 2, 3), (4, 3, 2)],
+         call=lambda a, b: einsum("...ij,...jk->...ik", a, b)),
+    Case(lambda t, a, b: t.einsum("b...d,b...d->b...", a, b), shapes=[(2, 3, 4), (2, 3, 4)],
+         call=lambda a, b: einsum("b...d,b...d->b...", a, b)),
 ])
+
+
+def _ellipsis_named(equation: str, eq: str, operands: tuple):
+    """``...`` spelled out with letters the equation does not use, right-aligned as broadcasting aligns
+    axes; operands whose ``...`` axes differ are broadcast (``broadcast_to``, so the gradient sums back)."""
+    from .shape import broadcast_to
+
+    lhs, arrow, out = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum {equation!r}: {len(ins)} operands in the equation, {len(operands)} given")
+    counts = [x._data.ndim - len(s.replace("...", "")) if "..." in s else 0 for s, x in zip(ins, operands)]
+    if any(c < 0 for c in counts):
+        raise ShapeError(f"einsum {equation!r}: an operand has fewer dimensions than its letters")
+    spare = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    m = builtins.max(counts)
+    letters = "".join(spare[:m])
+    batch = xp.broadcast_shapes(*[x._data.shape[s.index("..."):s.index("...") + c]
+                                  for s, x, c in zip(ins, operands, counts) if "..." in s])
+    named, spread = [], []
+    for s, x, c in zip(ins, operands, counts):
+        if "..." not in s:
+            named.append(s)
+            spread.append(x)
+            continue
+        at = s.index("...")
+        want = x._data.shape[:at] + batch[m - c:] + x._data.shape[at + c:]
+        named.append(s.replace("...", letters[m - c:]))
+        spread.append(x if x._data.shape == want else broadcast_to(x, want))
+    if not arrow:  # NumPy's and PyTorch's implicit output: the ... axes, then the letters used once, in order
+        used = "".join(named)
+        out = letters + "".join(sorted(c for c in set(used) if c not in letters and used.count(c) == 1))
+    else:
+        out = out.replace("...", letters)
+    return ",".join(named) + "->" + out, tuple(spread)
 
 
 @public
 def einsum(equation: str, *operands):
-    """Einstein summation with explicit letters (``"ij,jk->ik"``); each operand's letters distinct and each
-    of them also in the output or another operand (what the gradient needs); no ``...``."""
+    """Einstein summation (``"ij,jk->ik"``, ``"...ij,...jk->...ik"``); each operand's letters distinct and each
+    of them also in the output or another operand (what the gradient needs)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
     if "..." in eq:
-        raise ValueError(f"einsum {equation!r}: '...' is not supported; name every axis with a letter")
+        eq, operands = _ellipsis_named(equation, eq, tuple(operands))
     lhs, arrow, out = eq.partition("->")
     ins = tuple(lhs.split(","))
     if not arrow:  # NumPy's implicit output: the letters used once, in order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from .conv import windows
+from .elementwise import zero_slope
 from .registry import Case, apply, defop
 
 
@@ -58,7 +59,7 @@ def _maxpool_vjp(F, g, xs, y, kw, need):
     shape = tuple(xs[0].shape)
     _, arg = _maxpool_fwd(xs[0]._data, **kw)
     g, idx, size = _scatter_args(g, shape, arg, kw)
-    return (F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx,)), shape),)
+    return (zero_slope(F, F.reshape(F.index_add_zeros(F.reshape(g, (-1,)), (size,), (idx,)), shape), xs[0]),)
 
 
 def _maxpool_fast(F, g, xs, arg, kw, need):

@@ -22,8 +22,15 @@ SUM = defop("sum", lambda x, axis, keepdims, **_: x.sum(axis=axis, keepdims=keep
             lambda F, g, x, y, kw, need: (_spread(F, g, kw["shape"], kw),), saves="",
             test=[Case(lambda t, a: a.sum(), call=lambda a: sum(a)),
                   Case(lambda t, a: a.sum(-1, keepdim=True), call=lambda a: sum(a, -1, True), min_dims=1)])
-MEAN = defop("mean", lambda x, axis, keepdims, **_: xp.mean(x, axis=axis, keepdims=keepdims),
-             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"], kw["shape"], kw),), saves="",
+def _mean_fwd(x, axis, keepdims, count, **_):
+    if not count:  # the mean of nothing is NaN (PyTorch), without NumPy's "Mean of empty slice" warning
+        return xp.full(xp.sum(x, axis=axis, keepdims=keepdims).shape, xp.nan, dtype=x.dtype)
+    return xp.mean(x, axis=axis, keepdims=keepdims)
+
+
+MEAN = defop("mean", _mean_fwd,
+             lambda F, g, x, y, kw, need: (_spread(F, g / kw["count"] if kw["count"] else g, kw["shape"], kw),),
+             saves="",
              test=[Case(lambda t, a: a.mean(), call=lambda a: mean(a)),
                    Case(lambda t, a: a.mean(0), call=lambda a: mean(a, 0), min_dims=1)])
 
@@ -48,12 +55,12 @@ MIN = defop("min", lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepd
 
 
 def _lse_fwd(x, axis, keepdims):
-    if not x.size:  # log Σ over nothing is log 0 = -inf (as PyTorch), not a failed max
-        m = xp.zeros(kept_shape(x.shape, axis), dtype=x.dtype)
+    if not x.size:  # log Σ over nothing is log 0 = -inf (as PyTorch), not a failed max nor a warning
+        out = xp.full(kept_shape(x.shape, axis), -xp.inf, dtype=x.dtype)
     else:
         m = xp.max(x, axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
     return out.reshape(()) if axis is None else xp.squeeze(out, axis=axis)
@@ -274,6 +281,40 @@ def cumsum(x, dim, *, dtype=None):
     if x._data.dtype.kind == "b":
         x = x.long()
     return apply1(CUMSUM, x, {"axis": one(dim, x._data.ndim, "cumsum")})
+
+
+def _cumprod_vjp(F, g, x, y, kw, need):
+    """dx_j = sum over i >= j of g_i * prod(x_k for k <= i, k != j): built from the products with x_j
+    replaced by 1 (one row per j), so zeros in x give the exact gradient, never 0/0.  O(n²) memory
+    along the axis; every step is a table op, so the rule is itself differentiable."""
+    a, n = kw["axis"], x[0].shape[kw["axis"]]
+    lead, trail = (1,) * a, (1,) * (x[0].ndim - a - 1)
+    eye = xp.eye(n, dtype=bool).reshape(lead + (n, n) + trail)  # axes a: j (the input), a + 1: k (the factor)
+    upper = xp.triu(xp.ones((n, n), dtype=bool)).reshape(eye.shape)  # i >= j
+    rows = F.where(eye, 1.0, F.reshape(x[0], x[0].shape[:a] + (1,) + x[0].shape[a:]))
+    products = F.run(CUMPROD, (rows,), {"axis": a + 1})
+    spread = F.reshape(g, g.shape[:a] + (1,) + g.shape[a:])
+    return (F.sum(F.where(upper, products * spread, 0.0), a + 1),)
+
+
+CUMPROD = defop("cumprod", lambda x, axis: xp.cumprod(x, axis=axis), _cumprod_vjp, saves="x",
+                test=[Case(lambda t, a: a.cumprod(-1), call=lambda a: cumprod(a, -1), min_dims=1),
+                      Case(lambda t, a: (a * t.tensor([[1.0], [0.0], [1.0], [0.0]], dtype=a.dtype)).cumprod(0),
+                           call=lambda a: cumprod(a * _ZEROS_AT_1_3.astype(a._data.dtype), 0), shapes=[(4, 2)])])
+_ZEROS_AT_1_3 = xp.array([[1.0], [0.0], [1.0], [0.0]])  # the gradient through zeros (where y_i / x_j would be 0/0)
+
+
+@public
+def cumprod(x, dim, *, dtype=None):
+    """Running products along ``dim``, with the exact gradient where x holds zeros."""
+    from .axes import one
+
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind == "b":
+        x = x.long()
+    return apply1(CUMPROD, x, {"axis": one(dim, x._data.ndim, "cumprod")})
 
 
 @public

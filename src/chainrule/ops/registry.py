@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from .. import autograd as _ag
 from ..backend import xp
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, AutogradError, DTypeError, ShapeError
 
 REGISTRY: dict[str, "Op"] = {}
 PUBLIC: dict[str, tuple] = {}  # name -> (public function, also a Tensor method?): cr.<name> and x.<name>()
@@ -122,10 +122,9 @@ def op_error(op: Op, exc: Exception, xd: tuple, kw: dict | None) -> Exception:
         from ..errors import IndexOutOfRange
 
         return IndexOutOfRange(f"{op.name}: {msg} (tensor shape {_shape_of(xd[0])})")
-    try:
-        return type(exc)(f"{op.name} on shapes {shapes}: {msg}")
-    except TypeError:  # an exception class with its own constructor (NumPy's casting errors)
+    if isinstance(exc, TypeError) and ("dtype" in msg or "cast" in msg or "ufunc" in msg):
         return DTypeError(f"{op.name} on shapes {shapes}: {msg}")
+    return ArgumentError(f"{op.name} on shapes {shapes}: {msg}")
 
 
 def as_tensor(x):
@@ -242,13 +241,13 @@ def unary(op: Op, floating: bool = False, method: bool = True):
     """The public function of a one-input op (exported: see ``public``); ``floating`` ops (exp,
     tanh, ...) turn integer input into float32 first, as PyTorch does, never float64."""
 
-    def call(x):
+    def call(x, *, out=None):
         T = _Tensor
         if x.__class__ is not T and not isinstance(x, T):
             x = T.of(x)
         if floating and x._data.dtype.kind != "f":
             x = x.float()
-        return apply1(op, x)
+        return apply1(op, x) if out is None else into(out, apply1(op, x), op.name)
 
     call.__name__ = call.__qualname__ = op.name
     call.op = op
@@ -261,8 +260,10 @@ def binary(op: Op, method: bool = True):
     Python number or array-like."""
     fwd = op.fwd
 
-    def call(a, b):
+    def call(a, b, *, out=None):
         T = _Tensor
+        if out is not None:
+            return into(out, call(a, b), op.name)
         if a.__class__ is not T and not isinstance(a, T) or b.__class__ is not T and not isinstance(b, T):
             return _mixed(op, a, b)
         ad = a._data
@@ -285,6 +286,27 @@ def binary(op: Op, method: bool = True):
     call.__name__ = call.__qualname__ = op.name
     call.op = op
     return public(call, method=method)
+
+
+def into(out, result, name: str):
+    """PyTorch's ``out=``: write ``result`` into the Tensor ``out`` and return ``out``.  Refused where
+    PyTorch refuses (a gradient is being recorded) and where it would resize ``out`` (another shape)."""
+    T = _Tensor
+    if not isinstance(out, T):
+        raise TypeError(f"{name}: out= must be a Tensor, got {type(out).__name__}")
+    if _ag._grad_enabled and (out._rg or result._rg):
+        raise AutogradError(f"{name}(..., out=...): out= does not record a gradient; write "
+                                f"`y = {name}(...)` instead (PyTorch refuses this too)")
+    if out._data.shape != result._data.shape:
+        raise ShapeError(f"{name}: out= has shape {out._data.shape}, the result {result._data.shape} "
+                         "(chainrule does not resize out=; pass a tensor of the result's shape)")
+    try:
+        xp.copyto(out._data, result._data, casting="same_kind")
+    except TypeError:
+        raise DTypeError(f"{name}: the result ({result._data.dtype}) can't be written into out= of dtype "
+                         f"{out._data.dtype}") from None
+    _ag.mark_written(out._data)
+    return out
 
 
 def _mixed(op: Op, a, b):

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from ..backend import xp
 from ..errors import IndexOutOfRange, ShapeError
 from . import registry
-from .axes import one
+from .axes import check_indices, one
 from .elementwise import where
 from .index import getitem, index_add_zeros
 from .registry import as_tensor, public
@@ -33,8 +33,7 @@ def _along(idx, a: int, shape: tuple, op: str) -> tuple:
     if idx.ndim != len(shape):
         raise ShapeError(f"{op}: the index has {idx.ndim} dimensions, the tensor {len(shape)}")
     n = shape[a]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexOutOfRange(f"{op}: index values {idx.min()}..{idx.max()} are out of range for size {n} of dim {a}")
+    check_indices(idx, n, f"{op} along dim {a}", negative=True)
     grids = list(xp.indices(idx.shape, sparse=True))
     grids[a] = idx % n if n else idx
     return tuple(grids)
@@ -141,3 +140,51 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
         raise ShapeError(f"topk: k={k} is out of range for size {n} of dim {a}")
     idx = xp.take(idx, xp.arange(k), axis=a) if x._data.ndim else idx
     return ValuesIndices(gather(x, a, idx) if x._data.ndim else x, registry._Tensor._make(idx.astype(xp.int64), None))
+
+
+def put(x, index, value):
+    """``x`` with ``x[index]`` replaced by ``value`` (broadcast), out of place and differentiable to both:
+    what ``x[index] = value`` records when a gradient is wanted.  Where an index repeats, the last
+    value written wins, as in the array assignment (never a sum)."""
+    from .index import _raw_index
+    from .shape import broadcast_to
+
+    x = as_tensor(x)
+    index = _raw_index(index)
+    d = x._data
+    try:
+        picked = d[index]
+    except IndexError as e:
+        raise IndexOutOfRange(f"item assignment into a tensor of shape {d.shape}: {e}") from None
+    picked_shape = xp.shape(picked)
+    owner = xp.full(d.shape, -1, dtype=xp.intp)
+    owner[index] = xp.arange(int(xp.prod(picked_shape)), dtype=xp.intp).reshape(picked_shape)
+    hit = owner >= 0
+    if not isinstance(value, registry._Tensor):
+        value = registry._Tensor.of(xp.asarray(value, dtype=d.dtype))
+    elif value._data.dtype != d.dtype:
+        value = value.to(d.dtype)
+    try:
+        spread = broadcast_to(value, picked_shape).reshape(-1)
+    except ShapeError:
+        raise ShapeError(f"item assignment: a value of shape {value._data.shape} cannot be broadcast to the "
+                         f"indexed shape {picked_shape}") from None
+    return where(hit, getitem(spread, xp.where(hit, owner, 0)), x)
+
+
+@public
+def index_put(x, indices: tuple, values, accumulate: bool = False):
+    """PyTorch's ``index_put``: ``x[indices] = values`` (or ``+=`` with ``accumulate=True``, repeats adding up)."""
+    x = as_tensor(x)
+    index = tuple(indices)
+    if accumulate:
+        from .index import _raw_index
+
+        raw = _raw_index(index)
+        picked_shape = xp.shape(x._data[raw])
+        values = as_tensor(values) if isinstance(values, registry._Tensor) else \
+            registry._Tensor.of(xp.asarray(values, dtype=x._data.dtype))
+        from .shape import broadcast_to
+
+        return x + index_add_zeros(broadcast_to(values, picked_shape), x._data.shape, raw)
+    return put(x, index, values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..errors import DTypeError, ShapeError
 from .arraymath import _pad_width
-from .axes import normalize, one, pick_axis
+from .axes import integer, integers, normalize, one, pick_axis
 from .registry import Case, apply, apply1, as_tensor, defop, public
 
 RESHAPE = defop("reshape", lambda x, shape, old: x.reshape(shape),
@@ -45,10 +45,10 @@ PAD = defop("pad", lambda x, pad, value, old: xp.pad(x, _pad_width(x.ndim, pad),
                                           min_dims=1))
 
 
-def _shape_arg(shape) -> tuple:
+def _shape_arg(shape, op: str = "reshape", what: str = "the sizes of a shape") -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return integers(shape, op, what)
 
 
 def reshape(x, *shape):
@@ -69,7 +69,7 @@ def reshape(x, *shape):
 
 def permute(x, *axes, dims=None):
     x = as_tensor(x)
-    axes = _shape_arg(axes if dims is None else (dims,))  # dims= is PyTorch's keyword
+    axes = _shape_arg(axes if dims is None else (dims,), "permute", "axes")  # dims= is PyTorch's keyword
     nd = x._data.ndim
     if sorted(a % nd if nd else a for a in axes) != list(range(nd)):
         raise ShapeError(f"permute: {axes} is not an ordering of the {nd} axes of shape {x._data.shape}")
@@ -107,7 +107,7 @@ def transpose(x, axis0: int = -2, axis1: int = -1, *, dim0=None, dim1=None):
 
 def broadcast_to(x, *shape):
     x = as_tensor(x)
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "broadcast_to")
     if shape == x._data.shape:
         return x
     try:
@@ -122,7 +122,7 @@ def broadcast_to(x, *shape):
 def expand(x, *shape):
     """broadcast_to where -1 keeps that axis' size (PyTorch's expand)."""
     x = as_tensor(x)
-    shape = list(_shape_arg(shape))
+    shape = list(_shape_arg(shape, "expand"))
     off = len(shape) - x._data.ndim
     for i, s in enumerate(shape):
         if s == -1:
@@ -217,7 +217,7 @@ def pad(x, pad, value: float = 0.0, mode: str = "constant"):
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, not {mode!r}")
     x = as_tensor(x)
-    pad = tuple(int(p) for p in pad)
+    pad = integers(pad, "pad", "pad widths")
     width = _pad_width(x._data.ndim, pad)
     if any(p < 0 for p in pad):  # negative padding crops that side, as in PyTorch
         index = []
@@ -271,14 +271,14 @@ def roll(x, shifts, dims=None):
     dims = _dims(dims, x._data.ndim, "roll")
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
-    return apply1(ROLL, x, {"shifts": tuple(int(s) for s in shifts), "dims": dims})
+    return apply1(ROLL, x, {"shifts": integers(shifts, "roll", "shifts"), "dims": dims})
 
 
 def _triangle(op, x, diagonal: int):
     x = as_tensor(x)
     if x._data.ndim < 2:
         raise ShapeError(f"{op.name}: needs at least 2 dimensions, got shape {x._data.shape}")
-    return apply1(op, x, {"diagonal": int(diagonal)})
+    return apply1(op, x, {"diagonal": integer(diagonal, op.name, "diagonal")})
 
 
 @public
@@ -322,7 +322,7 @@ def split(x, split_size_or_sections, dim: int = 0):
         if n % split_size_or_sections:
             sizes.append(n % split_size_or_sections)
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = list(integers(split_size_or_sections, "split", "section sizes"))
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, not the {n} of dim {a}")
     lead, out, start = (slice(None),) * a, [], 0
@@ -337,7 +337,7 @@ def chunk(x, chunks: int, dim: int = 0):
     """``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
     x = as_tensor(x)
     n = x._data.shape[one(dim, x._data.ndim, "chunk")]
-    return split(x, max(-(-n // int(chunks)), 1), dim)
+    return split(x, max(-(-n // integer(chunks, "chunk", "chunks")), 1), dim)
 
 
 @public

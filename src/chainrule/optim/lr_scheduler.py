@@ -292,6 +292,101 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = self._lrs()
 
 
+
+class MultiplicativeLR(LRScheduler):
+    """lr ← lr · λ(epoch) each epoch after the first, with one function per group or one for all."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        n = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(self.lr_lambdas) != n:
+            raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas (one per group), got {len(self.lr_lambdas)}")
+        if not all(callable(f) for f in self.lr_lambdas):
+            raise TypeError("MultiplicativeLR: lr_lambda must be a function (or one per group)")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch > 0:
+            return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._lrs())]
+        return self._lrs()
+
+    def state_dict(self) -> dict:
+        """Functions are not state (they cannot be saved); everything else is."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical policy of Smith (2017): lr moves between base_lr and max_lr over step_size_up + step_size_down
+    batches ('triangular', 'triangular2' halving each cycle, 'exp_range' scaled by γ^iteration, or ``scale_fn``);
+    momentum (or Adam's β₁) moves the opposite way.  Stepped once per batch."""
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000, step_size_down=None,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"CyclicLR: {type(optimizer).__name__} is not a cr.optim.Optimizer")
+        base_lrs = _per_group(base_lr, optimizer, "base_lr", "CyclicLR")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group(max_lr, optimizer, "max_lr", "CyclicLR")
+        up = arg.number("CyclicLR", "step_size_up", step_size_up, 0.0, lo_open=True)
+        down = up if step_size_down is None else arg.number("CyclicLR", "step_size_down", step_size_down, 0.0)
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode {mode!r} is invalid and scale_fn is None")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', not {scale_mode!r}")
+        self.mode, self.gamma = mode, arg.number("CyclicLR", "gamma", gamma)
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else ("iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("CyclicLR: optimizer must support momentum or beta1 with `cycle_momentum` "
+                                 "option enabled (or pass cycle_momentum=False)")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(base_momentum, optimizer, "base_momentum", "CyclicLR")
+            self.max_momentums = _per_group(max_momentum, optimizer, "max_momentum", "CyclicLR")
+            if last_epoch == -1:
+                for m, b, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
+                    self._set_momentum(group, m)
+                    group["max_momentum"], group["base_momentum"] = m, b
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def _set_momentum(self, group: dict, m: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [b + (m - b) * factor * scale for b, m in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, b, m in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, m - (m - b) * factor * scale)
+        return lrs
+
+    def state_dict(self) -> dict:
+        """A custom scale_fn is a function, not state (PyTorch drops it too)."""
+        return {k: v for k, v in super().state_dict().items() if k != "_scale_fn_custom"}
+
+
 class ChainedScheduler:
     """Several schedulers stepped together each ``step()``; their factors multiply."""
 
