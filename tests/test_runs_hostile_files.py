@@ -90,7 +90,8 @@ CASES = {  # id: (file, doctor, command, what the one line must say)
                           "history[0].epoch: expected a whole number"),
     "history-epochs-skip": (M, lambda p: _resave(p, history=json.dumps([{**ROW, "epoch": 7}])), "evaluate",
                             "history: expected one row for each of epochs 1..1, got the epochs [7]"),
-    "history-too-short": (M, lambda p: _resave(p, history="[]"), "resume", "expected one row for each of epochs 1..1"),
+    "history-too-short": (M, lambda p: _resave(p, epoch="2"), "resume",
+                          "history: expected one row for each of epochs 1..2, got the epochs [1]"),
     "duplicate-header-key": (M, lambda p: p.write_bytes(p.read_bytes().replace(b'"format"', b'"config"', 1)),
                              "evaluate", "the key 'config' appears twice"),
     "exp-avg-int": (O, lambda p: _resave(p, {k: cr.tensor(v.numpy().astype(np.int64)) if "exp_avg" in k else v

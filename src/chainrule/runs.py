@@ -328,7 +328,8 @@ def read_model(path: str | Path) -> tuple[dict, dict]:
             "epoch": _epoch(meta.get("epoch", "0"), f"{where} epoch"),
             "history": schema.load_json(meta.get("history", "[]"), f"{where} history", schema.list_of(HISTORY_ROW))}
     epochs = [int(row["epoch"]) for row in info["history"]]
-    if epochs != list(range(1, len(epochs) + 1)) or len(epochs) < info["epoch"]:
+    # one row per epoch done, in order; none at all where a library caller saved no history
+    if epochs != list(range(1, len(epochs) + 1)) or 0 < len(epochs) < info["epoch"]:
         raise DataError(f"{where} history: expected one row for each of epochs 1..{info['epoch']}, got the epochs "
                         f"{epochs[:10]}{'...' if len(epochs) > 10 else ''}")
     for row, e in zip(info["history"], epochs):
