@@ -142,7 +142,23 @@ COMPOSITES = {
                       call=lambda a, b: cr.div(a, b, rounding_mode="floor"), arity=2, away=0.5),
     "div-trunc": Case(lambda t, a, b: a.div(b, rounding_mode="trunc"),
                       call=lambda a, b: a.div(b, rounding_mode="trunc"), arity=2, away=0.5),
+    "unfold": Case(lambda t, a: a.unfold(1, 2, 1), call=lambda a: a.unfold(1, 2, 1), shapes=[(2, 4)]),
+    "masked_scatter": Case(lambda t, a, s: a.masked_scatter(t.tensor([[True, False, True]]), s),
+                           call=lambda a, s: a.masked_scatter(cr.tensor([[True, False, True]]), s),
+                           shapes=[(2, 3), (5,)]),
+    "logdet": Case(lambda t, a: t.logdet(a + 3 * t.eye(3, dtype=a.dtype)),
+                   call=lambda a: cr.logdet(a + 3 * cr.eye(3, dtype=a.dtype)), shapes=[(3, 3)]),
+    "sum_to_size": Case(lambda t, a: a.sum_to_size(1, 3), call=lambda a: a.sum_to_size(1, 3), shapes=[(2, 3)]),
+    "where-method": Case(lambda t, a, b: a.where(a > 0, b), call=lambda a, b: a.where(a > 0, b), arity=2, away=0.1),
 }
+for _reduce in ("sum", "mean", "amax", "amin"):
+    for _self in (True, False):
+        COMPOSITES[f"scatter_reduce-{_reduce}-{_self}"] = Case(
+            lambda t, a, s, r=_reduce, i=_self: a.scatter_reduce(0, t.tensor([[0, 2], [0, 2], [2, 2]]), s, r,
+                                                                   include_self=i),
+            call=lambda a, s, r=_reduce, i=_self: a.scatter_reduce(0, cr.tensor([[0, 2], [0, 2], [2, 2]]), s, r,
+                                                                    include_self=i),
+            shapes=[(3, 2), (3, 2)], second=_reduce in ("sum", "mean"))
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITES))

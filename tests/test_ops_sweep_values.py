@@ -496,3 +496,60 @@ def test_singular_matrices_and_square_checks():
 def test_ldexp_with_a_negative_exponent_is_exact():
     """PyTorch computes 2**other in the exponent's integer dtype, so ldexp(x, -2) is x·0 there; here x/4."""
     np.testing.assert_array_equal(cr.ldexp(cr.tensor([8.0]), cr.tensor([-2])).numpy(), [2.0])
+
+
+def test_scatter_reduce_ties_share_the_gradient_as_torch():
+    src, idx, g = [1.0, 4.0, 3.0, 4.0, 2.0], [0, 1, 0, 1, 2], [1.0, 2.0, 3.0]
+    for reduce in ("amax", "amin"):
+        for include_self in (True, False):
+            cx, cs = cr.tensor([0.5, 4.0, 9.0], requires_grad=True), cr.tensor(src, requires_grad=True)
+            tx, ts = torch.tensor([0.5, 4.0, 9.0], requires_grad=True), torch.tensor(src, requires_grad=True)
+            oc = cx.scatter_reduce(0, cr.tensor(idx), cs, reduce, include_self=include_self)
+            ot = tx.scatter_reduce(0, torch.tensor(idx), ts, reduce, include_self=include_self)
+            same(oc.detach(), ot.detach())
+            (oc * cr.tensor(g)).sum().backward()
+            (ot * torch.tensor(g)).sum().backward()
+            np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+            np.testing.assert_allclose(cs.grad.numpy(), ts.grad.numpy(), rtol=1e-6)
+    with pytest.raises(cr.ArgumentError, match="reduce='prod' is not supported"):
+        cr.scatter_reduce(cr.zeros(3), 0, cr.tensor(idx), cr.tensor(src), "prod")
+
+
+def test_unique_consecutive_as_torch():
+    v = [1, 1, 2, 2, 3, 1, 1]
+    _agree(cr.unique_consecutive(cr.tensor(v), return_inverse=True, return_counts=True),
+           torch.unique_consecutive(torch.tensor(v), return_inverse=True, return_counts=True))
+    m = [[1, 2], [1, 2], [0, 5], [1, 2]]
+    _agree(cr.unique_consecutive(cr.tensor(m), return_counts=True, dim=0),
+           torch.unique_consecutive(torch.tensor(m), return_counts=True, dim=0))
+
+
+def test_small_queries_and_attributes_as_torch():
+    c, t = cr.ones(2, 3), torch.ones(2, 3)
+    assert c.itemsize == t.itemsize and c.nbytes == t.nbytes and c.is_cpu and c.mH.shape == t.mH.shape
+    assert c[1:].storage_offset() == t[1:].storage_offset() == 3
+    assert c.data_ptr() == c[:1].data_ptr() and c.data_ptr() != c.clone().data_ptr()
+    assert cr.is_nonzero(cr.tensor([2])) and not cr.is_nonzero(cr.tensor(0.0))
+    assert cr.is_same_size(c, c) and not cr.is_same_size(c, c.T)
+    assert cr.is_signed(c) and not cr.is_signed(cr.tensor([1], dtype=cr.uint8)) and not c.is_complex()
+    assert c.conj() is c and c.real is c and c.share_memory_() is c
+    _agree(cr.slogdet(cr.tensor([[2.0, 1.0], [0.0, -3.0]])), torch.slogdet(torch.tensor([[2.0, 1.0], [0.0, -3.0]])))
+    same(cr.tensor([1, 1, 3]).bincount(), torch.tensor([1, 1, 3]).bincount())
+    x = cr.tensor([1.0, -2.0])
+    x.eq_(1.0)
+    assert x.tolist() == [1.0, 0.0]
+    with pytest.raises(cr.ShapeError, match="is_nonzero"):
+        cr.is_nonzero(c)
+    with pytest.raises(cr.ShapeError, match="unfold: size 5"):
+        c.unfold(1, 5, 1)
+
+
+def test_unique_along_a_dim_and_div_in_place_with_rounding():
+    m = [[1, 2], [1, 2], [0, 5]]
+    for dim in (0, 1):
+        _agree(cr.unique(cr.tensor(m), dim=dim, return_inverse=True, return_counts=True),
+               torch.unique(torch.tensor(m), dim=dim, return_inverse=True, return_counts=True))
+    c, t = cr.tensor([7.0, -7.0]), torch.tensor([7.0, -7.0])
+    c.div_(2, rounding_mode="floor")
+    t.div_(2, rounding_mode="floor")
+    same(c, t)

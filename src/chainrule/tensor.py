@@ -434,8 +434,8 @@ class Tensor:
     def mul_(self, other) -> "Tensor":
         return self._in_place("mul_", lambda t: _ops.mul(t, other), other)
 
-    def div_(self, other) -> "Tensor":
-        return self._in_place("div_", lambda t: _ops.div(t, other), other)
+    def div_(self, other, *, rounding_mode=None) -> "Tensor":
+        return self._in_place("div_", lambda t: _ops.div(t, other, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent) -> "Tensor":
         return self._in_place("pow_", lambda t: _ops.pow(t, exponent), exponent)
@@ -552,6 +552,14 @@ def _install_operators() -> None:
             setattr(Tensor, name, _fill_method(name, values))
     Tensor.stride = _stride
     Tensor.H = property(_conj_transpose)
+    Tensor.mH = Tensor.adjoint = property(lambda self: _ops.transpose(self, -2, -1))
+    Tensor.where = lambda self, condition, y: _ops.where(condition, self, y)
+    Tensor.bincount = lambda self, weights=None, minlength=0: _ops.bincount(self, weights, minlength)
+    Tensor.itemsize = property(lambda self: int(self._data.itemsize))
+    Tensor.nbytes = property(lambda self: int(self._data.nbytes))
+    Tensor.is_cpu = property(lambda self: True)
+    Tensor.real = property(lambda self: self)
+    Tensor.share_memory_ = lambda self: self  # one process's memory: nothing to share or move
     Tensor.view = o.reshape
     Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self._data.any(axis=axis)), None)
     Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self._data.all(axis=axis)), None)
@@ -576,7 +584,10 @@ _IN_PLACE = (
     "atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh sinh cosh tanh sigmoid relu erf erfc "
     "erfinv logit nan_to_num floor ceil round trunc fix frac fmod remainder lerp addcmul addcdiv addmv addmm "
     "clamp_min clamp_max masked_fill index_fill index_add index_copy scatter scatter_add xlogy atan2 arctan2 "
-    "fmax fmin maximum minimum tril triu"
+    "fmax fmin maximum minimum tril triu absolute addbmm addr baddbmm copysign cumprod cumsum deg2rad rad2deg "
+    "divide multiply subtract true_divide floor_divide hypot ldexp sinc sgn heaviside index_put masked_scatter "
+    "scatter_reduce logical_and logical_or logical_not logical_xor eq ne lt le gt ge greater greater_equal less "
+    "less_equal not_equal"
 ).split()
 _REBOUND = ("unsqueeze", "squeeze", "transpose", "t", "swapaxes", "swapdims")
 _FILLS = {"bernoulli_": "bernoulli_values", "exponential_": "exponential_values", "random_": "random_values",
