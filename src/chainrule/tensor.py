@@ -6,6 +6,7 @@ beyond holding ``grad_fn`` and ``grad``.
 """
 from __future__ import annotations
 
+import sys as _sys
 from typing import Any, Callable
 
 from . import autograd as _ag
@@ -54,6 +55,12 @@ class Size(tuple):
         return f"chainrule.Size({list(self)})"
 
     __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
+
+
+def _shared(base) -> bool:
+    """Does anything but its views' ``.base`` hold this array (another tensor, a node, the caller)?
+    (The count is the references beyond the one view asking, this call's argument and its frame.)"""
+    return _sys.getrefcount(base) > 3
 
 
 def _all_sizes(args: tuple) -> bool:
@@ -384,6 +391,13 @@ class Tensor:
                 raise AutogradError(
                     f"{what}: a leaf tensor that requires grad is being used in an in-place operation; do it "
                     "under cr.no_grad() (as an optimizer does), or change a .clone()"
+                )
+            if self._data.base is not None and _shared(self._data.base):
+                raise AutogradError(
+                    f"{what}: this tensor is a view of memory that another tensor holds (a slice, .view, .T, ...); "
+                    "changing it in place while gradients are recorded would change that tensor without its "
+                    "gradient knowing. Change a .clone() of the view, or build the new value out of place "
+                    "(cr.where, cr.cat), or do it under cr.no_grad()"
                 )
             src = Tensor._make(self._data.copy(), self.grad_fn)
             src._rg = self._rg
