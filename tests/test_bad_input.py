@@ -246,3 +246,34 @@ def test_an_idx_header_whose_size_overflows_int64(tmp_path):
     p.write_bytes(_idx((2**16, 2**16, 2**16, 2**16), b""))  # 2**64 elements: int64 overflows to exactly 0
     with pytest.raises(cr.DataError, match="needs 18446744073709551616 bytes of data, found 0"):
         read_idx(p)
+
+
+# ------------------------------------------------------------ no NumPy warning from chainrule's own code
+def test_no_numpy_runtime_warning_reaches_a_user_even_under_dash_w_error(tmp_path):
+    """log 0, 1/0, 0/0, sqrt(-1), exp overflow, the mean/var of nothing: inf/NaN as PyTorch, silently
+    (detect_anomaly finds them), forward and backward, even when the user turned RuntimeWarnings into
+    errors; the user's own NumPy code still warns."""
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import chainrule as cr\n"
+        "x = cr.tensor([0.0, -1.0, 1.0, 100.0], requires_grad=True)\n"
+        "outs = [x.log(), 1.0 / x, x / x, x.sqrt(), (x * 10).exp(), x ** -1.0, cr.log1p(-x - 1)]\n"
+        "for y in outs:\n"
+        "    y.sum().backward()\n"
+        "e = cr.zeros(2, 0, requires_grad=True)\n"
+        "for f in (cr.mean, cr.var, cr.std, cr.logsumexp, cr.softmax):\n"
+        "    f(e, 1).sum().backward()\n"
+        "assert np.isinf(cr.log(cr.tensor(0.0)).item()) and np.isnan(cr.mean(cr.zeros(0)).item())\n"
+        "try:\n"
+        "    np.log(np.zeros(1))\n"
+        "except RuntimeWarning:\n"
+        "    print('user warning still raised')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", str(script)], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "user warning still raised"

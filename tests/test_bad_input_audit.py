@@ -308,3 +308,11 @@ def test_errors_of_the_users_own_code_pass_through_untouched():
     with pytest.raises(ValueError) as info:
         nn.Sequential(Mine())(cr.ones(2))
     assert not isinstance(info.value, cr.ChainruleError) and "matmul" in str(info.value)
+
+
+def test_guarded_functions_still_pickle_by_reference():
+    """The guard replaces the public functions; pickle (multiprocessing, saved configs) must find the same ones."""
+    import pickle
+
+    for fn in (cr.relu, cr.reshape, cr.tensor, cr.concatenate, F.cross_entropy, cr.Tensor.reshape):
+        assert pickle.loads(pickle.dumps(fn)) is fn

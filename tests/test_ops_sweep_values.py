@@ -542,3 +542,14 @@ def test_small_queries_and_attributes_as_torch():
         cr.is_nonzero(c)
     with pytest.raises(cr.ShapeError, match="unfold: size 5"):
         c.unfold(1, 5, 1)
+
+
+def test_unique_along_a_dim_and_div_in_place_with_rounding():
+    m = [[1, 2], [1, 2], [0, 5]]
+    for dim in (0, 1):
+        _agree(cr.unique(cr.tensor(m), dim=dim, return_inverse=True, return_counts=True),
+               torch.unique(torch.tensor(m), dim=dim, return_inverse=True, return_counts=True))
+    c, t = cr.tensor([7.0, -7.0]), torch.tensor([7.0, -7.0])
+    c.div_(2, rounding_mode="floor")
+    t.div_(2, rounding_mode="floor")
+    same(c, t)

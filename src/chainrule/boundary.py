@@ -51,12 +51,18 @@ def guard(fn, name: str | None = None, constructor: bool = False):
     return guarded
 
 
+def _placed(guarded, module: str, qualname: str):
+    """Name the guarded function where it is reachable, so pickle (by reference) finds this very object."""
+    guarded.__module__, guarded.__qualname__ = module, qualname
+    return guarded
+
+
 def guard_namespace(namespace: dict, names) -> None:
     """Guard each plain function among ``names`` in a module's globals (its public API)."""
     for name in names:
         fn = namespace.get(name)
         if _is_plain_function(fn):
-            namespace[name] = guard(fn, name)
+            namespace[name] = _placed(guard(fn, name), namespace["__name__"], name)
 
 
 def guard_methods(cls: type, operators: dict | None = None) -> None:
@@ -65,11 +71,11 @@ def guard_methods(cls: type, operators: dict | None = None) -> None:
     (their ops rephrase NumPy's errors themselves, ops/registry.op_error)."""
     for name, fn in list(vars(cls).items()):
         if not name.startswith("_") and _is_plain_function(fn):
-            setattr(cls, name, guard(fn, name))
+            setattr(cls, name, _placed(guard(fn, name), cls.__module__, f"{cls.__qualname__}.{name}"))
     for name, op in (operators or {}).items():
         fn = vars(cls).get(name)
         if _is_plain_function(fn):
-            setattr(cls, name, guard(fn, op))
+            setattr(cls, name, _placed(guard(fn, op), cls.__module__, f"{cls.__qualname__}.{name}"))
 
 
 def _is_plain_function(fn) -> bool:
@@ -81,7 +87,8 @@ def guard_init(cls: type) -> None:
     """Guard the constructor a chainrule class defines itself (nn layers), naming the class."""
     init = cls.__dict__.get("__init__")
     if init is not None and not getattr(init, "__guarded__", False):
-        cls.__init__ = guard(init, cls.__name__, constructor=True)
+        cls.__init__ = _placed(guard(init, cls.__name__, constructor=True), cls.__module__,
+                               f"{cls.__qualname__}.__init__")
 
 
 def rephrase(op: str, exc: BaseException, args: tuple = (), kwargs: dict | None = None) -> BaseException:

@@ -448,8 +448,8 @@ class Tensor:
     def mul_(self, other) -> "Tensor":
         return self._in_place("mul_", lambda t: _ops.mul(t, other), other)
 
-    def div_(self, other) -> "Tensor":
-        return self._in_place("div_", lambda t: _ops.div(t, other), other)
+    def div_(self, other, *, rounding_mode=None) -> "Tensor":
+        return self._in_place("div_", lambda t: _ops.div(t, other, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent) -> "Tensor":
         return self._in_place("pow_", lambda t: _ops.pow(t, exponent), exponent)

@@ -131,5 +131,17 @@ _ARRAY_FORWARDS = {  # the forwards with the public functions' positional argume
     "triu": lambda x, diagonal=0: _xp.triu(x, diagonal),
     "cumsum": lambda x, dim: _xp.cumsum(x, axis=dim),
 }
+def _quiet() -> None:
+    """NumPy's floating-point warnings (log 0, 1/0, 0/0, overflow in exp) raised inside chainrule's own op code
+    never reach the user: PyTorch returns inf/NaN without a word, and finding them is ``detect_anomaly``'s job.
+    A filter on chainrule's modules costs nothing until a warning occurs (``np.errstate`` around every op
+    would cost ~3 µs a call); warnings from the user's own NumPy code are left alone."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=RuntimeWarning,
+                            module=r"chainrule\.(ops|functional|autograd|checks|nn\.functional)(\.|$)")
+
+
 _export()
 _check()
+_quiet()

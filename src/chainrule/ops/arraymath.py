@@ -70,12 +70,15 @@ def select_grad(mask, g):
     A gradient gated by a mask must be selected, not multiplied (inf·0 is NaN, PyTorch gives 0);
     NumPy's ``where`` over a random mask is ~10× slower than a multiply, this costs about the same.
     """
-    if g.dtype.kind != "f" or g.shape != mask.shape or not g.ndim:  # (0-d: NumPy gives scalars, not arrays)
+    bits = _BITS.get(g.dtype)
+    if bits is None or g.shape != mask.shape or not g.ndim:  # (0-d: NumPy gives scalars, not arrays)
         return xp.where(mask, g, g.dtype.type(0))
-    bits = xp.dtype(f"u{g.dtype.itemsize}")
-    out = mask.astype(bits)
-    xp.negative(out, out=out)  # 1 -> all ones (unsigned wrap-around), 0 -> 0
-    return xp.bitwise_and(g.view(bits), out, out=out).view(g.dtype)
+    out = _negative(mask.view(xp.uint8), dtype=bits)  # True -> all ones (unsigned wrap-around), False -> 0
+    return _and(g.view(bits), out, out=out).view(g.dtype)
+
+
+_BITS = {xp.dtype(f"f{n}"): xp.dtype(f"u{n}") for n in (2, 4, 8)}
+_negative, _and = xp.negative, xp.bitwise_and
 
 
 def _is_basic(index) -> bool:

@@ -272,14 +272,19 @@ def bincount(x, weights=None, minlength: int = 0):
 
 @public
 def unique(x, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
-    """The distinct values, sorted (PyTorch sorts on the CPU whatever ``sorted`` says)."""
-    if dim is not None:
-        raise ValueError("unique: dim= is not supported; call it on the flattened tensor")
+    """The distinct values, sorted (PyTorch sorts on the CPU whatever ``sorted`` says); with ``dim``, the
+    distinct slices along it, in lexicographic order, the inverse then one index per slice."""
     d = as_tensor(x)._data
-    values, inverse, counts = xp.unique(d, return_inverse=True, return_counts=True)
+    if dim is not None:
+        a = one(dim, d.ndim, "unique")
+        values, inverse, counts = xp.unique(d, return_inverse=True, return_counts=True, axis=a)
+        shape = (d.shape[a],)
+    else:
+        values, inverse, counts = xp.unique(d, return_inverse=True, return_counts=True)
+        shape = d.shape
     out = [_const(values)]
     if return_inverse:
-        out.append(_const(inverse.reshape(d.shape).astype(xp.int64)))
+        out.append(_const(inverse.reshape(shape).astype(xp.int64)))
     if return_counts:
         out.append(_const(counts.astype(xp.int64)))
     return out[0] if len(out) == 1 else tuple(out)
