@@ -165,7 +165,7 @@ def test_foreign_or_malformed_rng_state(run, capsys, rng, msg):
 def test_rng_state_out_of_range_is_a_data_error():
     state = cr.random.generator().bit_generator.state
     bad = {**state, "state": {"state": -1, "inc": 2**200}}
-    with pytest.raises(cr.DataError, match="invalid RNG state"):
+    with pytest.raises(cr.DataError, match=r"f.state.state: expected an integer in \[0, 3402"):
         runs.restore_rng(bad, "f")
     assert cr.random.generator().bit_generator.state == state
 
@@ -247,7 +247,7 @@ def test_metadata_epoch_and_history_are_checked(run, capsys):
     _rewrite(run / runs.MODEL_FILE, epoch="1", history=json.dumps([{"epoch": 1}]))
     assert "history[0]: missing 'lr'" in _cli_error(capsys, last)
     _rewrite(run / runs.MODEL_FILE, history=json.dumps([{k: "x" for k in runs.METRICS}]))
-    assert "history[0].epoch: expected a number, got str 'x'" in _cli_error(capsys, last)
+    assert "history[0].epoch: expected a whole number in [1, 1000000000], got str 'x'" in _cli_error(capsys, last)
 
 
 # ------------------------------------------------------------ run names
@@ -256,7 +256,7 @@ def test_a_run_name_is_one_path_component(tmp_path, capsys, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.json").write_text("mine")
     err = _cli_error(capsys, ["train", "--name", name, "--epochs", "1", "--quiet"])
-    assert "--name must be a single folder name" in err, err
+    assert err.startswith("chainrule train: error: --name must be a "), err
     assert (tmp_path / "config.json").read_text() == "mine"
     assert sorted(os.listdir(tmp_path)) == ["config.json"]
 

@@ -22,15 +22,27 @@ def step(name: str) -> None:
         fault_hook(name)
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
-    """Replace ``path`` by ``data`` all at once (text is written as UTF-8); a symlink's target is replaced."""
+def atomic_write(path: str | os.PathLike, data: bytes | str, follow_symlinks: bool = True) -> None:
+    """Replace ``path`` by ``data`` all at once (text is written as UTF-8).
+
+    A symlink's target is replaced, as ``open(path, "w")`` would; with
+    ``follow_symlinks=False`` the link itself is (how a run folder's own files
+    are written, so a planted link cannot redirect a write outside the folder).
+    An OSError names ``path``, never the temporary file.
+    """
     blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    path = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
-    folder = path.parent
+    path = Path(os.path.realpath(path)) if follow_symlinks and os.path.islink(path) else Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:  # name the file asked for, not the temporary one
+        _replace(path, blob)
+    except OSError as e:
+        if e.errno is None or e.filename == str(path):
+            raise
         raise type(e)(e.errno, e.strerror, str(path)) from None
+
+
+def _replace(path: Path, blob: bytes) -> None:
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600; a file should get the usual permissions
         with os.fdopen(fd, "wb") as f:
@@ -47,13 +59,13 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
     fsync_dir(folder)
 
 
-def write_figure(fig, path: str | os.PathLike, dpi: int = 100) -> None:
+def write_figure(fig, path: str | os.PathLike, dpi: int = 100, follow_symlinks: bool = True) -> None:
     """A matplotlib figure as a PNG, rendered in memory and then written atomically."""
     from io import BytesIO
 
     blob = BytesIO()
     fig.savefig(blob, format="png", dpi=dpi)
-    atomic_write(path, blob.getvalue())
+    atomic_write(path, blob.getvalue(), follow_symlinks)
 
 
 def write_new(path: Path, blob: bytes) -> None:

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from .errors import ChainruleError
 from .extras import MissingDependency
 
 # name -> (module, one-line help)
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    nul = next((a for a in given if "\0" in str(a)), None)
+    if nul is not None:  # no file name holds one; the OS would refuse it deep inside with a ValueError
+        print(f"chainrule: error: argument {str(nul)!r} contains a NUL byte", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # a subcommand may run itself again (distributed)
     if getattr(args, "_run", None) is None:
@@ -59,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except MissingDependency as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ChainruleError as e:  # a subcommand's own checks (a file, a size, memory) that no handler reworded
+        print(f"chainrule {args.command}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -67,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as e:  # a path the OS refuses (too long, a folder, not allowed), named
+        print(f"chainrule {args.command}: error: {e.filename or ''}{': ' if e.filename else ''}"
+              f"{e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

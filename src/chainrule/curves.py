@@ -46,7 +46,7 @@ def plot_curves(history: list[dict], path: Path, cfg, pause: Callable[[], None] 
     fig = figure(history, cfg)
     if pause is not None:
         pause()
-    write_figure(fig, Path(path), dpi=100)
+    write_figure(fig, Path(path), dpi=100, follow_symlinks=False)  # the run's own file, not a planted link's target
     plt.close(fig)
 
 

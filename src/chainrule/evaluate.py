@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def load_run(path: str | Path, data_dir: str | None = None):
 def checkpoint_path(run: str | Path, which: str) -> Path:
     """A run folder's best checkpoint (when it has one) or its last; a file is itself."""
     p = Path(run)
-    if p.is_dir() and which == "best" and (p / runs.BEST_FILE).is_file():
+    if p.is_dir() and which == "best" and os.path.lexists(p / runs.BEST_FILE):  # a folder or a link there: say so
         return p / runs.BEST_FILE
     return runs.model_file(p)
 
@@ -131,7 +132,7 @@ def cell_colours(cm: np.ndarray) -> tuple[np.ndarray, object, object]:
     return rgba, ok, bad
 
 
-def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
+def plot_confusion(cm: np.ndarray, path: Path, title: str, follow_symlinks: bool = True) -> None:
     """The matrix with each cell's count and its share of the true class (one decimal)."""
     import matplotlib
 
@@ -161,7 +162,7 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     ax.set_xticks(ticks, [f"{c}\n{100 * p:.1f}%" for c, p in zip(ticks, precision)])
     ax.set_yticks(ticks, [f"{c} ({100 * r:.1f}%)" for c, r in zip(ticks, recall)])
     ax.set(xlabel="predicted class (precision)", ylabel="true class (recall)", title=title)
-    write_figure(fig, path, dpi=110)
+    write_figure(fig, path, dpi=110, follow_symlinks=follow_symlinks)
     plt.close(fig)
 
 
@@ -187,7 +188,7 @@ def as_images(x: np.ndarray) -> np.ndarray | None:
 
 
 def plot_misclassified(images: np.ndarray, labels: np.ndarray, probs: np.ndarray, idx: np.ndarray, path: Path,
-                       title: str) -> None:
+                       title: str, follow_symlinks: bool = True) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,7 +205,7 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, probs: np.ndarray
         ax.imshow(images[i], cmap="gray_r")
         ax.set_title(f"#{i}: true {labels[i]}, said {p}\n({100 * probs[i, p]:.1f}% sure)", fontsize=9)
     fig.suptitle(title)
-    write_figure(fig, path, dpi=100)
+    write_figure(fig, path, dpi=100, follow_symlinks=follow_symlinks)
     plt.close(fig)
 
 
@@ -233,6 +234,9 @@ def run(args: argparse.Namespace) -> int:
     from .cli import UsageError
     from .train import predict
 
+    for option, value in (("--json", args.json), ("--plot-file", args.plot_file), ("--data-dir", args.data_dir)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} needs a file name, got {value!r}")
     plot = args.plot or args.plot_file
     if plot:
         extras.require("matplotlib", "chainrule evaluate --plot")
@@ -266,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
     if plot:
         path = Path(args.plot_file) if args.plot_file else runs.run_folder(where) / f"confusion-{args.split}.png"
         title = f"{cfg.dataset} {args.split}: accuracy {100 * np.trace(cm) / max(cm.sum(), 1):.2f}%"
-        _write(path, lambda p: plot_confusion(cm, p, title))
+        follow = bool(args.plot_file)  # a path the user named is written like `>`; inside the run folder a planted
+        _write(path, lambda p: plot_confusion(cm, p, title, follow))  # link is replaced, not followed
         written = [path]
         images = as_images(x.numpy())
         idx = most_confident_errors(softmax(outputs), labels)
@@ -274,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
             grid = path.with_name(f"misclassified-{args.split}.png")
             _write(grid, lambda p: plot_misclassified(images, labels, softmax(outputs), idx, p,
                                                       f"{cfg.dataset} {args.split}: the {len(idx)} most confident "
-                                                      f"mistakes"))
+                                                      f"mistakes", follow))
             written.append(grid)
         if not to_stdout:
             for p in written:

@@ -207,10 +207,9 @@ def _decode_safetensors(blob: bytes, where: str) -> tuple[dict, dict]:
     from safetensors import SafetensorError
     from safetensors.numpy import load as _decode_st
 
+    meta = _header_metadata(blob, where)  # our own reading of the header first: the tensors' reading must agree
     try:
         arrays = _decode_st(blob)
-        header_len = int.from_bytes(blob[:8], "little")
-        meta = json.loads(blob[8:8 + header_len]).get("__metadata__") or {}
     except (SafetensorError, ValueError, TypeError) as e:
         raise DataError(f"{where}: not a valid safetensors file ({e})") from e
     except KeyError as e:  # a dtype NumPy has no type for, such as BF16
@@ -219,25 +218,45 @@ def _decode_safetensors(blob: bytes, where: str) -> tuple[dict, dict]:
     return {name: Tensor._make(arr, None) for name, arr in arrays.items()}, meta
 
 
+def _header_metadata(blob: bytes, where: str) -> dict[str, str]:
+    """The str -> str ``__metadata__`` of a safetensors header, read once, by one parser.
+
+    Duplicate keys are refused (two JSON readers could each pick another
+    value), as is nesting deeper than any header chainrule writes.
+    """
+    if len(blob) < 8:
+        raise DataError(f"{where}: not a valid safetensors file ({len(blob)} bytes, shorter than its 8-byte header "
+                        f"length)")
+    header_len = int.from_bytes(blob[:8], "little")
+    if header_len > len(blob) - 8:
+        raise DataError(f"{where}: not a valid safetensors file (its header claims {header_len} bytes, the file has "
+                        f"{len(blob) - 8} after the length)")
+    header = load_json(blob[8:8 + header_len], f"{where}: the safetensors header")
+    if not isinstance(header, dict):
+        raise DataError(f"{where}: not a valid safetensors file (the header is a {type(header).__name__}, not an "
+                        f"object)")
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise DataError(f"{where}: not a valid safetensors file (__metadata__ must map strings to strings)")
+    return meta
+
+
 def load_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The str -> str metadata stored in a safetensors file's header ({} when there is none)."""
-    from safetensors import SafetensorError, safe_open
-
-    _read(path, check_only=True)
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            return dict(f.metadata() or {})
-    except (SafetensorError, ValueError, OSError) as e:
-        raise DataError(f"{path}: not a valid safetensors file ({e})") from e
+    return read_safetensors(path)[1]
 
 
-def _read(path: Any, check_only: bool = False) -> bytes:
+def read_safetensors(path: str | os.PathLike) -> tuple[dict, dict[str, str]]:
+    """({name: Tensor}, metadata) of one safetensors file, from one read (the two always belong together)."""
+    blob = _read(path)
+    if blob[:4] == torchfile.ZIP_MAGIC:
+        raise DataError(f"{path}: a PyTorch zip file, not a safetensors file")
+    return _decode_safetensors(blob, str(path))
+
+
+def _read(path: Any) -> bytes:
     p = Path(path)
     try:
-        if check_only:
-            if not p.is_file():
-                raise FileNotFoundError(path)
-            return b""
         return p.read_bytes()
     except FileNotFoundError as e:
         raise DataError(f"{path}: file not found") from e

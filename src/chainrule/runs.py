@@ -95,7 +95,11 @@ def lock(run_dir: Path) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
-    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # O_NOFOLLOW: a .lock planted as a link to another file must not get that file truncated
+        fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        raise DataError(f"{run_dir / LOCK_FILE}: cannot open the run's lock file ({e.strerror or e}); "
+                        f"a run folder's .lock is a plain file") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -221,6 +225,9 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, config: dict, ep
     model_blob = io.encode(model.state_dict(), _model_meta(config, epoch, history))
 
     folder = run_dir / CHECKPOINTS
+    if folder.is_symlink() or folder.exists() and not folder.is_dir():  # pruning must never reach outside the run
+        raise DataError(f"{folder}: not a folder of this run (a link or a file); chainrule writes checkpoints only "
+                        f"into a real folder inside the run")
     folder.mkdir(exist_ok=True)
     previous = _target(run_dir / LAST)
     step("mkdir checkpoint")
@@ -266,6 +273,9 @@ def _free_name(folder: Path, name: str) -> str:
     return candidate
 
 
+CHECKPOINT_NAME = re.compile(r"\.?epoch-[0-9]{4,}(-[0-9]+)?(-\w+\.tmp)?", re.ASCII)  # what save_checkpoint makes
+
+
 def _prune(run_dir: Path, keep: set) -> None:
     """Remove checkpoint folders no pointer names (and leftovers of killed saves), keeping ``keep``.
 
@@ -276,7 +286,8 @@ def _prune(run_dir: Path, keep: set) -> None:
             p.unlink()
     pointed = {_target(p) for p in run_dir.iterdir() if p.is_symlink()}
     for p in (run_dir / CHECKPOINTS).iterdir():
-        if p.name not in keep and p.name not in pointed:
+        ours = CHECKPOINT_NAME.fullmatch(p.name) and p.is_dir() and not p.is_symlink()
+        if ours and p.name not in keep and p.name not in pointed:
             shutil.rmtree(p, ignore_errors=True)
     for name in (STATE_FILE,):  # the old layout's optimizer file, now superseded by the checkpoint's
         old = run_dir / name
@@ -289,7 +300,8 @@ def save_best(run_dir: Path, model, config: dict, epoch: int, history: list) -> 
     """The best epoch's weights, beside the last checkpoint and readable by ``read_model`` like it."""
     from . import io
 
-    io.save(model.state_dict(), run_dir / BEST_FILE, metadata=_model_meta(config, epoch, history))
+    atomic_write(run_dir / BEST_FILE, io.encode(model.state_dict(), _model_meta(config, epoch, history)),
+                 follow_symlinks=False)
 
 
 def _model_meta(config: dict, epoch: int, history: list) -> dict:
@@ -297,7 +309,8 @@ def _model_meta(config: dict, epoch: int, history: list) -> dict:
 
 
 # rows of runs saved before the validation split existed have no val_* (NaN: no validation split)
-HISTORY_ROW = schema.record({k: schema.real for k in METRICS if not k.startswith("val_")},
+HISTORY_ROW = schema.record({**{k: schema.real for k in METRICS if not k.startswith("val_")},
+                             "epoch": schema.whole(1, 10**9)},
                             {k: schema.real for k in METRICS if k.startswith("val_")}, extra=True)
 
 
@@ -306,7 +319,7 @@ def read_model(path: str | Path) -> tuple[dict, dict]:
     from . import io
 
     p = model_file(path)
-    tensors, meta = io.load(p), io.load_metadata(p)
+    tensors, meta = io.read_safetensors(p)
     if "config" not in meta:
         raise DataError(f"{p}: no training config in its metadata; was it written by `chainrule train`?")
     where = f"{p} (metadata)"
@@ -314,13 +327,32 @@ def read_model(path: str | Path) -> tuple[dict, dict]:
                                                                                          schema.anything)),
             "epoch": _epoch(meta.get("epoch", "0"), f"{where} epoch"),
             "history": schema.load_json(meta.get("history", "[]"), f"{where} history", schema.list_of(HISTORY_ROW))}
-    for row in info["history"]:
-        row["epoch"] = int(row["epoch"])
+    epochs = [int(row["epoch"]) for row in info["history"]]
+    # one row per epoch done, in order; none at all where a library caller saved no history
+    if epochs != list(range(1, len(epochs) + 1)) or 0 < len(epochs) < info["epoch"]:
+        raise DataError(f"{where} history: expected one row for each of epochs 1..{info['epoch']}, got the epochs "
+                        f"{epochs[:10]}{'...' if len(epochs) > 10 else ''}")
+    for row, e in zip(info["history"], epochs):
+        row["epoch"] = e
+    check_tensors(tensors, p)
     return tensors, info
 
 
+def check_tensors(tensors: dict, path: Any, nonnegative: tuple[str, ...] = ()) -> None:
+    """Every tensor of a run's file is finite float32, as ``chainrule train`` writes them (names ending in one of
+    ``nonnegative`` also >= 0): a file of other dtypes, NaN or inf is not one of its checkpoints."""
+    for name, t in tensors.items():
+        a = t._data
+        if a.dtype != np.float32:
+            raise DataError(f"{path}: tensor {name!r} is {a.dtype}; chainrule train writes float32 only")
+        if not np.isfinite(a).all():
+            raise DataError(f"{path}: tensor {name!r} holds NaN or inf; chainrule train never saves a diverged state")
+        if name.endswith(nonnegative) and (a < 0).any():
+            raise DataError(f"{path}: tensor {name!r} holds negative values; it is a running average of squares")
+
+
 def _epoch(text: str, where: str) -> int:
-    if not re.fullmatch(r"\d{1,9}", text):
+    if not re.fullmatch(r"[0-9]{1,9}", text):  # ASCII digits only: int() would also read '١٢' as 12
         raise DataError(f"{where}: expected a number of epochs, got {text[:40]!r}")
     return int(text)
 
@@ -354,6 +386,9 @@ STATE = schema.record({"optimizer": schema.mapping(schema.string, schema.anythin
                        "scheduler": schema.optional(schema.mapping(schema.string, schema.anything))})
 
 
+SQUARES = ("exp_avg_sq", "max_exp_avg_sq", "square_avg")  # optimizer buffers that are averages of squares
+
+
 def read_state(checkpoint: str | Path, epoch: int) -> tuple[dict, dict | None, dict]:
     """(optimizer state, scheduler state, RNG state) saved with the model at ``epoch``, their form checked.
 
@@ -364,7 +399,8 @@ def read_state(checkpoint: str | Path, epoch: int) -> tuple[dict, dict | None, d
     p = checkpoint_dir(checkpoint) / STATE_FILE
     if not p.is_file():
         raise DataError(f"{p}: no optimizer state beside the model, so the run cannot be resumed")
-    tensors, meta = io.load(p), io.load_metadata(p)
+    tensors, meta = io.read_safetensors(p)
+    check_tensors(tensors, p, nonnegative=SQUARES)
     where = f"{p} (metadata)"
     meta = STATE_META({k: v for k, v in meta.items() if k in ("state", "rng", "epoch")}, where)
     saved_epoch = _epoch(meta["epoch"], f"{where} epoch")
@@ -377,6 +413,13 @@ def read_state(checkpoint: str | Path, epoch: int) -> tuple[dict, dict | None, d
     return state["optimizer"], state["scheduler"], rng
 
 
+# numpy's PCG64 state: a 128-bit state and increment, and the cached 32-bit half of a draw
+RNG_STATE = schema.record({"bit_generator": schema.string,
+                           "state": schema.record({"state": schema.integer(0, 2**128 - 1),
+                                                   "inc": schema.integer(0, 2**128 - 1)}),
+                           "has_uint32": schema.integer(0, 1), "uinteger": schema.integer(0, 2**32 - 1)})
+
+
 def restore_rng(state: Any, where: str) -> None:
     """Set chainrule's global generator to a saved state, after checking it is one of the same kind."""
     from . import random
@@ -387,7 +430,7 @@ def restore_rng(state: Any, where: str) -> None:
         found = state.get("bit_generator") if isinstance(state, dict) else state
         raise DataError(f"{where}: the RNG state is not a {current['bit_generator']} state (found "
                         f"{schema._show(found)})")
-    checked = schema.conform(current, state, where)
+    checked = RNG_STATE(schema.conform(current, state, where), where)  # the right keys, then each in its range
     try:
         bits.state = checked
     except (ValueError, TypeError, OverflowError) as e:
@@ -396,7 +439,7 @@ def restore_rng(state: Any, where: str) -> None:
 
 # ------------------------------------------------------------ metrics and plot
 def write_config(run_dir: Path, config: dict) -> None:
-    atomic_write(run_dir / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    atomic_write(run_dir / CONFIG_FILE, json.dumps(config, indent=2) + "\n", follow_symlinks=False)
 
 
 def write_metrics(run_dir: Path, history: list[dict]) -> None:
@@ -405,5 +448,5 @@ def write_metrics(run_dir: Path, history: list[dict]) -> None:
     w.writeheader()
     for row in history:
         w.writerow({k: row[k] for k in METRICS})
-    atomic_write(run_dir / METRICS_FILE, text.getvalue())
+    atomic_write(run_dir / METRICS_FILE, text.getvalue(), follow_symlinks=False)
 

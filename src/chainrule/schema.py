@@ -32,10 +32,26 @@ def load_json(text: str | bytes, where: str, spec: Spec | None = None) -> Any:
     if _depth_exceeds(text, MAX_JSON_DEPTH):
         raise DataError(f"{where}: JSON nested more than {MAX_JSON_DEPTH} levels deep; not a file chainrule wrote")
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except DuplicateKey as e:
+        raise DataError(f"{where}: the key {e.args[0]!r} appears twice; a file chainrule wrote never repeats a key") \
+            from None
     except (ValueError, TypeError, RecursionError) as e:
         raise DataError(f"{where}: not valid JSON ({e})") from None
     return spec(value, where) if spec is not None else value
+
+
+class DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object whose keys are all different (two readers of a repeated key may each pick another value)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
 
 
 def _depth_exceeds(text: str | bytes, limit: int) -> bool:
@@ -75,16 +91,33 @@ def integer(lo: int | None = None, hi: int | None = None) -> Spec:
     return check
 
 
+def whole(lo: int, hi: int) -> Spec:
+    """An integer in [lo, hi], written as an int or as a float with no fraction (JSON of a float column)."""
+    def check(v: Any, where: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v) or v != int(v) \
+                or not lo <= v <= hi:
+            raise fail(where, f"a whole number in [{lo}, {hi}]", v)
+        return v
+    return check
+
+
 def number(v: Any, where: str) -> float:
-    """A finite int or float (not a bool), as float."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    """A finite int or float (not a bool), as float (an int too large for a float is not finite)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
         raise fail(where, "a finite number", v)
     return float(v)
 
 
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def real(v: Any, where: str) -> float:
     """An int or float (not a bool), NaN and infinities included (a metric that was not measured)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, int) and not _finite(v):
         raise fail(where, "a number", v)
     return float(v)
 

@@ -9,6 +9,7 @@ by hand (protocol 2, as torch.save), so only those same globals ever appear.
 from __future__ import annotations
 
 import io as _bytes_io
+import math
 import pickle
 import struct
 import zipfile
@@ -18,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import DataError
+from .memory import NotEnoughMemory, require
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -64,6 +66,9 @@ def read(blob: bytes, where: str) -> Any:
         raise DataError(f"{where}: a zip file but not PyTorch's format (no single <archive>/data.pkl; "
                         f"found {names[:5]})")
     prefix = pkl[0][: -len("data.pkl")]
+
+    for info in zf.infolist():  # what an entry says it holds, checked before it is inflated (zip bombs)
+        require(info.file_size, f"{where}: the entry {info.filename} ({info.file_size} bytes once inflated)")
     order = "<"
     if prefix + "byteorder" in names:
         bo = zf.read(prefix + "byteorder").decode("ascii", "replace").strip()
@@ -90,11 +95,53 @@ def read(blob: bytes, where: str) -> Any:
 
     unpickler = _SafeUnpickler(_bytes_io.BytesIO(zf.read(pkl[0])), where, load_storage)
     try:
-        return unpickler.load()
-    except (DataError, MemoryError):
+        obj = unpickler.load()
+    except (DataError, NotEnoughMemory):
         raise
+    except MemoryError:  # an opcode declaring an object of exabytes
+        raise DataError(f"{where}: data.pkl declares an object larger than memory; the file is corrupt") from None
     except Exception as e:  # a truncated or malformed pickle
         raise DataError(f"{where}: data.pkl is corrupt ({type(e).__name__}: {e})") from None
+    return _plain(obj, where, [MAX_ITEMS], set(), 0)
+
+
+MAX_DEPTH = 64  # as for JSON (schema.MAX_JSON_DEPTH): far deeper than any state dict
+MAX_ITEMS = 10_000_000  # containers and their items, counting each time a shared one is reached again
+
+
+def _plain(obj: Any, where: str, budget: list, active: set, depth: int) -> Any:
+    """``obj`` rebuilt from fresh plain containers (dropping any attribute a BUILD opcode set on one), refusing
+    cycles, nesting deeper than MAX_DEPTH and structures that expand past MAX_ITEMS (a "billion laughs" of
+    shared lists): what is returned can be walked, printed and saved without surprises."""
+    from .devices import device
+    from .tensor import Tensor
+
+    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes, Tensor, np.dtype, device)):
+        return obj
+    if not isinstance(obj, (dict, list, tuple, set, frozenset, bytearray)):
+        raise RefusedGlobal(f"{where}: data.pkl builds a {type(obj).__name__}, which is not a tensor or a plain "
+                            f"container")
+    if isinstance(obj, bytearray):
+        return bytes(obj)
+    if depth >= MAX_DEPTH:
+        raise DataError(f"{where}: data.pkl nests containers more than {MAX_DEPTH} deep; not a state dict")
+    if id(obj) in active:
+        raise DataError(f"{where}: data.pkl holds a container that contains itself")
+    budget[0] -= 1 + len(obj)
+    if budget[0] < 0:
+        raise DataError(f"{where}: data.pkl expands to more than {MAX_ITEMS} items (shared containers repeated); "
+                        f"not a state dict")
+    active.add(id(obj))
+    try:
+        def walk(v):
+            return _plain(v, where, budget, active, depth + 1)
+
+        if isinstance(obj, dict):
+            pairs = dict.items(obj)  # not obj.items: a BUILD opcode may have shadowed it on the instance
+            return (OrderedDict if isinstance(obj, OrderedDict) else dict)((walk(k), walk(v)) for k, v in pairs)
+        return type(obj)(walk(v) for v in obj) if type(obj) in (list, tuple, set, frozenset) else list(map(walk, obj))
+    finally:
+        active.discard(id(obj))
 
 
 def _decode_storage(raw: bytes, kind: _Storage, numel: int, order: str, where: str) -> np.ndarray:
@@ -121,8 +168,9 @@ def _rebuild_tensor(where: str) -> Callable:
         ints = (storage_offset, *size, *stride)
         if not all(isinstance(v, int) and v >= 0 for v in ints) or len(size) != len(stride):
             raise DataError(f"{where}: tensor with offset {storage_offset}, size {size}, stride {stride} is invalid")
-        n = int(np.prod(size)) if size else 1
+        n = math.prod(size)  # Python ints: a crafted size cannot overflow to 0
         if n:
+            require(n * storage.itemsize, f"{where}: a tensor of size {tuple(size)}")
             last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride))
             if last >= storage.size:
                 raise DataError(f"{where}: tensor of size {tuple(size)} (offset {storage_offset}, stride "
@@ -137,22 +185,36 @@ def _rebuild_tensor(where: str) -> Callable:
             t.requires_grad_(True)
         return t
 
+    rebuild.rebuilds_tensors = True  # the only functions _rebuild_from_type_v2 may call
     return rebuild
 
 
-def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, state=None):
-    from .nn.parameter import Parameter
+def _rebuild_parameter(where: str) -> Callable:
+    def rebuild(data, requires_grad=True, backward_hooks=None, state=None):
+        from .nn.parameter import Parameter
+        from .tensor import Tensor
 
-    return Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
+        if not isinstance(data, Tensor):
+            raise RefusedGlobal(f"{where}: a Parameter can only be rebuilt from a tensor, not from a "
+                                f"{type(data).__name__}")
+        return Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
+
+    rebuild.rebuilds_tensors = True
+    return rebuild
 
 
 def _rebuild_from_type_v2(where: str) -> Callable:
     def rebuild(func, new_type, args, state):
-        if not callable(func) or not isinstance(new_type, _TypeMarker):
-            raise RefusedGlobal(f"{where}: refused to rebuild a tensor of type {new_type!r}")
+        from .tensor import Tensor
+
+        if getattr(func, "rebuilds_tensors", False) is not True or not isinstance(new_type, _TypeMarker) \
+                or not isinstance(args, tuple):
+            raise RefusedGlobal(f"{where}: refused to rebuild a tensor of type {new_type!r} with {func!r:.60}")
         out = func(*args)
+        if not isinstance(out, Tensor):
+            raise RefusedGlobal(f"{where}: _rebuild_from_type_v2 made a {type(out).__name__}, not a tensor")
         if new_type.name == "Parameter":
-            out = _rebuild_parameter(out, out.requires_grad)
+            out = _rebuild_parameter(where)(out, out.requires_grad)
         return out
 
     return rebuild
@@ -199,8 +261,8 @@ class _SafeUnpickler(pickle.Unpickler):
         allowed: dict[tuple[str, str], Any] = {
             ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor(w),
             ("torch._utils", "_rebuild_tensor"): _rebuild_tensor(w),
-            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+            ("torch._utils", "_rebuild_parameter"): _rebuild_parameter(w),
+            ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter(w),
             ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2(w),
             ("torch", "Tensor"): _TypeMarker("Tensor"),
             ("torch.nn.parameter", "Parameter"): _TypeMarker("Parameter"),

@@ -142,6 +142,8 @@ def load_splits(cfg: TrainConfig) -> Splits:
 
             x, y = load_file(cfg.data, cfg.target)
             n_classes = int(y._data.max()) + 1
+            if n_classes < 2:
+                raise DataError(f"{cfg.data}: every label is 0; a classifier needs at least two classes (0 and 1)")
         order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
         n_test = int(round(len(y) * cfg.test_fraction))
         if n_test == 0 or n_test == len(y):
@@ -470,7 +472,9 @@ def train(config: TrainConfig | dict | None = None, *, resume: str | Path | None
         if bar is not None:
             bar.close()
             bar = None
-        if draw_curves and history and (len(history) > start or not (run_dir / runs.PLOT_FILE).exists()):
+        # a resume redraws even with nothing left to train: Ctrl-C may have stopped the last drawing
+        if draw_curves and history and (len(history) > start or saved is not None
+                                        or not (run_dir / runs.PLOT_FILE).exists()):
             from .curves import plot_curves
 
             plot_curves(history, run_dir / runs.PLOT_FILE, cfg, pause=lambda: pause_point("plot", pause))
@@ -576,6 +580,8 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
     run_dir = checkpoint.parent  # the checkpoint's folder: the optimizer state of the same epoch sits there
     runs.load_weights(model, state_dict, checkpoint)
     opt_state, sched_state, rng = runs.read_state(run_dir, info["epoch"])
+    fresh_groups = [dict(g) for g in optimizer.param_groups]  # what the run's settings give, before loading
+    fresh_sched = dict(scheduler.state_dict()) if scheduler is not None else None
     try:
         optimizer.load_state_dict(opt_state)
     except OptimizerStateError as e:
@@ -583,13 +589,17 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
     blank = dict.fromkeys(runs.METRICS, float("nan"))  # columns a run from an older version did not record
     done, history, notes = info["epoch"], [{**blank, **r} for r in info["history"]][: info["epoch"]], []
     saved_epochs = info["config"].get("epochs")
-    if scheduler is not None and sched_state is not None:
+    if scheduler is None or sched_state is None:
+        _check_groups(fresh_groups, optimizer, scheduler, sched_state, cfg, run_dir / runs.STATE_FILE)
+    else:
         horizon = {k: v for k, v in vars(scheduler).items() if k in ("T_max", "total_iters", "step_size")}
         try:
             scheduler.load_state_dict(sched_state)
         except OptimizerStateError as e:
             raise DataError(f"{run_dir / runs.STATE_FILE}: the scheduler state does not fit "
                             f"{type(scheduler).__name__} ({e})") from None
+        _check_schedule(fresh_sched, scheduler, info["epoch"], saved_epochs != cfg.epochs, run_dir / runs.STATE_FILE)
+        _check_groups(fresh_groups, optimizer, scheduler, sched_state, cfg, run_dir / runs.STATE_FILE)
         if saved_epochs != cfg.epochs and horizon:
             # --epochs changed: the schedule follows the new length from here (closed form at this epoch)
             for k, v in horizon.items():
@@ -603,6 +613,39 @@ def _restore(saved: tuple, cfg: TrainConfig, model, optimizer, scheduler) -> tup
                      f"run started with --epochs {cfg.epochs}")
     runs.restore_rng(rng, f"{run_dir / runs.STATE_FILE}")
     return done, history, notes
+
+
+RESTARTED = ("last_epoch", "_step_count", "_last_lr", "_is_initial")  # scheduler state that moves with the epochs
+HORIZON = ("T_max", "total_iters", "step_size")  # follows --epochs, which a resumed run may change
+
+
+def _check_groups(fresh: list[dict], optimizer, scheduler, sched_state, cfg: TrainConfig, where: Path) -> None:
+    """The loaded optimizer state must say what the run's settings say: a state file cannot change betas, eps
+    or weight decay, drop the schedule, or set a learning rate the schedule does not give."""
+    if (scheduler is None) != (sched_state is None):
+        raise DataError(f"{where}: the run's schedule is {cfg.schedule} but the file holds "
+                        f"{'no' if sched_state is None else 'a'} scheduler state")
+    for i, (want, got) in enumerate(zip(fresh, optimizer.param_groups)):
+        for k, v in want.items():
+            if k not in ("params", "lr") and got.get(k) != v:
+                raise DataError(f"{where}: the optimizer state has {k} {got.get(k)!r} in group {i}, but the run's "
+                                f"settings give {v!r}")
+    expected = scheduler._closed_form() if scheduler is not None else [cfg.lr] * len(fresh)
+    lrs = [g["lr"] for g in optimizer.param_groups]
+    if not all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12) for a, b in zip(lrs, expected)):
+        raise DataError(f"{where}: the optimizer state's learning rate {lrs[0]!r} is not the {cfg.schedule} "
+                        f"schedule's {expected[0]:.6g} at this epoch")
+
+
+def _check_schedule(fresh: dict, scheduler, done: int, epochs_changed: bool, where: Path) -> None:
+    """The loaded scheduler state has the run's settings and stands at the epoch the checkpoint is of."""
+    state = scheduler.state_dict()
+    for k, v in fresh.items():
+        if k not in RESTARTED and not (epochs_changed and k in HORIZON) and state[k] != v:
+            raise DataError(f"{where}: the scheduler state has {k} {state[k]!r}, but the run's settings give {v!r}")
+    if scheduler.last_epoch != done:
+        raise DataError(f"{where}: the scheduler state stands at epoch {scheduler.last_epoch}, but the checkpoint "
+                        f"is of epoch {done}")
 
 
 # ------------------------------------------------------------ command line
@@ -644,6 +687,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     given = {k: parse_option(k, v) if isinstance(v, str) else v for k in FIELDS if hasattr(args, k)
              for v in [getattr(args, k)]}
     cfg = from_dict(given, base=cfg, source=COMMAND_LINE)
+    validate(cfg)  # before a run folder is made for it: a bad setting leaves nothing behind
     if args.resume:
         if "out" in given or "name" in given:
             raise ConfigError("--resume continues the run in its own folder; leave out --out and --name")

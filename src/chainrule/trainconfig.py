@@ -191,25 +191,33 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         try:
             betas = [float(v) for v in vals]
         except (TypeError, ValueError):
-            raise ConfigError(f"{where} must be two numbers like 0.9,0.999, got {value!r}") from None
+            raise ConfigError(f"{where} must be two numbers like 0.9,0.999, got {brief(value)}") from None
         if len(betas) != 2:
-            raise ConfigError(f"{where} must be two numbers like 0.9,0.999, got {value!r}")
+            raise ConfigError(f"{where} must be two numbers like 0.9,0.999, got {brief(value)}")
         return betas
     if kind.startswith("bool"):
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{where} must be true or false, got {value!r}")
+        raise ConfigError(f"{where} must be true or false, got {brief(value)}")
     if kind.startswith("int"):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be an integer, got {value!r}")
+            raise ConfigError(f"{where} must be an integer, got {brief(value)}")
         return value
     if kind.startswith("float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
+            raise ConfigError(f"{where} must be a number, got {brief(value)}")
         return float(value)
     if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}")
+        raise ConfigError(f"{where} must be a string, got {brief(value)}")
+    if not value.strip() or "\0" in value:  # "" would silently mean the default; NUL is in no file name
+        raise ConfigError(f"{where} must be a non-empty name without NUL bytes, got {brief(value)}")
     return value
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut short: an error message quotes a setting, never a megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def parse_int_list(value: Any, where: str = "layers", at_least: int = 2) -> list[int]:
@@ -225,11 +233,11 @@ def parse_int_list(value: Any, where: str = "layers", at_least: int = 2) -> list
                 raise ValueError
             out.append(int(v.strip()) if isinstance(v, str) else int(v))
     except (TypeError, ValueError):
-        raise ConfigError(f"{where} must be comma-separated positive integers like {example}, got {value!r}") \
+        raise ConfigError(f"{where} must be comma-separated positive integers like {example}, got {brief(value)}") \
             from None
     if len(out) < at_least or any(v <= 0 for v in out):
         what = "at least two positive sizes (input,...,output)" if at_least > 1 else "positive integers"
-        raise ConfigError(f"{where} must be {what} like {example}, got {value!r}")
+        raise ConfigError(f"{where} must be {what} like {example}, got {brief(value)}")
     return out
 
 
@@ -250,8 +258,10 @@ def load_toml(path: str | os.PathLike, base: TrainConfig | None = None) -> Train
         raise ConfigError(f"{p}: config file not found") from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read config file ({e.strerror or e})") from None
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{p}: invalid TOML ({e})") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: invalid TOML (arrays or tables nested too deeply)") from None
     if "train" in values and isinstance(values["train"], dict) and len(values) == 1:
         values = values["train"]  # a [train] table is accepted too
     return from_dict(values, base, source=str(p), relative_to=p.resolve().parent)
@@ -281,7 +291,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     for name, opt in OPTIONS.items():
         value = getattr(cfg, name)
         if opt.choices and value not in opt.choices:
-            raise ConfigError(f"unknown {name} {value!r} (choose from {', '.join(opt.choices)})")
+            raise ConfigError(f"unknown {name} {brief(value)} (choose from {', '.join(opt.choices)})")
         if value is not None and (opt.low is not None or opt.high is not None) and not _in_bounds(opt, value):
             shown = ",".join(f"{v:g}" for v in value) if isinstance(value, list) else value
             raise ConfigError(f"{name} must be {_bounds_text(opt)}, got {shown}")

@@ -6,6 +6,7 @@ for CSV files the row and column at fault.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -33,10 +34,19 @@ def load_file(path: str | os.PathLike, target: str | None = None) -> Images:
         raise DataError(f"{p}: unknown data format {suffix or '(no suffix)'!r}; use .npz (arrays x, y) or .csv")
     if len(y) == 0:
         raise DataError(f"{p}: no examples")
-    return Images(Tensor._make(np.ascontiguousarray(x, dtype=np.float32), None), Tensor._make(y, None))
+    y = _labels(y, p)
+    if math.prod(x.shape[1:]) == 0:
+        raise DataError(f"{p}: x has shape {x.shape}: every example needs at least one input value")
+    with np.errstate(over="ignore"):
+        x32 = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.isfinite(x32).all():  # finite in the file, yet beyond float32's range (about 3.4e38)
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x32))[0])
+        raise DataError(f"{p}: x[{', '.join(map(str, bad))}] is {x[bad]}, beyond float32's range; scale the inputs")
+    return Images(Tensor._make(x32, None), Tensor._make(y, None))
 
 
 def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
+    _check_declared_sizes(p)
     try:
         with np.load(p, allow_pickle=False) as z:
             missing = [k for k in ("x", "y") if k not in z.files]
@@ -59,15 +69,47 @@ def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(x)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
         raise DataError(f"{p}: x[{', '.join(map(str, bad))}] is {x[bad]}; inputs must be finite numbers")
-    return x, _labels(y, p)
+    return x, y
+
+
+def _check_declared_sizes(p: Path) -> None:
+    """Each array's header must describe what its zip entry holds, checked before NumPy allocates for the shape."""
+    from ..memory import require
+
+    for name, shape, declared, held in _npy_headers(p):
+        if declared > held:
+            raise DataError(f"{p}: the array {name} declares shape {shape} ({declared} bytes) but holds {held} bytes")
+        require(declared, f"{p}: the array {name} of shape {shape}")
+
+
+def _npy_headers(p: Path) -> list[tuple]:
+    """(name, shape, bytes the header declares, bytes the entry holds) per array; [] where np.load will object."""
+    out = []
+    try:
+        with zipfile.ZipFile(p) as z:
+            for info in z.infolist():
+                if info.filename.endswith(".npy"):
+                    with z.open(info) as f:
+                        version = np.lib.format.read_magic(f)
+                        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                            np.lib.format.read_array_header_2_0
+                        shape, _, dtype = read(f)
+                        header = f.tell()
+                    out.append((info.filename[:-4], shape, math.prod(shape) * dtype.itemsize, info.file_size - header))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return []  # np.load says what is wrong with the file itself
+    return out
 
 
 def _labels(y: np.ndarray, p: Path) -> np.ndarray:
     """Class indices 0..K-1 as int64; floats only when they hold whole numbers."""
+    if np.issubdtype(y.dtype, np.unsignedinteger) and y.size and y.max() > np.iinfo(np.int64).max:
+        i = int(np.argmax(y))
+        raise DataError(f"{p}: y[{i}] is {y[i]}; labels must be class indices 0, 1, 2, ...")
     if np.issubdtype(y.dtype, np.integer):
         out = y.astype(np.int64)
     elif np.issubdtype(y.dtype, np.floating):
-        whole = np.isfinite(y) & (y == np.round(y))
+        whole = np.isfinite(y) & (y == np.round(y)) & (np.abs(y) < 2**53)  # exact as an integer, no int64 overflow
         if not whole.all():
             i = int(np.argmin(whole))
             raise DataError(f"{p}: y[{i}] is {y[i]}; labels must be integer class indices 0, 1, 2, ...")
@@ -82,7 +124,7 @@ def _labels(y: np.ndarray, p: Path) -> np.ndarray:
 
 def _read_csv(p: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with open(p, newline="") as f:
+        with open(p, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's byte-order mark is not a name
             rows = list(csv.reader(f))
     except UnicodeDecodeError as e:
         raise DataError(f"{p}: not a text CSV file ({e})") from None
@@ -93,6 +135,9 @@ def _read_csv(p: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{p}: empty CSV file")
     (_, header), body = rows[0], rows[1:]
     header = [h.strip() for h in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise DataError(f"{p}: the header names the column {repeated[0]!r} more than once")
     if target not in header:
         raise DataError(f"{p}: no column {target!r} for --target; the header has {', '.join(header)}")
     t = header.index(target)
@@ -107,7 +152,7 @@ def _read_csv(p: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
         label = row[t].strip()
         try:
             y[k] = int(label)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise DataError(f"{p}: line {line}, column {target!r}: {label!r} is not an integer class label "
                             f"(labels must be 0, 1, 2, ...)") from None
         if y[k] < 0:

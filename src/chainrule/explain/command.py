@@ -102,6 +102,16 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _require_memory(sizes: list[int], examples: int) -> None:
+    """Refuse a network or a number of examples whose float64 tables cannot fit, before allocating them
+    (weights, gradients and the derivation's copies: about eight numbers per weight and per activation)."""
+    from ..memory import require
+
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    require(8 * 8 * (weights + examples * sum(sizes)), f"explaining layers {','.join(map(str, sizes))} on "
+                                                       f"{examples} example(s)")
+
+
 def _examples(args, n_in: int, n_out: int, preset=None):
     """(X, targets) from --input/--target/--examples, or the preset's example, or generated from --seed."""
     import numpy as np
@@ -149,7 +159,7 @@ def _network_defaults(args):
     from ..cli import UsageError
     from .presets import get
 
-    own = [f"--{k}" for k in ("layers", "activation", "loss") if getattr(args, k)]
+    own = [f"--{k}" for k in ("layers", "activation", "loss") if getattr(args, k) is not None]
     preset = None
     if not (args.weights or args.checkpoint or args.seed is not None) and (args.preset or not own):
         preset = get(args.preset or DEFAULT_PRESET)
@@ -318,8 +328,11 @@ def run(args: argparse.Namespace) -> int:
             elif preset is not None:
                 model = preset.layers()
             else:
-                model = seeded_network(_sizes(args.layers or DEFAULT_LAYERS), args.activation, loss, args.seed)
+                sizes = _sizes(args.layers if args.layers is not None else DEFAULT_LAYERS)
+                _require_memory(sizes, args.examples or 1)
+                model = seeded_network(sizes, args.activation, loss, args.seed)
             n_in, n_out = model[0].weight.shape[1], model[-1].weight.shape[0]
+            _require_memory([n_in] + [layer.weight.shape[0] for layer in model], args.examples or 1)
             if loss == "cross_entropy" and n_out < 2:
                 raise UsageError("--loss cross_entropy needs at least 2 outputs")
             X, targets = _examples(args, n_in, n_out, preset)
