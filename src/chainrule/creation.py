@@ -191,13 +191,22 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
 def randn_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, *, generator=None,
                **where) -> Tensor:
     _where("randn_like", device, **where)
-    return _finish(_normal(_arr(t).shape, dtype or _arr(t).dtype, generator), requires_grad)
+    return _finish(_normal(_arr(t).shape, _float_like("randn_like", t, dtype), generator), requires_grad)
 
 
 def rand_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False, *, generator=None,
               **where) -> Tensor:
     _where("rand_like", device, **where)
-    return _finish(_uniform(_arr(t).shape, dtype or _arr(t).dtype, generator), requires_grad)
+    return _finish(_uniform(_arr(t).shape, _float_like("rand_like", t, dtype), generator), requires_grad)
+
+
+def _float_like(op: str, t, dtype):
+    """Random floats shaped like an integer ``t`` need dtype= (PyTorch refuses too): cast to int
+    they would silently be zeros."""
+    dtype = dtype or _arr(t).dtype
+    if xp.dtype(dtype).kind != "f":
+        raise DTypeError(f"{op}: random floats can't fill a {xp.dtype(dtype)} tensor; pass dtype=torch.float")
+    return dtype
 
 
 def randint_like(t: Tensor, low: int = 0, high=None, *, generator=None, dtype=None, device=None,

@@ -6,6 +6,7 @@ beyond holding ``grad_fn`` and ``grad``.
 """
 from __future__ import annotations
 
+import sys as _sys
 from typing import Any, Callable
 
 from . import autograd as _ag
@@ -56,6 +57,16 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and f-strings a shape reads as the tuple "(4, 2)"
 
 
+def _held_elsewhere(view: "Tensor") -> bool:
+    """Does anything beyond ``view``'s own chain of bases (``_view_of``, which ``_rebase`` updates) hold the
+    memory it views: a sibling view, a tensor with no link, a saved value, the caller's array?"""
+    root = view._data.base
+    chain, link = 1, getattr(view, "_view_of", None)
+    while link is not None:
+        chain, link = chain + 1, getattr(link[0], "_view_of", None)
+    return _sys.getrefcount(root) - 2 > chain  # (- this frame's name and the call's argument)
+
+
 def _all_sizes(args: tuple) -> bool:
     """Does ``cr.Tensor(*args)`` name a shape (``Tensor(2, 3)``, ``Tensor(Size([2, 3]))``), not data?"""
     if len(args) == 1 and isinstance(args[0], Size):
@@ -80,7 +91,7 @@ def _fresh(data: Any, dtype):
 class Tensor:
     """An n-dimensional array that can record the ops applied to it."""
 
-    __slots__ = ("_data", "_grad", "grad_fn", "_rg", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_rg", "_hooks", "_view_of", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__
 
@@ -385,6 +396,21 @@ class Tensor:
                     f"{what}: a leaf tensor that requires grad is being used in an in-place operation; do it "
                     "under cr.no_grad() (as an optimizer does), or change a .clone()"
                 )
+            if _is_view_in_graph(self) and _held_elsewhere(self):
+                raise AutogradError(
+                    f"{what}: this tensor is a view ({self.grad_fn.name()}) of a tensor in the graph; changing it in "
+                    "place would change the base's values but not its gradient. Assign through the base instead "
+                    "(h = h.reshape(...) * 0, h[0] = ...), or change a .clone()"
+                )
+            _check_bases(self, what)
+            if self._data.base is not None and _held_elsewhere(self):
+                raise AutogradError(
+                    f"{what}: this tensor is a view of memory that another tensor or view (or a value saved for "
+                    "backward) holds (a slice, .view, .T, ...); "
+                    "changing it in place while gradients are recorded would change that tensor without its "
+                    "gradient knowing. Change a .clone() of the view, or build the new value out of place "
+                    "(cr.where, cr.cat), or do it under cr.no_grad()"
+                )
             src = Tensor._make(self._data.copy(), self.grad_fn)
             src._rg = self._rg
         out = result(src)
@@ -402,16 +428,18 @@ class Tensor:
         _ag.mark_written(self._data)
         if recording:
             self.grad_fn, self._rg = out.grad_fn, out._rg
+            if getattr(self, "_view_of", None) is not None:
+                _rebase(self)
         return self
 
     def __setitem__(self, index, value) -> None:
         from .ops.index import _raw_index
 
         if _ag._grad_enabled and (self._rg or isinstance(value, Tensor) and value._rg):
-            raise AutogradError(
-                "item assignment: an in-place change involving a tensor that requires grad, which is not recorded "
-                "in the graph; do it under cr.no_grad(), or build the result with cr.where / cr.cat"
-            )
+            from .ops.select import put  # recorded, as PyTorch's CopySlices: dC[ix] += demb[k, j]
+
+            self._in_place("item assignment", lambda t: put(t, index, value), value)
+            return
         self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
         _ag.mark_written(self._data)
 
@@ -484,10 +512,55 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a 0-d tensor's number, as PyTorch does."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
+
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
+
+
+_VIEW_OPS = frozenset({"reshape", "permute", "broadcast_to"})  # outputs sharing the input's memory, no base link
+
+
+def _is_view_in_graph(t: Tensor) -> bool:
+    """Whether ``t`` is a reshape/permute view of a tensor in the graph: an in-place change of it would
+    reach that tensor's values but not its node (basic-index views are rebased instead: ``_rebase``)."""
+    node = t.grad_fn
+    return node is not None and t._data.base is not None and node.op.name in _VIEW_OPS
+
+
+def _check_bases(view: Tensor, what: str) -> None:
+    """PyTorch's rule for views: one of a leaf that requires grad may change only under no_grad."""
+    link = getattr(view, "_view_of", None)
+    while link is not None:
+        base = link[0]
+        if base._rg and base.grad_fn is None:
+            raise AutogradError(f"{what}: a view of a leaf tensor that requires grad is being used in an in-place "
+                                "operation; do it under cr.no_grad(), or change a .clone()")
+        if _is_view_in_graph(base):
+            raise AutogradError(f"{what}: this tensor is a view of a {base.grad_fn.name()} view of a tensor in the "
+                                "graph; the change would reach its values but not its gradient. Assign through "
+                                "the original tensor instead, or change a .clone()")
+        link = getattr(base, "_view_of", None)
+
+
+def _rebase(view: Tensor) -> None:
+    """A basic-index view was changed in place (its memory is its base's): the base's node becomes
+    ``put(old base, index, new view)``, as PyTorch's CopySlices, and so on up a chain of views."""
+    from .ops.select import put
+
+    base, index = view._view_of
+    old = Tensor._make(base._data.copy(), base.grad_fn)
+    old._rg = base._rg
+    new = put(old, index, view)
+    base.grad_fn, base._rg = new.grad_fn, new._rg
+    if getattr(base, "_view_of", None) is not None:
+        _rebase(base)
 
 
 def _cast(t: Tensor, dtype) -> Tensor:
@@ -525,6 +598,8 @@ def _install_operators() -> None:
         "__neg__": o.neg, "__pos__": lambda self: self, "__abs__": o.abs,
         "__eq__": o.eq, "__ne__": o.ne, "__lt__": o.lt, "__le__": o.le, "__gt__": o.gt, "__ge__": o.ge,
         "__getitem__": o.getitem,
+        "__floordiv__": o.floor_divide, "__rfloordiv__": rev(o.floor_divide),
+        "__mod__": o.remainder, "__rmod__": rev(o.remainder),
         "__and__": lambda a, b: Tensor._make(a._data & _raw(b), None),
         "__or__": lambda a, b: Tensor._make(a._data | _raw(b), None),
         "__invert__": lambda a: Tensor._make(~a._data, None),
@@ -561,8 +636,8 @@ def _install_operators() -> None:
     Tensor.real = property(lambda self: self)
     Tensor.share_memory_ = lambda self: self  # one process's memory: nothing to share or move
     Tensor.view = o.reshape
-    Tensor.any = lambda self, axis=None: Tensor._make(xp.asarray(self._data.any(axis=axis)), None)
-    Tensor.all = lambda self, axis=None: Tensor._make(xp.asarray(self._data.all(axis=axis)), None)
+    Tensor.any = o.any  # x.any(dim=1, keepdim=True), as PyTorch
+    Tensor.all = o.all
     Tensor.amax = o.amax
     Tensor.amin = o.amin
     Tensor.pad = o.pad

@@ -54,7 +54,14 @@ def getitem(x, index):
     if probe.__class__ is not xp.ndarray:  # all integers: NumPy hands back a scalar copy, PyTorch a 0-d view
         index = _as_view_index(index)      # (x[1].add_(1) must change x)
         probe = d[index]
-    return output1(GETITEM, x, d, probe, {"index": index, "old": d.shape})
+    out = output1(GETITEM, x, d, probe, {"index": index, "old": d.shape})
+    if probe.base is not None and not _has_arrays(index):
+        out._view_of = (x, index)  # a view: an in-place change of it rebases x (Tensor._in_place)
+    return out
+
+
+def _has_arrays(index) -> bool:
+    return any(isinstance(i, xp.ndarray) for i in (index if isinstance(index, tuple) else (index,)))
 
 
 def _as_view_index(index) -> tuple:
