@@ -11,6 +11,19 @@ from .module import Module, _check_device, layer_input
 from .parameter import Parameter
 
 
+def _affine_parameters(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """The learnt scale (ones) and shift (zeros) of a normalisation layer, or None in their places."""
+    if not affine:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+        return
+    module.weight = Parameter(ones(shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(zeros(shape, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 class _BatchNorm(Module):
     _dims: tuple = ()
 
@@ -24,15 +37,7 @@ class _BatchNorm(Module):
         momentum = None if momentum is None else arg.number(name, "momentum", momentum, 0.0, 1.0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
@@ -89,15 +94,7 @@ class LayerNorm(Module):
         ns = tuple(arg.integer("LayerNorm", "normalized_shape", n, 1) for n in shape)
         eps = arg.number("LayerNorm", "eps", eps, 0.0)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*ns, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(*ns, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, ns, elementwise_affine, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(layer_input(x, "LayerNorm"), self.normalized_shape, self.weight, self.bias, self.eps)
@@ -120,15 +117,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.eps, self.affine = arg.number("GroupNorm", "eps", eps, 0.0), affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_channels, affine, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         from .functional_norms import group_norm
